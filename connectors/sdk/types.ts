@@ -1,0 +1,122 @@
+/**
+ * The connector contract. A connector is a config schema, a `check` and a list
+ * of streams; a stream is declared (name, key, disposition, cursor) and reads
+ * lazily. Building streams must be cheap: no data is extracted until `read`.
+ */
+
+/** How landed rows relate to earlier runs when the `current` table is built. */
+export const WriteDisposition = {
+  append: 'append',
+  replace: 'replace',
+  merge: 'merge',
+} as const;
+export type WriteDisposition = (typeof WriteDisposition)[keyof typeof WriteDisposition];
+
+/** A plain JSON-like record. Dates, bigints and nested values are allowed. */
+export type SourceRecord = Record<string, unknown>;
+
+/**
+ * Marks a record as a deletion of the row with its primary key (a tombstone).
+ * It lands in the raw table like any other row; merges honour it.
+ */
+export const DELETED_FIELD = '_sluice_deleted';
+
+/** A cursor value: an ISO-8601 timestamp string, a number or a plain string. */
+export type CursorValue = string | number;
+
+/** dlt-style incremental declaration. */
+export interface Incremental {
+  /** Field of each record that only grows (e.g. `updated_at`). */
+  readonly cursorField: string;
+  /** Cursor value to start from on the first run or after a reset. */
+  readonly initialValue: CursorValue;
+  /**
+   * Re-read this much before the committed cursor (seconds for timestamps,
+   * units for numbers) to catch late writes. Records re-read inside the lag
+   * window land again in raw; the merged `current` table deduplicates them.
+   * @default 0
+   */
+  readonly lag?: number;
+}
+
+export interface Logger {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface ReadContext {
+  /**
+   * Read records whose cursor is at or after this value (inclusive: records
+   * sharing the last committed value are read again and the engine drops
+   * those it already landed). Already lowered by `lag`. Undefined for
+   * streams without an incremental cursor.
+   */
+  readonly since: CursorValue | undefined;
+  /** The last committed cursor exactly, or undefined before the first commit. */
+  readonly committedCursor: CursorValue | undefined;
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+}
+
+export interface Stream {
+  /** snake_case, unique within the connector; becomes the table name. */
+  readonly name: string;
+  /** Field names forming the primary key; empty for keyless append streams. */
+  readonly primaryKey: readonly string[];
+  readonly writeDisposition: WriteDisposition;
+  readonly incremental?: Incremental;
+  /** Optional declared columns; otherwise the schema is inferred from records. */
+  readonly columns?: Readonly<Record<string, ColumnType>>;
+  /** Yields records or pages (arrays) of records. Must stop when `ctx.signal` aborts. */
+  read(ctx: ReadContext): AsyncIterable<SourceRecord | readonly SourceRecord[]>;
+}
+
+/** Logical column types of the lake. Widening order: int → bigint → double → string. */
+export const ColumnType = {
+  boolean: 'boolean',
+  int: 'int',
+  bigint: 'bigint',
+  double: 'double',
+  string: 'string',
+  timestamp: 'timestamp',
+  date: 'date',
+  json: 'json',
+} as const;
+export type ColumnType = (typeof ColumnType)[keyof typeof ColumnType];
+
+/** A JSON Schema subset, with `secret: true` marking fields kept in a secret store. */
+export interface ConfigProperty {
+  readonly type: 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array';
+  readonly description?: string;
+  readonly secret?: boolean;
+  readonly default?: unknown;
+  readonly enum?: readonly unknown[];
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly items?: ConfigProperty;
+  readonly properties?: Readonly<Record<string, ConfigProperty>>;
+  readonly required?: readonly string[];
+  readonly additionalProperties?: boolean | ConfigProperty;
+}
+
+export interface ConfigSchema {
+  readonly type: 'object';
+  readonly properties: Readonly<Record<string, ConfigProperty>>;
+  readonly required?: readonly string[];
+  readonly additionalProperties?: boolean;
+}
+
+export type CheckResult = { readonly ok: true } | { readonly ok: false; readonly message: string };
+
+export interface Connector<Config = Record<string, unknown>> {
+  /** Connector type, e.g. `sample`, `rest`, `postgres`. */
+  readonly type: string;
+  readonly description: string;
+  readonly configSchema: ConfigSchema;
+  /** One actionable sentence when the connection does not work. */
+  check(config: Config, signal?: AbortSignal): Promise<CheckResult>;
+  /** Cheap: builds stream declarations, reads nothing. May discover (e.g. list tables). */
+  streams(config: Config): Promise<readonly Stream[]> | readonly Stream[];
+}

@@ -1,0 +1,183 @@
+/**
+ * Ports: the only way the engine reaches storage. Local adapters implement
+ * them on the filesystem and DuckDB; AWS adapters on S3, DynamoDB, Glue and
+ * Athena. The engine never imports an adapter.
+ */
+import type { ColumnType, CursorValue } from '../connectors/sdk/types.js';
+
+// ---------- object store (the lake bucket) ----------
+
+export interface ObjectInfo {
+  readonly key: string;
+  readonly size: number;
+}
+
+export interface ObjectStore {
+  /** Writes (or overwrites) one object from a stream of chunks; returns bytes written. */
+  put(key: string, body: AsyncIterable<Uint8Array> | Uint8Array): Promise<number>;
+  /** Returns the object's bytes, or undefined if it does not exist. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Lists every object under a prefix, sorted by key. */
+  list(prefix: string): Promise<ObjectInfo[]>;
+  /** Copies then deletes; succeeds if `to` exists already and `from` is gone (idempotent). */
+  move(from: string, to: string): Promise<void>;
+  /** Deletes; succeeds if the object does not exist. */
+  delete(key: string): Promise<void>;
+  /** Where a query engine finds a key (a file path locally, `s3://bucket/key` on AWS). */
+  uri(key: string): string;
+}
+
+// ---------- state store (sources, cursors, runs, leases) ----------
+
+export interface SourceDefinition {
+  /** snake_case name, unique. */
+  readonly name: string;
+  /** Connector type. */
+  readonly type: string;
+  /** Config with secret fields replaced by references (never plain secrets in state). */
+  readonly config: Record<string, unknown>;
+  /** Streams to sync; all when absent. */
+  readonly streams?: readonly string[];
+  /** Cron or rate expression for the scheduler. */
+  readonly schedule?: string;
+  /** Freshness SLA in minutes. */
+  readonly slaMinutes?: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface CursorState {
+  readonly value: CursorValue;
+  /**
+   * Primary keys (JSON-encoded) of the records landed at exactly `value`, so a
+   * re-read of that value (inclusive `since`) skips them. Capped in size.
+   */
+  readonly keysAtValue: readonly string[];
+}
+
+export interface VersionedCursor {
+  readonly cursor: CursorState | undefined;
+  /** 0 when the stream has never committed. Every commit increments it. */
+  readonly version: number;
+}
+
+export const RunStatus = {
+  running: 'RUNNING',
+  succeeded: 'SUCCEEDED',
+  failed: 'FAILED',
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+
+export interface StreamRunStats {
+  readonly rows: number;
+  readonly bytes: number;
+  readonly files: number;
+  readonly durationMs: number;
+  /** Records the source re-sent that were already landed (cursor ties), dropped. */
+  readonly skipped: number;
+  readonly schemaChanges: readonly string[];
+  readonly cursorFrom: CursorValue | null;
+  readonly cursorTo: CursorValue | null;
+  readonly incremental: boolean;
+}
+
+export interface RunRecord {
+  readonly runId: string;
+  readonly source: string;
+  readonly status: RunStatus;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly streams: Readonly<Record<string, StreamRunStats>>;
+  readonly error?: string;
+  /** Earlier unfinished runs this run rolled forward or back before it started. */
+  readonly recovered?: readonly string[];
+}
+
+export interface Lease {
+  readonly source: string;
+  readonly owner: string;
+  readonly expiresAt: number;
+}
+
+export interface StateStore {
+  putSource(source: SourceDefinition): Promise<void>;
+  /** Creates only if absent; throws ConflictError if it exists. */
+  createSource(source: SourceDefinition): Promise<void>;
+  getSource(name: string): Promise<SourceDefinition | undefined>;
+  listSources(): Promise<SourceDefinition[]>;
+  deleteSource(name: string): Promise<void>;
+
+  getCursor(source: string, stream: string): Promise<VersionedCursor>;
+  /**
+   * Sets the cursor only if its version is still `expectedVersion`; the new
+   * version is `expectedVersion + 1`. Throws ConflictError otherwise.
+   * `cursor: undefined` resets the stream to its initial value.
+   */
+  commitCursor(
+    source: string,
+    stream: string,
+    expectedVersion: number,
+    cursor: CursorState | undefined,
+  ): Promise<void>;
+
+  putRun(run: RunRecord): Promise<void>;
+  getRun(source: string, runId: string): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRuns(source?: string, limit?: number): Promise<RunRecord[]>;
+
+  /** Takes the source's lease if free or expired; throws LeaseHeldError otherwise. */
+  acquireLease(source: string, owner: string, ttlMs: number): Promise<Lease>;
+  /** Extends a lease this owner holds; throws LeaseHeldError if it was lost. */
+  renewLease(source: string, owner: string, ttlMs: number): Promise<Lease>;
+  /** Releases if this owner holds it; no-op otherwise. */
+  releaseLease(source: string, owner: string): Promise<void>;
+}
+
+// ---------- catalog (tables, schema versions, files) ----------
+
+export interface Column {
+  readonly name: string;
+  readonly type: ColumnType;
+}
+
+export interface SchemaVersion {
+  readonly version: number;
+  readonly columns: readonly Column[];
+  readonly changes: readonly string[];
+  readonly runId: string;
+  readonly createdAt: string;
+}
+
+export interface TableDefinition {
+  readonly source: string;
+  readonly stream: string;
+  /** Lake prefix holding the table's partitions: `raw/<source>/<stream>/`. */
+  readonly location: string;
+  readonly primaryKey: readonly string[];
+  readonly writeDisposition: string;
+  /** Latest last. */
+  readonly schemaVersions: readonly SchemaVersion[];
+}
+
+export interface Catalog {
+  getTable(source: string, stream: string): Promise<TableDefinition | undefined>;
+  listTables(source?: string): Promise<TableDefinition[]>;
+  /** Creates or updates the table to `table` (idempotent: same content is a no-op). */
+  putTable(table: TableDefinition): Promise<void>;
+  /** Records committed data files (idempotent). */
+  addFiles(source: string, stream: string, runId: string, keys: readonly string[]): Promise<void>;
+  deleteTable(source: string, stream: string): Promise<void>;
+}
+
+// ---------- query engine ----------
+
+export interface QueryResult {
+  readonly columns: readonly string[];
+  readonly rows: readonly Record<string, unknown>[];
+}
+
+export interface QueryEngine {
+  /** Runs SQL over the committed raw tables, exposed as `<source>.<stream>`. */
+  query(sql: string): Promise<QueryResult>;
+  close(): Promise<void>;
+}
