@@ -1,0 +1,188 @@
+/**
+ * The conformance kit: every connector's test file calls `describeConformance`
+ * with a working config. It checks the contract the engine relies on: valid
+ * stream declarations, records that carry their key and cursor, a cursor that
+ * only moves forward, resumption from a committed cursor, and prompt abort.
+ *
+ * Test-only: imports vitest, so product code must never import this file.
+ */
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from './config.js';
+import { compareCursor, cursorOf } from './cursor.js';
+import { silentLogger } from './logger.js';
+import type { Connector, CursorValue, ReadContext, SourceRecord, Stream } from './types.js';
+
+export interface ConformanceOptions<Config> {
+  readonly connector: Connector<Config>;
+  /** A config that reaches a live, seeded source (a real server in the test). */
+  readonly config: () => Config | Promise<Config>;
+  /** Streams the config must produce; defaults to "at least one". */
+  readonly expectedStreams?: readonly string[];
+  /** Fewest records each stream must yield on a first full read. @default 1 */
+  readonly minRecords?: number;
+  /** Changes the source (adds/updates rows) so a resumed read has something new to find. */
+  readonly mutate?: () => Promise<void>;
+  /** Stops reading a stream after this many records, to keep tests quick. @default 100000 */
+  readonly maxRecords?: number;
+  /** How long an aborted read may take to stop. @default 5000 */
+  readonly abortWithinMs?: number;
+}
+
+const SNAKE_CASE = /^[a-z][a-z0-9_]*$/;
+
+function context(since: CursorValue | undefined, signal: AbortSignal): ReadContext {
+  return { since, committedCursor: since, signal, logger: silentLogger };
+}
+
+export async function readAll(
+  stream: Stream,
+  since: CursorValue | undefined,
+  maxRecords = 100_000,
+): Promise<SourceRecord[]> {
+  const records: SourceRecord[] = [];
+  const controller = new AbortController();
+  for await (const item of stream.read(context(since, controller.signal))) {
+    const page = Array.isArray(item) ? item : [item as SourceRecord];
+    for (const record of page) records.push(record);
+    if (records.length >= maxRecords) {
+      controller.abort();
+      break;
+    }
+  }
+  return records;
+}
+
+function maxCursor(records: readonly SourceRecord[], field: string): CursorValue | undefined {
+  let max: CursorValue | undefined;
+  for (const record of records) {
+    const value = cursorOf(record, field);
+    if (value !== undefined && (max === undefined || compareCursor(value, max) > 0)) max = value;
+  }
+  return max;
+}
+
+export function describeConformance<Config>(name: string, options: ConformanceOptions<Config>): void {
+  const minRecords = options.minRecords ?? 1;
+  const maxRecords = options.maxRecords ?? 100_000;
+
+  async function streams(): Promise<readonly Stream[]> {
+    const config = await options.config();
+    return options.connector.streams(config);
+  }
+
+  describe(`connector conformance: ${name}`, () => {
+    it('declares a config schema that accepts the test config', async () => {
+      const config = await options.config();
+      expect(options.connector.configSchema.type).toBe('object');
+      expect(() => validateConfig(options.connector.configSchema, config)).not.toThrow();
+    });
+
+    it('passes check against the live source', async () => {
+      const result = await options.connector.check(await options.config());
+      expect(result).toEqual({ ok: true });
+    });
+
+    it('declares valid streams', async () => {
+      const declared = await streams();
+      expect(declared.length).toBeGreaterThan(0);
+      const names = declared.map((s) => s.name);
+      expect(new Set(names).size).toBe(names.length);
+      if (options.expectedStreams) expect([...names].sort()).toEqual([...options.expectedStreams].sort());
+      for (const stream of declared) {
+        expect(stream.name, `stream name ${stream.name}`).toMatch(SNAKE_CASE);
+        expect(['append', 'replace', 'merge']).toContain(stream.writeDisposition);
+        if (stream.writeDisposition === 'merge') expect(stream.primaryKey.length).toBeGreaterThan(0);
+        if (stream.incremental) expect(stream.incremental.cursorField.length).toBeGreaterThan(0);
+      }
+    });
+
+    it('reads records that carry their primary key and cursor', async () => {
+      for (const stream of await streams()) {
+        const records = await readAll(stream, stream.incremental?.initialValue, maxRecords);
+        expect(records.length, `records of ${stream.name}`).toBeGreaterThanOrEqual(minRecords);
+        for (const record of records) {
+          expect(typeof record).toBe('object');
+          for (const key of stream.primaryKey) {
+            expect(record[key], `${stream.name}.${key}`).not.toBeUndefined();
+            expect(record[key], `${stream.name}.${key}`).not.toBeNull();
+          }
+          if (stream.incremental) {
+            expect(cursorOf(record, stream.incremental.cursorField)).not.toBeUndefined();
+          }
+        }
+      }
+    });
+
+    it('only yields records at or after the cursor it is given (the cursor moves forward)', async () => {
+      for (const stream of await streams()) {
+        const incremental = stream.incremental;
+        if (!incremental) continue;
+        const first = await readAll(stream, incremental.initialValue, maxRecords);
+        const since = maxCursor(first, incremental.cursorField);
+        expect(since).not.toBeUndefined();
+        expect(compareCursor(since!, incremental.initialValue)).toBeGreaterThanOrEqual(0);
+        const again = await readAll(stream, since, maxRecords);
+        for (const record of again) {
+          const value = cursorOf(record, incremental.cursorField)!;
+          expect(
+            compareCursor(value, since!),
+            `${stream.name} cursor ${value} < ${since}`,
+          ).toBeGreaterThanOrEqual(0);
+        }
+        expect(again.length).toBeLessThanOrEqual(first.length);
+      }
+    });
+
+    it('resumes from a committed cursor and finds what changed since', async () => {
+      const declared = await streams();
+      const committed = new Map<string, CursorValue>();
+      for (const stream of declared) {
+        if (!stream.incremental) continue;
+        const first = await readAll(stream, stream.incremental.initialValue, maxRecords);
+        const max = maxCursor(first, stream.incremental.cursorField);
+        if (max !== undefined) committed.set(stream.name, max);
+      }
+      if (options.mutate) await options.mutate();
+      for (const stream of await streams()) {
+        const since = committed.get(stream.name);
+        if (!stream.incremental || since === undefined) continue;
+        const resumed = await readAll(stream, since, maxRecords);
+        for (const record of resumed) {
+          expect(
+            compareCursor(cursorOf(record, stream.incremental.cursorField)!, since),
+          ).toBeGreaterThanOrEqual(0);
+        }
+        if (options.mutate) {
+          const newer = resumed.filter(
+            (r) => compareCursor(cursorOf(r, stream.incremental!.cursorField)!, since) > 0,
+          );
+          expect(newer.length, `${stream.name}: changes after ${since}`).toBeGreaterThan(0);
+        }
+      }
+    });
+
+    it('stops reading promptly when its signal aborts', async () => {
+      for (const stream of await streams()) {
+        const controller = new AbortController();
+        const started = Date.now();
+        let seen = 0;
+        const read = (async () => {
+          for await (const _item of stream.read(
+            context(stream.incremental?.initialValue, controller.signal),
+          )) {
+            seen += 1;
+            if (seen === 1) controller.abort();
+            if (seen > 1_000_000) throw new Error('did not stop');
+          }
+        })();
+        await read.catch((error: unknown) => {
+          const err = error as Error;
+          expect(err.name === 'AbortError' || controller.signal.aborted).toBe(true);
+        });
+        expect(Date.now() - started).toBeLessThan(options.abortWithinMs ?? 5000);
+        // After abort, a read may hand over what it already holds, but must not run on.
+        expect(seen, `${stream.name} items after abort`).toBeLessThanOrEqual(3);
+      }
+    });
+  });
+}
