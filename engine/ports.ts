@@ -53,6 +53,11 @@ export interface CursorState {
    * re-read of that value (inclusive `since`) skips them. Capped in size.
    */
   readonly keysAtValue: readonly string[];
+  /**
+   * When more keys share the value than fit in a state item, they are kept in
+   * the committed manifest at this key instead, and `keysAtValue` is empty.
+   */
+  readonly keysRef?: string;
 }
 
 export interface VersionedCursor {
@@ -180,4 +185,16 @@ export interface QueryEngine {
   /** Runs SQL over the committed raw tables, exposed as `<source>.<stream>`. */
   query(sql: string): Promise<QueryResult>;
   close(): Promise<void>;
+}
+
+// ---------- secret store ----------
+
+/** Keeps connector secret fields out of the state store and logs. */
+export interface SecretStore {
+  /** Stores a secret value under a name; returns the reference kept in state. */
+  put(name: string, value: string): Promise<string>;
+  /** Resolves a reference to its value; throws NotFoundError when missing. */
+  get(ref: string): Promise<string>;
+  /** Deletes; succeeds when absent. */
+  delete(ref: string): Promise<void>;
 }

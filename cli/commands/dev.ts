@@ -1,0 +1,61 @@
+import type { RunRecord } from '../../engine/ports.js';
+import { formatCount, formatRunReport } from '../../engine/report.js';
+import { createSource } from '../../engine/sources.js';
+import type { CliContext } from '../context.js';
+import { printQuery } from './query.js';
+import { syncSource } from './sync.js';
+
+export const DEV_SOURCE = 'shop';
+
+/** Current orders by status: latest version per key, deletes honoured. */
+export const DEV_QUERY = `SELECT status, count(*) AS orders, round(sum(amount), 2) AS amount
+FROM (
+  SELECT * FROM shop.orders
+  QUALIFY row_number() OVER (PARTITION BY id ORDER BY updated_at DESC, _sluice_extracted_at DESC) = 1
+)
+WHERE NOT coalesce(_sluice_deleted, false)
+GROUP BY status ORDER BY orders DESC`;
+
+function summary(run: RunRecord): string {
+  const streams = Object.values(run.streams);
+  const rows = streams.reduce((sum, s) => sum + s.rows, 0);
+  const incremental = streams.some((s) => s.incremental);
+  return incremental
+    ? `incremental sync: ${formatCount(rows)} changed rows since the last run (only new, updated and deleted records)`
+    : `first sync: ${formatCount(rows)} rows landed in ${streams.length} streams`;
+}
+
+/** `npm start`: register the sample shop if absent, sync it, report, query. */
+export async function dev(ctx: CliContext, options: { rows: number; query: boolean }): Promise<void> {
+  const out = (line = ''): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  out(`Sluice local mode · home ${ctx.location}`);
+  if (!(await ctx.state.getSource(DEV_SOURCE))) {
+    await createSource(
+      {
+        name: DEV_SOURCE,
+        type: 'sample',
+        config: { rows: options.rows, seed: 42 },
+        schedule: 'rate(1 hour)',
+      },
+      ctx,
+    );
+    out(`registered source "${DEV_SOURCE}" (connector sample, ${formatCount(options.rows)} orders)`);
+  }
+  out(`syncing "${DEV_SOURCE}" …`);
+  const run = await syncSource(ctx, DEV_SOURCE);
+  out('');
+  out(formatRunReport(run));
+  out('');
+  out(summary(run));
+  if (options.query) {
+    out('');
+    out('query: current orders by status (latest version per id, deletes applied)');
+    await printQuery(ctx, DEV_QUERY, false);
+  }
+  out('');
+  out('next: run `npm start` again for an incremental sync, or try');
+  out(`  npm run sluice -- query "SELECT * FROM ${DEV_SOURCE}.customers LIMIT 5"`);
+  out(`  npm run sluice -- runs ${DEV_SOURCE}`);
+}

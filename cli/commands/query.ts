@@ -1,0 +1,16 @@
+import { formatQueryResult } from '../../engine/report.js';
+import type { CliContext } from '../context.js';
+
+export async function printQuery(ctx: CliContext, sql: string, json: boolean): Promise<void> {
+  const engine = await ctx.openQueryEngine();
+  try {
+    const result = await engine.query(sql);
+    if (json) {
+      process.stdout.write(`${JSON.stringify(result.rows)}\n`);
+    } else {
+      process.stdout.write(`${formatQueryResult(result)}\n`);
+    }
+  } finally {
+    await engine.close();
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Registering and resolving sources: the validation every entry point (CLI,
+ * HTTP API) shares, so bad input is rejected with the field named and
+ * nothing half-created.
+ */
+import { validateConfig } from '../connectors/sdk/config.js';
+import { ConfigError } from '../connectors/sdk/errors.js';
+import type { Connector } from '../connectors/sdk/types.js';
+import { ConflictError, ValidationError } from './errors.js';
+import type { SecretStore, SourceDefinition, StateStore } from './ports.js';
+import { extractSecrets, resolveSecrets, secretRefs } from './secrets.js';
+
+export interface ConnectorRegistry {
+  get(type: string): Connector<never> | undefined;
+  list(): readonly Connector<never>[];
+}
+
+export function createRegistry(connectors: readonly Connector<never>[]): ConnectorRegistry {
+  const byType = new Map(connectors.map((c) => [c.type, c]));
+  return { get: (type) => byType.get(type), list: () => connectors };
+}
+
+export const SOURCE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+export interface SourceInput {
+  readonly name: string;
+  readonly type: string;
+  readonly config: Record<string, unknown>;
+  readonly streams?: readonly string[];
+  readonly schedule?: string;
+  readonly slaMinutes?: number;
+}
+
+const KNOWN_FIELDS = ['name', 'type', 'config', 'streams', 'schedule', 'slaMinutes'];
+
+/** Checks the shape of a source definition; the message names the field at fault. */
+export function parseSourceInput(input: unknown, registry: ConnectorRegistry): SourceInput {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError('a source definition must be a JSON object', { field: 'source' });
+  }
+  const body = input as Record<string, unknown>;
+  for (const field of Object.keys(body)) {
+    if (!KNOWN_FIELDS.includes(field)) {
+      throw new ValidationError(`"${field}" is not a source field (known: ${KNOWN_FIELDS.join(', ')})`, {
+        field,
+      });
+    }
+  }
+  const { name, type, config, streams, schedule, slaMinutes } = body;
+  if (typeof name !== 'string' || !SOURCE_NAME.test(name)) {
+    throw new ValidationError(
+      '"name" must be snake_case: a lowercase letter, then lowercase letters, digits or _ (at most 63)',
+      { field: 'name' },
+    );
+  }
+  if (typeof type !== 'string')
+    throw new ValidationError('"type" is required (a connector type)', { field: 'type' });
+  const connector = registry.get(type);
+  if (!connector) {
+    const known = registry
+      .list()
+      .map((c) => c.type)
+      .join(', ');
+    throw new ValidationError(`"type" ${JSON.stringify(type)} is not a connector type (known: ${known})`, {
+      field: 'type',
+    });
+  }
+  if (config !== undefined && (typeof config !== 'object' || config === null || Array.isArray(config))) {
+    throw new ValidationError('"config" must be an object', { field: 'config' });
+  }
+  if (streams !== undefined && (!Array.isArray(streams) || !streams.every((s) => typeof s === 'string'))) {
+    throw new ValidationError('"streams" must be an array of stream names', { field: 'streams' });
+  }
+  if (schedule !== undefined && (typeof schedule !== 'string' || !/^(rate|cron)\(.+\)$/.test(schedule))) {
+    throw new ValidationError('"schedule" must be a "rate(…)" or "cron(…)" expression', {
+      field: 'schedule',
+    });
+  }
+  if (slaMinutes !== undefined && (typeof slaMinutes !== 'number' || !(slaMinutes > 0))) {
+    throw new ValidationError('"slaMinutes" must be a positive number', { field: 'slaMinutes' });
+  }
+  try {
+    validateConfig(connector.configSchema, config ?? {});
+  } catch (error) {
+    if (error instanceof ConfigError)
+      throw new ValidationError(error.message, { field: 'config', cause: error });
+    throw error;
+  }
+  return {
+    name,
+    type,
+    config: (config ?? {}) as Record<string, unknown>,
+    ...(streams ? { streams: streams as string[] } : {}),
+    ...(schedule ? { schedule: schedule as string } : {}),
+    ...(slaMinutes ? { slaMinutes: slaMinutes as number } : {}),
+  };
+}
+
+/**
+ * Validates and stores a new source, its secrets in the secret store. When
+ * storing the source fails, its secrets are removed again.
+ */
+export async function createSource(
+  input: unknown,
+  deps: { state: StateStore; secrets: SecretStore; registry: ConnectorRegistry; now?: Date },
+): Promise<SourceDefinition> {
+  const parsed = parseSourceInput(input, deps.registry);
+  const connector = deps.registry.get(parsed.type)!;
+  if (await deps.state.getSource(parsed.name)) {
+    throw new ConflictError(`source "${parsed.name}" already exists`);
+  }
+  const config = await extractSecrets(connector.configSchema, parsed.config, parsed.name, deps.secrets);
+  const now = (deps.now ?? new Date()).toISOString();
+  const source: SourceDefinition = { ...parsed, config, createdAt: now, updatedAt: now };
+  try {
+    await deps.state.createSource(source);
+  } catch (error) {
+    for (const ref of secretRefs(config)) await deps.secrets.delete(ref).catch(() => undefined);
+    throw error;
+  }
+  return source;
+}
+
+/** The connector and validated, secret-resolved config of a stored source. */
+export async function resolveSource(
+  source: SourceDefinition,
+  deps: { secrets: SecretStore; registry: ConnectorRegistry },
+): Promise<{ connector: Connector<never>; config: unknown }> {
+  const connector = deps.registry.get(source.type);
+  if (!connector) {
+    throw new ValidationError(
+      `source "${source.name}" has type "${source.type}", which no connector provides`,
+      { field: 'type' },
+    );
+  }
+  const resolved = await resolveSecrets(source.config, deps.secrets);
+  return { connector, config: validateConfig(connector.configSchema, resolved) };
+}
