@@ -1,0 +1,248 @@
+/**
+ * The local Athena: an in-memory DuckDB over the Parquet files of the lake.
+ *
+ * Before each query every catalog table becomes a view `<source>.<stream>`
+ * over everything under the table's location (Athena's rule: all objects
+ * under the location are visible, nothing else is; uncommitted files live
+ * under `_staging/`, outside every location). The view casts each column of
+ * the table's latest schema version to its type, so files written under
+ * older versions stay readable: missing columns read as NULL, widened types
+ * are cast. The `dt` partition comes from the Hive-style directory names.
+ */
+import {
+  type DuckDBConnection,
+  DuckDBInstance,
+  DuckDBTypeId,
+  type DuckDBValueConverter,
+  JSDuckDBValueConverter,
+} from '@duckdb/node-api';
+import type { ColumnType } from '../../connectors/sdk/types.js';
+import { SluiceError, ValidationError } from '../../engine/errors.js';
+import type { Catalog, ObjectStore, QueryEngine, QueryResult, TableDefinition } from '../../engine/ports.js';
+
+/** The lake's logical types as DuckDB types (Athena: boolean, int, bigint, double, string, timestamp, date). */
+const DUCKDB_TYPES: Readonly<Record<ColumnType, string>> = {
+  boolean: 'BOOLEAN',
+  int: 'INTEGER',
+  bigint: 'BIGINT',
+  double: 'DOUBLE',
+  string: 'VARCHAR',
+  timestamp: 'TIMESTAMPTZ',
+  date: 'DATE',
+  json: 'VARCHAR',
+};
+
+/** The Hive partition column every raw table has. */
+export const PARTITION_COLUMN = 'dt';
+
+export interface DuckDbQueryEngineOptions {
+  /** Tables to expose as views. */
+  readonly catalog: Catalog;
+  /** The lake; `uri(location)` tells DuckDB where a table's files are. */
+  readonly objects: ObjectStore;
+}
+
+export class DuckDbQueryEngine implements QueryEngine {
+  private readonly instance: DuckDBInstance;
+  private readonly connection: DuckDBConnection;
+  private readonly options: DuckDbQueryEngineOptions;
+  /** Views created by earlier refreshes, as `"schema"."view"`, so dropped tables disappear. */
+  private views = new Set<string>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    instance: DuckDBInstance,
+    connection: DuckDBConnection,
+    options: DuckDbQueryEngineOptions,
+  ) {
+    this.instance = instance;
+    this.connection = connection;
+    this.options = options;
+  }
+
+  public static async open(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
+    const instance = await DuckDBInstance.create(':memory:');
+    try {
+      const connection = await instance.connect();
+      // Athena renders timestamps in UTC; so do we, whatever the laptop's zone.
+      await connection.run(`SET TimeZone = 'UTC'`);
+      return new DuckDbQueryEngine(instance, connection, options);
+    } catch (error) {
+      instance.closeSync();
+      throw error;
+    }
+  }
+
+  /** Runs one or more `;`-separated statements and returns the last one's result. Calls run one at a time. */
+  public query(sql: string): Promise<QueryResult> {
+    const run = this.queue.then(() => this.execute(sql));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  public async close(): Promise<void> {
+    await this.queue;
+    if (this.closed) return;
+    this.closed = true;
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async execute(sql: string): Promise<QueryResult> {
+    if (this.closed) throw new SluiceError('the query engine is closed');
+    if (typeof sql !== 'string' || sql.trim() === '') {
+      throw new ValidationError('sql must be a non-empty query', { field: 'sql' });
+    }
+    await this.refreshViews();
+    const reader = await this.connection.streamAndReadAll(sql);
+    const columns = reader.deduplicatedColumnNames();
+    const rows = reader.convertRows(toPlain).map((values) => {
+      const row: Record<string, unknown> = {};
+      columns.forEach((column, index) => {
+        row[column] = values[index] ?? null;
+      });
+      return row;
+    });
+    return { columns, rows };
+  }
+
+  private async refreshViews(): Promise<void> {
+    const tables = await this.options.catalog.listTables();
+    const current = new Set<string>();
+    for (const table of tables) {
+      const name = `${quoteIdentifier(table.source)}.${quoteIdentifier(table.stream)}`;
+      const hasFiles = (await this.options.objects.list(withSlash(table.location))).some((object) =>
+        object.key.endsWith('.parquet'),
+      );
+      await this.connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(table.source)}`);
+      await this.connection.run(`CREATE OR REPLACE VIEW ${name} AS ${this.viewQuery(table, hasFiles)}`);
+      current.add(name);
+    }
+    for (const name of this.views) {
+      if (!current.has(name)) await this.connection.run(`DROP VIEW IF EXISTS ${name}`);
+    }
+    this.views = current;
+  }
+
+  /** The view over a table: latest schema, cast, plus `dt`; an empty typed relation when nothing landed yet. */
+  private viewQuery(table: TableDefinition, hasFiles: boolean): string {
+    const latest = table.schemaVersions.at(-1)?.columns ?? [];
+    const columns: { name: string; type: string }[] = latest.map((column) => ({
+      name: column.name,
+      type: DUCKDB_TYPES[column.type] ?? 'VARCHAR',
+    }));
+    if (!columns.some((column) => column.name === PARTITION_COLUMN)) {
+      columns.push({ name: PARTITION_COLUMN, type: 'VARCHAR' });
+    }
+    const casts = columns
+      .map(({ name, type }) => `CAST(${quoteIdentifier(name)} AS ${type}) AS ${quoteIdentifier(name)}`)
+      .join(', ');
+    const empty = `SELECT ${columns
+      .map(({ name, type }) => `CAST(NULL AS ${type}) AS ${quoteIdentifier(name)}`)
+      .join(', ')} WHERE false`;
+    if (!hasFiles) return `SELECT ${casts} FROM (${empty})`;
+    const glob = `${withSlash(this.options.objects.uri(withSlash(table.location)))}**/*.parquet`;
+    // UNION ALL BY NAME with the typed empty relation supplies every column no file has yet (as NULL).
+    const files =
+      `SELECT * FROM read_parquet(${quoteString(glob)}, union_by_name = true, hive_partitioning = true, ` +
+      `hive_types = {${quoteString(PARTITION_COLUMN)}: VARCHAR})`;
+    return `SELECT ${casts} FROM (${files} UNION ALL BY NAME ${empty})`;
+  }
+}
+
+/**
+ * Renders a result as an aligned text table, like psql: numbers right-aligned,
+ * NULL spelled out, nested values as JSON, and a row count footer.
+ */
+export function formatTable(result: QueryResult): string {
+  const { columns, rows } = result;
+  const cells = rows.map((row) => columns.map((column) => renderCell(row[column])));
+  const numeric = columns.map(
+    (column) =>
+      rows.some((row) => typeof row[column] === 'number' || typeof row[column] === 'bigint') &&
+      rows.every(
+        (row) => row[column] == null || typeof row[column] === 'number' || typeof row[column] === 'bigint',
+      ),
+  );
+  const widths = columns.map((column, index) =>
+    Math.max(column.length, ...cells.map((row) => (row[index] ?? '').length)),
+  );
+  const line = (values: readonly string[], align: (index: number, value: string, width: number) => string) =>
+    ` ${values.map((value, index) => align(index, value, widths[index] ?? 0)).join(' | ')}`.trimEnd();
+  const header = line(columns, (_index, value, width) => {
+    const left = Math.floor((width - value.length) / 2);
+    return ' '.repeat(left) + value.padEnd(width - left);
+  });
+  const rule = widths.map((width) => '-'.repeat(width + 2)).join('+');
+  const body = cells.map((row) =>
+    line(row, (index, value, width) => (numeric[index] ? value.padStart(width) : value.padEnd(width))),
+  );
+  const footer = `(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})`;
+  return [header, rule, ...body, footer].join('\n');
+}
+
+function renderCell(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  const text =
+    typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return text.replace(/\r?\n/g, '\\n').replace(/\t/g, '\\t');
+}
+
+/**
+ * DuckDB values as plain, JSON-friendly JS: bigints become numbers when
+ * exact (strings otherwise), timestamps ISO-8601 UTC strings, dates
+ * `YYYY-MM-DD`, times/intervals/UUIDs/blobs their SQL text.
+ */
+const toPlain: DuckDBValueConverter<unknown> = (value, type, self) => {
+  if (value === null || value === undefined) return null;
+  const js = JSDuckDBValueConverter as DuckDBValueConverter<unknown>;
+  switch (type.typeId) {
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT:
+    case DuckDBTypeId.BIGNUM: {
+      const number = js(value, type, self);
+      if (typeof number !== 'bigint') return number;
+      return number >= BigInt(Number.MIN_SAFE_INTEGER) && number <= BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number(number)
+        : number.toString();
+    }
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_S:
+    case DuckDBTypeId.TIMESTAMP_MS:
+    case DuckDBTypeId.TIMESTAMP_NS:
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      try {
+        const date = js(value, type, self);
+        return date instanceof Date ? date.toISOString() : String(value);
+      } catch {
+        return String(value); // infinity, or beyond what a JS Date holds
+      }
+    case DuckDBTypeId.DATE:
+    case DuckDBTypeId.TIME:
+    case DuckDBTypeId.TIME_NS:
+    case DuckDBTypeId.TIME_TZ:
+    case DuckDBTypeId.INTERVAL:
+    case DuckDBTypeId.UUID:
+    case DuckDBTypeId.BLOB:
+    case DuckDBTypeId.BIT:
+    case DuckDBTypeId.GEOMETRY:
+      return String(value);
+    default:
+      return js(value, type, self);
+  }
+};
+
+function withSlash(prefix: string): string {
+  return prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function quoteString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
