@@ -1,0 +1,208 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RestConfig, RestIncrementalConfig } from '../../../../connectors/rest/index.js';
+import { compareCursor, cursorOf } from '../../../../connectors/sdk/cursor.js';
+import { TransientError } from '../../../../connectors/sdk/errors.js';
+import type { CursorValue, SourceRecord } from '../../../../connectors/sdk/types.js';
+import { BASE_TIME, ItemsApi, makeItems, sendJson } from './fixtures/api.js';
+import { onlyStream, readStream, rejection } from './fixtures/read.js';
+
+const api = new ItemsApi(makeItems(30));
+
+beforeAll(async () => {
+  await api.start();
+});
+afterAll(async () => {
+  await api.stop();
+});
+beforeEach(() => {
+  api.reset(makeItems(30));
+});
+
+const iso = (minutes: number): string => new Date(BASE_TIME + minutes * 60_000).toISOString();
+
+function config(
+  incremental: Partial<RestIncrementalConfig> = {},
+  extra: Partial<RestConfig> = {},
+): RestConfig {
+  return {
+    baseUrl: api.url,
+    maxAttempts: 3,
+    backoffInitialMs: 5,
+    backoffMaxMs: 20,
+    streams: [
+      {
+        name: 'items',
+        path: '/page/items',
+        recordsPath: 'data.items',
+        primaryKey: ['id'],
+        pagination: { type: 'page', pageSizeParam: 'per_page', pageSize: 5 },
+        incremental: {
+          cursorField: 'updated_at',
+          initialValue: '2025-01-01T00:00:00Z',
+          requestParam: 'updated_since',
+          ...incremental,
+        },
+      },
+    ],
+    ...extra,
+  };
+}
+
+function maxCursor(records: readonly SourceRecord[]): CursorValue | undefined {
+  let max: CursorValue | undefined;
+  for (const record of records) {
+    const value = cursorOf(record, 'updated_at');
+    if (value !== undefined && (max === undefined || compareCursor(value, max) > 0)) max = value;
+  }
+  return max;
+}
+
+describe('rest incremental reads', () => {
+  it('declares the cursor, initial value and lag to the engine', async () => {
+    const stream = await onlyStream(config({ lag: 90 }));
+
+    expect(stream.incremental).toEqual({
+      cursorField: 'updated_at',
+      initialValue: '2025-01-01T00:00:00.000Z',
+      lag: 90,
+    });
+    expect(stream.writeDisposition).toBe('merge');
+  });
+
+  it('converts the initial value and lag into the unit of unix cursors', async () => {
+    const seconds = await onlyStream(config({ cursorFormat: 'unixSeconds', lag: 5 }));
+    const millis = await onlyStream(
+      config({ cursorFormat: 'unixMs', initialValue: '2026-01-01T00:00:00Z', lag: 5 }),
+    );
+    const numeric = await onlyStream(
+      config({ cursorFormat: 'number', initialValue: '17', requestFormat: 'raw' }),
+    );
+
+    expect(seconds.incremental).toMatchObject({ initialValue: 1_735_689_600, lag: 5 });
+    expect(millis.incremental).toMatchObject({ initialValue: BASE_TIME, lag: 5000 });
+    expect(numeric.incremental).toMatchObject({ initialValue: 17, lag: 0 });
+  });
+
+  it('sends the initial value as the request parameter on the first sync', async () => {
+    const stream = await onlyStream(config());
+
+    const records = await readStream(stream, { since: undefined });
+
+    expect(records).toHaveLength(30);
+    expect(api.requests[0]!.url.searchParams.get('updated_since')).toBe('2025-01-01T00:00:00.000Z');
+    // The parameter goes with every page.
+    expect(
+      api.requests.every((r) => r.url.searchParams.get('updated_since') === '2025-01-01T00:00:00.000Z'),
+    ).toBe(true);
+  });
+
+  it('sends ctx.since (inclusive) and returns the records at or after it, ties included', async () => {
+    const stream = await onlyStream(config());
+
+    const records = await readStream(stream, { since: iso(10) });
+
+    // Items 21 and 22 share minute 10.
+    expect(records.map((r) => r.id)).toEqual(Array.from({ length: 10 }, (_, i) => 21 + i));
+    expect(api.requests[0]!.url.searchParams.get('updated_since')).toBe(iso(10));
+  });
+
+  it('formats the request parameter as unix seconds or a date when asked', async () => {
+    const seconds = await onlyStream(config({ requestFormat: 'unixSeconds' }));
+    const dates = await onlyStream(config({ requestFormat: 'date' }));
+
+    const fromSeconds = await readStream(seconds, { since: iso(10) });
+    const secondsParam = api.requests[0]!.url.searchParams.get('updated_since');
+    api.reset();
+    await readStream(dates, { since: '2026-01-01T00:10:00.000Z' });
+    const dateParam = api.requests[0]!.url.searchParams.get('updated_since');
+
+    expect(secondsParam).toBe(String((BASE_TIME + 600_000) / 1000));
+    expect(fromSeconds).toHaveLength(10);
+    expect(dateParam).toBe('2026-01-01');
+  });
+
+  it('drops records before since when the API ignores the parameter (client-side guard)', async () => {
+    api.honoursSince = false;
+    const stream = await onlyStream(config());
+
+    const records = await readStream(stream, { since: iso(10) });
+
+    expect(records.map((r) => r.id)).toEqual(Array.from({ length: 10 }, (_, i) => 21 + i));
+    // It still had to walk every page.
+    expect(api.requests).toHaveLength(7);
+  });
+
+  it('guards unix-second cursors numerically, also when the API sends them as text', async () => {
+    const times = [100, 99, '1000', 101, 5];
+    api.intercept = (req, res) => {
+      if (req.url.pathname !== '/unix') return false;
+      sendJson(
+        res,
+        200,
+        times.map((t, i) => ({ id: i, updated: t })),
+      );
+      return true;
+    };
+    const stream = await onlyStream({
+      baseUrl: api.url,
+      streams: [
+        {
+          name: 'events',
+          path: '/unix',
+          primaryKey: ['id'],
+          incremental: {
+            cursorField: 'updated',
+            cursorFormat: 'unixSeconds',
+            initialValue: '0',
+            requestParam: 'since',
+            requestFormat: 'iso8601',
+          },
+        },
+      ],
+    });
+
+    const records = await readStream(stream, { since: 100 });
+
+    expect(records.map((r) => r.id)).toEqual([0, 2, 3]);
+    expect(api.requests[0]!.url.searchParams.get('since')).toBe('1970-01-01T00:01:40.000Z');
+  });
+
+  it('resumes from the last committed cursor after a failed read, with no gaps', async () => {
+    // Prepare: page 4 fails with 500 on every attempt during the first read.
+    let broken = true;
+    api.intercept = (req, res) => {
+      if (!broken || req.url.searchParams.get('page') !== '4') return false;
+      sendJson(res, 500, { error: 'database unavailable' });
+      return true;
+    };
+    const stream = await onlyStream(config());
+    const landed = new Map<unknown, SourceRecord>();
+    let committed: CursorValue | undefined;
+    // Like the engine: land each page, then commit the highest cursor seen so far.
+    const land = (page: readonly SourceRecord[]): void => {
+      for (const record of page) landed.set(record.id, record);
+      committed = maxCursor([...landed.values()]);
+    };
+
+    // Act: the first read fails midway; the second resumes from the committed cursor.
+    const error = await rejection(readStream(stream, { onPage: land }));
+    const afterFailure = landed.size;
+    const committedAfterFailure = committed;
+    broken = false;
+    api.requests.length = 0;
+    const resumed = await readStream(stream, { since: committed, onPage: land });
+
+    // Assess
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.message).toContain('gave up after 3 attempts');
+    expect(afterFailure).toBe(15);
+    // Item 15 and 16 share a cursor: the inclusive re-read finds 16, which the first read never reached.
+    expect(committedAfterFailure).toBe(iso(7));
+    expect(api.requests[0]!.url.searchParams.get('updated_since')).toBe(iso(7));
+    expect(resumed[0]!.id).toBe(15);
+    expect([...landed.keys()].sort((a, b) => Number(a) - Number(b))).toEqual(
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    );
+    expect(resumed.length).toBeLessThan(30);
+  });
+});
