@@ -1,8 +1,14 @@
 /** Every connector type Sluice ships, by type name. */
 import { type ConnectorRegistry, createRegistry } from '../engine/sources.js';
+import { postgresConnector } from './postgres/index.js';
+import { restConnector } from './rest/index.js';
 import { sampleConnector } from './sample/index.js';
 import type { Connector } from './sdk/types.js';
 
-export const connectors: readonly Connector<never>[] = [sampleConnector as Connector<never>];
+export const connectors: readonly Connector<never>[] = [
+  sampleConnector as Connector<never>,
+  restConnector as Connector<never>,
+  postgresConnector as Connector<never>,
+];
 
 export const registry: ConnectorRegistry = createRegistry(connectors);

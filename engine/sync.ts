@@ -176,6 +176,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Run
     streams: streamsStats,
   };
   let committing = false;
+  let recorded = false;
   try {
     await phase('lease-acquired');
     const commitDeps = {
@@ -221,9 +222,12 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Run
     }
     run = { ...run, status: 'SUCCEEDED', endedAt: clock().toISOString(), streams: streamsStats };
     await deps.state.putRun(run);
+    recorded = true;
     await phase('run-recorded');
     return run;
   } catch (error) {
+    // Landed and recorded: what failed afterwards cannot undo the run.
+    if (recorded) throw error;
     const reason =
       signal.aborted && !options.signal?.aborted ? errorMessage(signal.reason) : errorMessage(error);
     const message = committing
@@ -368,14 +372,17 @@ async function landStream(
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
+    const isNewTable = versions.length === 0;
     const batchChanges = schema.observe(batch);
-    if (batchChanges.length > 0 || versions.length === 0) {
-      const described = batchChanges.map(describeChange);
+    if (batchChanges.length > 0 || isNewTable) {
+      const described = isNewTable
+        ? [`created table with ${schema.size} columns`]
+        : batchChanges.map(describeChange);
       changes.push(...described);
       const last = versions.at(-1);
       const version: SchemaVersion = {
         version: last && last.runId === runId ? last.version : (last?.version ?? 0) + 1,
-        columns: schema.columns,
+        columns: [...schema.columns, ...METADATA_COLUMNS],
         changes: last && last.runId === runId ? [...last.changes, ...described] : described,
         runId,
         createdAt: clock().toISOString(),

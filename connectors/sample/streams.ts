@@ -121,7 +121,7 @@ export function sampleStreams(config: SampleConfig): Stream[] {
     return {
       id: change.key,
       customer_id: 1 + Math.floor(fixed() * customers.keysBefore(Math.max(1, createdEpoch))),
-      status: change.kind === 'insert' ? 'pending' : pickFrom(STATUSES, r()),
+      status: change.kind === 'insert' && epoch > 0 ? 'pending' : pickFrom(STATUSES, r()),
       amount: Math.round(fixed() * 100_000) / 100,
       currency: pickFrom(CURRENCIES, fixed()),
       items: 1 + Math.floor(fixed() * 9),

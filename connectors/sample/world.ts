@@ -64,6 +64,7 @@ export type Change = { readonly kind: 'insert' | 'update' | 'delete'; readonly k
 export class KeyedTable {
   private readonly deleted = new Set<number>();
   private computedThrough = 0;
+  private initialLoad: Change[] | undefined;
   private readonly epochs = new Map<number, Change[]>();
 
   public constructor(
@@ -83,7 +84,11 @@ export class KeyedTable {
 
   public changes(epoch: number): Change[] {
     if (epoch === 0) {
-      return Array.from({ length: this.initial }, (_, i) => ({ kind: 'insert' as const, key: i + 1 }));
+      this.initialLoad ??= Array.from({ length: this.initial }, (_, i) => ({
+        kind: 'insert' as const,
+        key: i + 1,
+      }));
+      return this.initialLoad;
     }
     while (this.computedThrough < epoch) {
       this.computedThrough += 1;

@@ -46,32 +46,29 @@ describe('schema evolution across runs', () => {
         { id: 2, amount: 7, label: 'b', legacy: false },
       ],
       [{ id: 3, amount: 3_000_000_000, label: 'c', country: 'SE' }],
-      [{ id: 4, amount: 2.5, label: 'd', country: 'NO', at: new Date('2026-03-01T12:00:00Z') }],
+      [{ id: 4, amount: 2.5, label: 'd', country: 'NO', seen_at: new Date('2026-03-01T12:00:00Z') }],
       [{ id: 5, amount: 'unknown', label: 'e' }],
     ]);
     lake = await openTestLake(source, connector, {});
     // Act
     const runs = [];
     for (let i = 0; i < 4; i++) runs.push(await lake.sync());
-    const rows = await lake.query('SELECT id, amount, label, legacy, country, at FROM api.items ORDER BY id');
+    const rows = await lake.query(
+      'SELECT id, amount, label, legacy, country, seen_at FROM api.items ORDER BY id',
+    );
     const table = await lake.backend.catalog.getTable('api', 'items');
     // Assess
     expect(rows).toEqual([
-      { id: 1, amount: '5', label: 'a', legacy: true, country: null, at: null },
-      { id: 2, amount: '7', label: 'b', legacy: false, country: null, at: null },
-      { id: 3, amount: '3000000000', label: 'c', legacy: null, country: 'SE', at: null },
-      { id: 4, amount: '2.5', label: 'd', legacy: null, country: 'NO', at: '2026-03-01T12:00:00.000Z' },
-      { id: 5, amount: 'unknown', label: 'e', legacy: null, country: null, at: null },
+      { id: 1, amount: '5', label: 'a', legacy: true, country: null, seen_at: null },
+      { id: 2, amount: '7', label: 'b', legacy: false, country: null, seen_at: null },
+      { id: 3, amount: '3000000000', label: 'c', legacy: null, country: 'SE', seen_at: null },
+      { id: 4, amount: '2.5', label: 'd', legacy: null, country: 'NO', seen_at: '2026-03-01T12:00:00.000Z' },
+      { id: 5, amount: 'unknown', label: 'e', legacy: null, country: null, seen_at: null },
     ]);
     expect(runs.map((r) => r.streams.items!.schemaChanges)).toEqual([
-      [
-        'added column id (int)',
-        'added column amount (int)',
-        'added column label (string)',
-        'added column legacy (boolean)',
-      ],
+      ['created table with 5 columns'],
       ['widened amount: int → bigint', 'added column country (string)'],
-      ['widened amount: bigint → double', 'added column at (timestamp)'],
+      ['widened amount: bigint → double', 'added column seen_at (timestamp)'],
       ['widened amount: double → string'],
     ]);
     expect(table!.schemaVersions.map((v) => v.version)).toEqual([1, 2, 3, 4]);
