@@ -146,6 +146,7 @@ export function buildProgram(): Command {
       const { connector, config } = await resolveSource(source, ctx);
       const result = await connector.check(config as never);
       if (!result.ok) throw new SluiceError(`check of "${name}" failed: ${result.message}`);
+      for (const warning of result.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
       print(`source "${name}" is reachable`);
     });
 

@@ -108,7 +108,10 @@ export interface ConfigSchema {
   readonly additionalProperties?: boolean;
 }
 
-export type CheckResult = { readonly ok: true } | { readonly ok: false; readonly message: string };
+/** `ok` with optional warnings (e.g. "no file matches glob …"), or one actionable sentence. */
+export type CheckResult =
+  | { readonly ok: true; readonly warnings?: readonly string[] }
+  | { readonly ok: false; readonly message: string };
 
 export interface Connector<Config = Record<string, unknown>> {
   /** Connector type, e.g. `sample`, `rest`, `postgres`. */
