@@ -3,6 +3,7 @@
  * registry and a logger that writes to stderr, so stdout carries only results.
  */
 import { resolve } from 'node:path';
+import { awsBackendOptionsFromEnv, openAwsBackend } from '../adapters/aws/index.js';
 import { openLocalBackend } from '../adapters/local/index.js';
 import { LocalSecretStore } from '../adapters/local/secret-store.js';
 import { registry } from '../connectors/index.js';
@@ -66,6 +67,26 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
       registry,
       logger,
       openQueryEngine: () => local.openQueryEngine(),
+    };
+  }
+  if (backend === 'aws') {
+    let options: ReturnType<typeof awsBackendOptionsFromEnv>;
+    try {
+      options = awsBackendOptionsFromEnv();
+    } catch (error) {
+      throw new ValidationError((error as Error).message, { field: 'backend', cause: error });
+    }
+    const aws = openAwsBackend(options);
+    return {
+      backend: 'aws',
+      location: `s3://${options.bucket}/${options.prefix ?? ''}`,
+      objects: aws.objects,
+      state: aws.state,
+      catalog: aws.catalog,
+      secrets: aws.secrets,
+      registry,
+      logger,
+      openQueryEngine: () => aws.openQueryEngine(),
     };
   }
   throw new ValidationError(`--backend must be "local" or "aws", not "${backend}"`, { field: 'backend' });
