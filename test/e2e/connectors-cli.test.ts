@@ -1,0 +1,248 @@
+/**
+ * The REST and PostgreSQL connectors through the real `sluice` CLI, against
+ * real servers (a local node:http API, a throwaway PostgreSQL): each source
+ * syncs twice, the second run incremental, with exact counts from the query
+ * engine. Secrets must stay in the secret store: never in `sources show`,
+ * the state files or anywhere else in the home.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addSource, cliOk, fileCount, filesContaining, query, sync } from '../support/connectors-cli.js';
+import { type PostgresServer, startPostgres } from '../support/postgres.js';
+import { BASE_TIME, ItemsApi, makeItems, sendJson } from '../unit/connectors/rest/fixtures/api.js';
+
+let home: string;
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'sluice-connectors-cli-'));
+});
+
+afterAll(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+/** Secrets may only be in `<home>/secrets/`; the state directory must hold files and none with the secret. */
+async function expectOnlyInSecretStore(secret: string): Promise<void> {
+  expect(await fileCount(join(home, 'state'))).toBeGreaterThan(0);
+  expect(await filesContaining(join(home, 'state'), secret)).toEqual([]);
+  const everywhere = await filesContaining(home, secret);
+  expect(everywhere).toHaveLength(1);
+  expect(everywhere[0]).toMatch(/^secrets\//);
+}
+
+describe('rest source through the CLI', () => {
+  const N = 500;
+  const token = `sk_test_${randomBytes(16).toString('hex')}`;
+  const api = new ItemsApi(makeItems(N));
+  const minutes = (n: number): string => new Date(BASE_TIME + n * 60_000).toISOString();
+
+  beforeAll(async () => {
+    await api.start();
+    // Only the bearer token opens the API, so a landed row proves the secret was resolved.
+    api.intercept = (req, res) => {
+      if (req.headers.authorization === `Bearer ${token}`) return false;
+      sendJson(res, 401, { error: 'invalid_token' });
+      return true;
+    };
+  });
+
+  afterAll(async () => {
+    await api.stop();
+  });
+
+  it('syncs a paginated API twice, the second run landing only the new and updated records', async () => {
+    // Prepare: 500 items in pairs sharing updated_at (the last pair, ids 499 and 500, at minute 249).
+    await addSource(home, {
+      name: 'api',
+      type: 'rest',
+      config: {
+        baseUrl: api.url,
+        auth: { type: 'bearer', token },
+        maxAttempts: 2,
+        backoffInitialMs: 10,
+        streams: [
+          {
+            name: 'items',
+            path: '/page/items',
+            recordsPath: 'data.items',
+            primaryKey: ['id'],
+            pagination: { type: 'page', pageSizeParam: 'per_page', pageSize: 50 },
+            incremental: {
+              cursorField: 'updated_at',
+              initialValue: '2025-01-01T00:00:00Z',
+              requestParam: 'updated_since',
+            },
+          },
+        ],
+      },
+    });
+
+    // Act: first sync
+    const first = await sync(home, 'api');
+    const firstRequests = api.hits('/page/items').length;
+    const [afterFirst] = await query<{ n: number; ids: number }>(
+      home,
+      'SELECT count(*) AS n, count(DISTINCT id) AS ids FROM api.items',
+    );
+
+    // Assess
+    expect(first.status, first.text).toBe('SUCCEEDED');
+    expect(first.streams.items).toEqual({ sync: 'full', rows: N, skipped: 0 });
+    expect(firstRequests).toBe(N / 50 + 1); // ten full pages, then an empty one
+    expect(afterFirst).toEqual({ n: N, ids: N });
+
+    // Prepare: 120 new items after the cursor, one new item at exactly the committed cursor
+    // (a tie across runs), and 30 existing items updated with a newer cursor.
+    const added = makeItems(120, N + 1);
+    const tie = { id: 10_001, name: 'late tie', updated_at: minutes(249) };
+    const updatedIds = new Set(Array.from({ length: 30 }, (_, i) => 101 + i));
+    api.items = [
+      ...api.items.map((item) =>
+        updatedIds.has(item.id) ? { ...item, name: `${item.name} v2`, updated_at: minutes(10_000) } : item,
+      ),
+      ...added,
+      tie,
+    ];
+    const M = added.length + 1 + updatedIds.size;
+    const before = api.requests.length;
+
+    // Act: second sync
+    const second = await sync(home, 'api');
+    const secondRequests = api.requests.slice(before);
+    const [afterSecond] = await query<{ n: number; ids: number; v2: number; tie: number }>(
+      home,
+      `SELECT count(*) AS n, count(DISTINCT id) AS ids,
+              count(*) FILTER (WHERE name LIKE '% v2') AS v2, count(*) FILTER (WHERE id = 10001) AS tie
+         FROM api.items`,
+    );
+
+    // Assess: the committed pair (499, 500) is re-sent at the inclusive cursor and dropped.
+    expect(second.status, second.text).toBe('SUCCEEDED');
+    expect(second.streams.items).toEqual({ sync: 'incremental', rows: M, skipped: 2 });
+    expect(secondRequests[0]?.url.searchParams.get('updated_since')).toBe(minutes(249));
+    expect(afterSecond).toEqual({ n: N + M, ids: N + added.length + 1, v2: updatedIds.size, tie: 1 });
+  });
+
+  it('keeps the bearer token out of `sources show`, the state files and the rest of the home', async () => {
+    // Act
+    const [shown, listed, runs] = await Promise.all([
+      cliOk(['sources', 'show', 'api'], home),
+      cliOk(['sources', 'list', '--json'], home),
+      cliOk(['runs', 'api', '--json'], home),
+    ]);
+
+    // Assess
+    expect((JSON.parse(shown.stdout) as { config: { auth: { type: string } } }).config.auth.type).toBe(
+      'bearer',
+    );
+    for (const output of [shown, listed, runs]) {
+      expect(output.stdout).not.toContain(token);
+      expect(output.stderr).not.toContain(token);
+    }
+    await expectOnlyInSecretStore(token);
+  });
+});
+
+describe('postgres source through the CLI', () => {
+  let server: PostgresServer;
+  let db: pg.Client;
+  const T0 = '2026-01-01T00:00:00Z';
+  /** The cursor value 600 rows share: the largest after the first fill. */
+  const T1 = '2026-01-02T00:00:00Z';
+
+  beforeAll(async () => {
+    server = await startPostgres();
+    db = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+      database: server.database,
+    });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await server?.stop();
+  });
+
+  it('syncs a table twice, the second run landing only inserted and updated rows, ties included', async () => {
+    // Prepare: 900 rows with distinct cursors, then 600 rows sharing T1 (more than a chunk
+    // and more than the engine keeps inline at a cursor value).
+    await db.query(`
+      CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL, updated_at timestamptz NOT NULL);
+      CREATE INDEX ON items (updated_at, id);
+      INSERT INTO items SELECT i, 'item ' || i, '${T0}'::timestamptz + i * interval '1 second'
+        FROM generate_series(1, 900) AS i;
+      INSERT INTO items SELECT i, 'item ' || i, '${T1}'::timestamptz FROM generate_series(901, 1500) AS i;
+    `);
+    await addSource(home, {
+      name: 'shop_db',
+      type: 'postgres',
+      config: {
+        host: server.host,
+        port: server.port,
+        database: server.database,
+        user: server.user,
+        password: server.password,
+        ssl: { mode: 'disable' },
+        tables: ['public.items'],
+        chunkSize: 200,
+      },
+    });
+
+    // Act: first sync
+    const first = await sync(home, 'shop_db');
+    const [afterFirst] = await query<{ n: number; ids: number; tied: number }>(
+      home,
+      `SELECT count(*) AS n, count(DISTINCT id) AS ids,
+              count(*) FILTER (WHERE updated_at = TIMESTAMPTZ '${T1}') AS tied
+         FROM shop_db.public_items`,
+    );
+
+    // Assess
+    expect(first.status, first.text).toBe('SUCCEEDED');
+    expect(first.streams.public_items).toEqual({ sync: 'full', rows: 1500, skipped: 0 });
+    expect(afterFirst).toEqual({ n: 1500, ids: 1500, tied: 600 });
+
+    // Prepare: 40 rows inserted at the committed cursor T1 (ties across runs), 100 rows after it,
+    // and 25 existing rows updated to a newer cursor.
+    await db.query(`
+      INSERT INTO items SELECT i, 'item ' || i, '${T1}'::timestamptz FROM generate_series(1501, 1540) AS i;
+      INSERT INTO items SELECT i, 'item ' || i, '${T1}'::timestamptz + (i - 1540) * interval '1 minute'
+        FROM generate_series(1541, 1640) AS i;
+      UPDATE items SET name = name || ' v2', updated_at = '${T1}'::timestamptz + interval '1 day'
+        WHERE id BETWEEN 1 AND 25;
+    `);
+
+    // Act: second sync
+    const second = await sync(home, 'shop_db');
+    const [afterSecond] = await query<{ n: number; ids: number; tied: number; v2: number }>(
+      home,
+      `SELECT count(*) AS n, count(DISTINCT id) AS ids,
+              count(*) FILTER (WHERE updated_at = TIMESTAMPTZ '${T1}') AS tied,
+              count(*) FILTER (WHERE name LIKE '% v2') AS v2
+         FROM shop_db.public_items`,
+    );
+
+    // Assess: the 600 rows at the committed T1 are read again and dropped, the 40 new ones kept.
+    expect(second.status, second.text).toBe('SUCCEEDED');
+    expect(second.streams.public_items).toEqual({ sync: 'incremental', rows: 165, skipped: 600 });
+    expect(afterSecond).toEqual({ n: 1665, ids: 1640, tied: 640, v2: 25 });
+  });
+
+  it('keeps the password out of `sources show`, the state files and the rest of the home', async () => {
+    // Act
+    const shown = await cliOk(['sources', 'show', 'shop_db'], home);
+
+    // Assess
+    expect(shown.stdout).toContain(`"user": "${server.user}"`);
+    expect(shown.stdout).not.toContain(server.password);
+    await expectOnlyInSecretStore(server.password);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * Helpers for the connector tests that drive the real `sluice` CLI: register a
+ * source from JSON on stdin, sync it and read the run report, query the lake,
+ * and look for a secret in the files a home keeps.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { type CliResult, runCli } from './cli.js';
+
+/** Runs the CLI and fails the test, showing stderr, when it exits non-zero. */
+export async function cliOk(args: readonly string[], home: string, input?: string): Promise<CliResult> {
+  const result = await runCli(args, { home, ...(input === undefined ? {} : { input }) });
+  expect(result.code, `sluice ${args.join(' ')}\n${result.stderr}`).toBe(0);
+  return result;
+}
+
+/** `sluice sources add --file -` with the definition on stdin. */
+export async function addSource(home: string, definition: Record<string, unknown>): Promise<CliResult> {
+  return cliOk(['sources', 'add', '--file', '-'], home, JSON.stringify(definition));
+}
+
+/** One stream's line of the run report `sluice sync` prints. */
+export interface ReportLine {
+  readonly sync: 'full' | 'incremental';
+  readonly rows: number;
+  readonly skipped: number;
+}
+
+export interface SyncReport {
+  readonly status: string;
+  readonly streams: Readonly<Record<string, ReportLine>>;
+  readonly text: string;
+}
+
+const count = (text: string): number => Number(text.replace(/,/g, ''));
+
+/** Parses the report `formatRunReport` renders: a status line, then `stream  sync  rows  skipped  …`. */
+export function parseRunReport(text: string): SyncReport {
+  const status = /^run \S+ · source \S+ · (\w+) in /m.exec(text)?.[1] ?? 'unknown';
+  const streams: Record<string, ReportLine> = {};
+  for (const match of text.matchAll(/^([a-z][a-z0-9_]*)\s+(full|incremental)\s+([\d,]+)\s+([\d,]+)\s/gm)) {
+    streams[match[1]!] = {
+      sync: match[2] as ReportLine['sync'],
+      rows: count(match[3]!),
+      skipped: count(match[4]!),
+    };
+  }
+  return { status, streams, text };
+}
+
+/** `sluice sync <source> --quiet`, its printed report parsed. */
+export async function sync(home: string, source: string): Promise<SyncReport> {
+  const result = await cliOk(['sync', source, '--quiet'], home);
+  return parseRunReport(result.stdout);
+}
+
+/** `sluice query <sql> --json`: the rows. */
+export async function query<T = Record<string, unknown>>(home: string, sql: string): Promise<T[]> {
+  const result = await cliOk(['query', sql, '--json'], home);
+  return JSON.parse(result.stdout) as T[];
+}
+
+/** Every file under `dir` (recursively) whose content contains `needle`, as paths relative to `dir`. */
+export async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const hits: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if ((await readFile(path)).includes(needle)) hits.push(path.slice(dir.length + 1));
+  }
+  return hits;
+}
+
+/** How many files `filesContaining` looked at, so a test can tell an empty directory from a clean one. */
+export async function fileCount(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).length;
+}
