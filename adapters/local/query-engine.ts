@@ -118,6 +118,10 @@ export class DuckDbQueryEngine implements QueryEngine {
       await this.connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(table.source)}`);
       await this.connection.run(`CREATE OR REPLACE VIEW ${name} AS ${this.viewQuery(table, hasFiles)}`);
       current.add(name);
+      // Also under the Glue table name (`<source>__<stream>`), so SQL written for Athena runs here unchanged.
+      const portable = `main.${quoteIdentifier(`${table.source}__${table.stream}`)}`;
+      await this.connection.run(`CREATE OR REPLACE VIEW ${portable} AS SELECT * FROM ${name}`);
+      current.add(portable);
     }
     for (const name of this.views) {
       if (!current.has(name)) await this.connection.run(`DROP VIEW IF EXISTS ${name}`);

@@ -167,6 +167,18 @@ describe('DuckDbQueryEngine', () => {
     ]);
   });
 
+  it('exposes each table under its Glue name too, so Athena SQL runs unchanged', async () => {
+    // Prepare
+    await backend.catalog.putTable(table('customers', [[{ name: 'id', type: 'bigint' }]]));
+    await writeParquet('raw/shop/customers/dt=2026-01-01/a.parquet', 'SELECT 7::BIGINT AS id');
+
+    // Act
+    const rows = await engine.query('SELECT id FROM shop__customers');
+
+    // Assess
+    expect(rows.rows).toEqual([{ id: 7 }]);
+  });
+
   it('sees files and tables that appear, and drops tables that disappear, between queries', async () => {
     // Prepare
     await backend.catalog.putTable(table('orders', [ORDERS_V1]));
