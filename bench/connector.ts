@@ -1,0 +1,44 @@
+/**
+ * The benchmark's source: one `orders` stream that yields pages of distinct
+ * rows stamped from a small pool, so reading costs next to nothing and
+ * memory holds only the pool and the page in hand.
+ */
+import type { Connector, Stream } from '../connectors/sdk/types.js';
+import { buildPool, pages } from './pool.js';
+
+export interface BenchConfig {
+  readonly rows: number;
+  /** @default 10000 */
+  readonly pageSize?: number;
+}
+
+export const benchConnector: Connector<BenchConfig> = {
+  type: 'bench',
+  description: 'Synthetic order rows for the throughput benchmark.',
+  configSchema: {
+    type: 'object',
+    properties: {
+      rows: { type: 'integer', minimum: 0, description: 'How many rows the stream yields.' },
+      pageSize: { type: 'integer', minimum: 1, default: 10_000 },
+    },
+    required: ['rows'],
+    additionalProperties: false,
+  },
+  check: async () => ({ ok: true }),
+  streams: (config): readonly Stream[] => [
+    {
+      name: 'orders',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      // ISO-8601 strings parsed into a TIMESTAMP, as DuckDB's read_json does with them.
+      columns: { created_at: 'timestamp' },
+      async *read(ctx) {
+        const pool = buildPool();
+        for (const page of pages(pool, config.rows, config.pageSize ?? 10_000)) {
+          if (ctx.signal.aborted) return;
+          yield page;
+        }
+      },
+    },
+  ],
+};

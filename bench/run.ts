@@ -1,0 +1,239 @@
+/**
+ * Landing throughput benchmark: N rows through the engine (runSync with the
+ * local backend) into a local lake, against DuckDB's native
+ * `COPY (SELECT * FROM read_json(...)) TO '….parquet'` on one thread over the
+ * same rows. Prints one JSON line and saves it under bench/results/.
+ *
+ *   npm run bench -- [--rows 1000000] [--repeat 3] [--rows-10m 10000000 | --skip-10m] [--no-save]
+ *
+ * Engine runs happen in child processes (one per run) so each peak RSS is
+ * the engine's alone; DuckDB runs in this process. Runs alternate
+ * (DuckDB, engine, DuckDB, …) so background load hits both alike.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { openLocalBackend } from '../adapters/local/index.js';
+import { silentLogger } from '../connectors/sdk/index.js';
+import { runSync } from '../engine/sync.js';
+import { benchConnector } from './connector.js';
+import { buildPool, pages } from './pool.js';
+
+interface Args {
+  readonly rows: number;
+  readonly repeat: number;
+  readonly rows10m: number;
+  readonly child: boolean;
+  readonly save: boolean;
+}
+
+interface EngineRun {
+  readonly seconds: number;
+  /** CPU time of the run (every thread of the process, user + system). */
+  readonly cpuSeconds: number;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly files: number;
+  readonly maxRssMb: number;
+}
+
+const DEFAULTS = { rows: 1_000_000, repeat: 3, rows10m: 10_000_000 } as const;
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: { -readonly [K in keyof Args]: Args[K] } = { ...DEFAULTS, child: false, save: true };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const number = (): number => {
+      const value = Number(argv[++i]?.replaceAll('_', ''));
+      if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${flag} needs a whole number`);
+      return value;
+    };
+    if (flag === '--rows') args.rows = number();
+    else if (flag === '--repeat') args.repeat = Math.max(1, number());
+    else if (flag === '--rows-10m') args.rows10m = number();
+    else if (flag === '--skip-10m') args.rows10m = 0;
+    else if (flag === '--child') args.child = true;
+    else if (flag === '--no-save') args.save = false;
+    else throw new Error(`unknown option ${flag}; see bench/README.md`);
+  }
+  return args;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
+
+/** One sync of `rows` rows through the engine into a fresh local lake, in this process. */
+async function engineRun(rows: number): Promise<EngineRun> {
+  const home = await mkdtemp(join(os.tmpdir(), 'sluice-bench-'));
+  try {
+    const backend = await openLocalBackend(home);
+    const now = new Date().toISOString();
+    const cpuStart = process.cpuUsage();
+    const started = performance.now();
+    const run = await runSync(
+      { objects: backend.objects, state: backend.state, catalog: backend.catalog, logger: silentLogger },
+      {
+        source: { name: 'bench', type: 'bench', config: {}, createdAt: now, updatedAt: now },
+        connector: benchConnector as never,
+        config: { rows },
+      },
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const stats = run.streams.orders;
+    if (run.status !== 'SUCCEEDED' || stats?.rows !== rows) {
+      throw new Error(`engine run ${run.status} with ${stats?.rows} of ${rows} rows: ${run.error ?? ''}`);
+    }
+    return {
+      seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      rows,
+      bytes: stats.bytes,
+      files: stats.files,
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+    };
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+/** Runs `engineRun` in a child process and returns what it reports. */
+function engineRunInChild(rows: number): Promise<EngineRun> {
+  const script = fileURLToPath(import.meta.url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, script, '--child', '--rows', String(rows)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0) return reject(new Error(`engine run exited with code ${code}: ${out}`));
+      try {
+        resolve(JSON.parse(line) as EngineRun);
+      } catch {
+        reject(new Error(`engine run printed no result: ${out}`));
+      }
+    });
+  });
+}
+
+async function writeNdjson(path: string, rows: number): Promise<void> {
+  const out = createWriteStream(path);
+  for (const page of pages(buildPool(), rows)) {
+    let text = '';
+    for (const row of page) text += `${JSON.stringify(row)}\n`;
+    if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cores: cpus.length,
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    memoryGb: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    platform: `${os.platform()}-${os.arch()}`,
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.child) {
+    process.stdout.write(`${JSON.stringify(await engineRun(args.rows))}\n`);
+    return;
+  }
+  const loadBefore = os.loadavg().map((l) => round(l, 2));
+  const work = await mkdtemp(join(os.tmpdir(), 'sluice-bench-duckdb-'));
+  try {
+    const ndjson = join(work, 'rows.ndjson');
+    await writeNdjson(ndjson, args.rows);
+    const duck = await DuckDBInstance.create(':memory:');
+    const db = await duck.connect();
+    await db.run('SET threads = 1');
+    const duckParquet = join(work, 'duckdb.parquet');
+    const duckSeconds: number[] = [];
+    const duckCpuSeconds: number[] = [];
+    const ours: EngineRun[] = [];
+    for (let i = 0; i < args.repeat; i++) {
+      const cpuStart = process.cpuUsage();
+      const started = performance.now();
+      await db.run(`COPY (SELECT * FROM read_json('${ndjson}')) TO '${duckParquet}' (FORMAT parquet)`);
+      duckSeconds.push((performance.now() - started) / 1000);
+      const cpu = process.cpuUsage(cpuStart);
+      duckCpuSeconds.push((cpu.user + cpu.system) / 1e6);
+      ours.push(await engineRunInChild(args.rows));
+    }
+    const landed = (
+      await db.runAndReadAll(`SELECT count(*) AS n FROM read_parquet('${duckParquet}')`)
+    ).getRows();
+    if (Number(landed[0]?.[0]) !== args.rows) throw new Error('DuckDB landed a different number of rows');
+    const duckdbParquetBytes = (await stat(duckParquet)).size;
+    db.closeSync();
+    duck.closeSync();
+
+    const big = args.rows10m > 0 ? await engineRunInChild(args.rows10m) : undefined;
+    const seconds = median(ours.map((r) => r.seconds));
+    const rowsPerSec = args.rows / seconds;
+    const duckdbRowsPerSec = args.rows / median(duckSeconds);
+    const peakRssMb = Math.max(...ours.map((r) => r.maxRssMb));
+    const result = {
+      rows: args.rows,
+      seconds: round(seconds),
+      rowsPerSec: Math.round(rowsPerSec),
+      duckdbRowsPerSec: Math.round(duckdbRowsPerSec),
+      ratio: round(rowsPerSec / duckdbRowsPerSec),
+      peakRssMb: Math.round(peakRssMb),
+      peakRssMb10M: big === undefined ? null : Math.round(big.maxRssMb),
+      rss10MRatio: big === undefined ? null : round(big.maxRssMb / peakRssMb),
+      rowsPerSec10M: big === undefined ? null : Math.round(args.rows10m / big.seconds),
+      rows10M: big === undefined ? null : args.rows10m,
+      cpuSeconds: round(median(ours.map((r) => r.cpuSeconds))),
+      duckdbCpuSeconds: round(median(duckCpuSeconds)),
+      runs: ours.map((r) => round(r.seconds)),
+      duckdbRuns: duckSeconds.map((s) => round(s)),
+      parquetBytes: ours[0]!.bytes,
+      parquetFiles: ours[0]!.files,
+      duckdbParquetBytes,
+      date: new Date().toISOString(),
+      machine: machine(),
+      loadavg: { before: loadBefore, after: os.loadavg().map((l) => round(l, 2)) },
+    };
+    const line = JSON.stringify(result);
+    process.stdout.write(`${line}\n`);
+    if (args.save) {
+      const m = result.machine;
+      const kind = `${m.platform}-${m.cores}cpu-${Math.round(m.memoryGb)}gb`;
+      const file = join(
+        dirname(fileURLToPath(import.meta.url)),
+        'results',
+        `${result.date.slice(0, 10)}-${kind}.json`,
+      );
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, `${line}\n`);
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

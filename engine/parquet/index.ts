@@ -1,0 +1,8 @@
+/**
+ * Parquet writer: streams rows into one standard Parquet file, a row group
+ * at a time (see docs/adr/0002-parquet-writer.md).
+ */
+export type { ParquetColumn } from './convert.js';
+export type { ParquetCompression } from './encoder.js';
+export { ParquetConversionError, ParquetError } from './errors.js';
+export { createParquetWriter, type ParquetFileWriter, type ParquetWriterOptions } from './writer.js';
