@@ -4,7 +4,7 @@
  * tolerant reads, name validation and a same-machine liveness check.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { SluiceError, ValidationError } from '../../engine/errors.js';
@@ -45,12 +45,24 @@ export async function fsyncDir(dir: string): Promise<void> {
  * either the old content or the new one, never a mix.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dirname(path), { recursive: true });
   const temp = tempPathFor(path);
-  const handle = await open(temp, 'wx');
+  await completeAtomicWrite(await open(temp, 'wx'), temp, path, (handle) => handle.writeFile(data));
+}
+
+/**
+ * The second half of every atomic write: fill the fresh temp file, fsync it,
+ * rename it over `path`, fsync the directory. The temp file is removed when
+ * any step fails, so a failed write leaves nothing behind.
+ */
+export async function completeAtomicWrite(
+  handle: FileHandle,
+  temp: string,
+  path: string,
+  fill: (handle: FileHandle) => Promise<void>,
+): Promise<void> {
   try {
-    await handle.writeFile(data);
+    await fill(handle);
     await handle.sync();
   } catch (error) {
     await handle.close();
@@ -64,7 +76,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rm(temp, { force: true });
     throw error;
   }
-  await fsyncDir(dir);
+  await fsyncDir(dirname(path));
 }
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {

@@ -11,7 +11,7 @@ import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { NotFoundError, ValidationError } from '../../engine/errors.js';
 import type { ObjectInfo, ObjectStore } from '../../engine/ports.js';
-import { fsyncDir, hasCode, isTempName, tempPathFor } from './fs.js';
+import { completeAtomicWrite, fsyncDir, hasCode, isTempName, tempPathFor } from './fs.js';
 
 /** Directory creation can race with pruning by another process; retry that many times. */
 const MAX_ATTEMPTS = 5;
@@ -29,30 +29,17 @@ export class LocalObjectStore implements ObjectStore {
     const temp = tempPathFor(path);
     const handle = await this.openFresh(temp);
     let bytes = 0;
-    try {
+    await completeAtomicWrite(handle, temp, path, async (file) => {
       if (body instanceof Uint8Array) {
-        await handle.write(body);
+        await file.write(body);
         bytes = body.byteLength;
       } else {
         for await (const chunk of body) {
-          await handle.write(chunk);
+          await file.write(chunk);
           bytes += chunk.byteLength;
         }
       }
-      await handle.sync();
-    } catch (error) {
-      await handle.close();
-      await rm(temp, { force: true });
-      throw error;
-    }
-    await handle.close();
-    try {
-      await rename(temp, path);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-    await fsyncDir(dirname(path));
+    });
     return bytes;
   }
 

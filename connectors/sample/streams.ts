@@ -132,35 +132,28 @@ export function sampleStreams(config: SampleConfig): Stream[] {
     };
   };
 
+  const keyedStream = (
+    name: string,
+    table: KeyedTable,
+    row: (change: Change, epoch: number, time: Date) => SourceRecord,
+  ): Stream => ({
+    name,
+    primaryKey: ['id'],
+    writeDisposition: 'merge',
+    incremental: { cursorField: 'updated_at', initialValue: INITIAL_CURSOR },
+    read: (ctx) =>
+      readChanges(
+        ctx.since,
+        ctx.signal,
+        config.pageSize,
+        (epoch) => table.changes(epoch),
+        (epoch, i, _count, time) => row(table.changes(epoch)[i]!, epoch, time),
+      ),
+  });
+
   return [
-    {
-      name: 'customers',
-      primaryKey: ['id'],
-      writeDisposition: 'merge',
-      incremental: { cursorField: 'updated_at', initialValue: INITIAL_CURSOR },
-      read: (ctx) =>
-        readChanges(
-          ctx.since,
-          ctx.signal,
-          config.pageSize,
-          (epoch) => customers.changes(epoch),
-          (epoch, i, _count, time) => customerRow(customers.changes(epoch)[i]!, epoch, time),
-        ),
-    },
-    {
-      name: 'orders',
-      primaryKey: ['id'],
-      writeDisposition: 'merge',
-      incremental: { cursorField: 'updated_at', initialValue: INITIAL_CURSOR },
-      read: (ctx) =>
-        readChanges(
-          ctx.since,
-          ctx.signal,
-          config.pageSize,
-          (epoch) => orders.changes(epoch),
-          (epoch, i, _count, time) => orderRow(orders.changes(epoch)[i]!, epoch, time),
-        ),
-    },
+    keyedStream('customers', customers, customerRow),
+    keyedStream('orders', orders, orderRow),
     {
       name: 'events',
       primaryKey: ['id'],

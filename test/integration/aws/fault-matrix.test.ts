@@ -9,41 +9,9 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncError, type SyncPhase } from '../../../engine/sync.js';
+import { type FaultPoint, FAULT_POINTS as POINTS } from '../../support/fault-points.js';
 import { type AwsTestLake, CHILD_LEASE_TTL_MS, landedSampleRows, openAwsTestLake } from './lake.js';
 import { clientsThrough, dynamodbError, type FaultProxy, s3Error, startFaultProxy } from './support.js';
-
-interface FaultPoint {
-  readonly name: string;
-  readonly phase: SyncPhase;
-  /** Which occurrence of the phase fails (file phases repeat). */
-  readonly occurrence?: number;
-  /** Whether the failed run had passed its commit point (its data must land once). */
-  readonly pastCommitPoint: boolean;
-}
-
-const POINTS: readonly FaultPoint[] = [
-  { name: 'before the first file', phase: 'recovered', pastCommitPoint: false },
-  { name: 'between files', phase: 'file-written', occurrence: 3, pastCommitPoint: false },
-  { name: 'after all files, before the manifest', phase: 'files-written', pastCommitPoint: false },
-  {
-    name: 'after the manifest, before any file is published',
-    phase: 'manifest-written',
-    pastCommitPoint: true,
-  },
-  {
-    name: 'after the manifest, between file moves',
-    phase: 'file-published',
-    occurrence: 4,
-    pastCommitPoint: true,
-  },
-  {
-    name: 'after the files are published, before the cursor commit',
-    phase: 'files-published',
-    pastCommitPoint: true,
-  },
-  { name: 'after the cursor commit', phase: 'cursors-committed', pastCommitPoint: true },
-  { name: 'after the run is recorded', phase: 'run-recorded', pastCommitPoint: true },
-];
 
 /** What a lake that never failed holds after n committed runs, computed once per n. */
 const references = new Map<number, Promise<string[]>>();
