@@ -126,14 +126,14 @@ export function buildProgram(): Command {
     });
   sources
     .command('remove <name>')
-    .description('remove a source, its cursors and secrets (landed data stays in the lake)')
+    .description('remove a source and its secrets (landed data and cursors stay: re-adding the name resumes; `sluice reset` starts over)')
     .action(async (name: string) => {
       const ctx = await context();
       const source = await ctx.state.getSource(name);
       if (!source) throw new NotFoundError(`source "${name}" does not exist`);
       await ctx.state.deleteSource(name);
       for (const ref of secretRefs(source.config)) await ctx.secrets.delete(ref);
-      print(`source "${name}" removed; its data stays under raw/${name}/`);
+      print(`source "${name}" removed; its data stays under raw/${name}/ and its cursors are kept`);
     });
 
   program
