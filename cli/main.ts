@@ -126,7 +126,9 @@ export function buildProgram(): Command {
     });
   sources
     .command('remove <name>')
-    .description('remove a source and its secrets (landed data and cursors stay: re-adding the name resumes; `sluice reset` starts over)')
+    .description(
+      'remove a source and its secrets (landed data and cursors stay: re-adding the name resumes; `sluice reset` starts over)',
+    )
     .action(async (name: string) => {
       const ctx = await context();
       const source = await ctx.state.getSource(name);
