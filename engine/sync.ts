@@ -179,13 +179,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Run
   let recorded = false;
   try {
     await phase('lease-acquired');
-    const commitDeps = {
-      objects: deps.objects,
-      state: deps.state,
-      catalog: deps.catalog,
-      onPhase: (p: CommitPhase, d: { runId: string; file?: string }) => options.onPhase?.(p, d),
-    };
-    const recovery = await recoverSource({ ...commitDeps, onPhase: undefined }, source, runId);
+    const recovery = await recoverSource(deps, source, runId);
     const recovered = [
       ...recovery.rolledForward.map((id) => `${id} (rolled forward)`),
       ...recovery.rolledBack.map((id) => `${id} (rolled back)`),
@@ -218,7 +212,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<Run
       await writePendingManifest(deps.objects, manifest);
       committing = true;
       await phase('manifest-written');
-      await publishManifest(commitDeps, manifest);
+      await publishManifest({ ...deps, onPhase: options.onPhase }, manifest);
     }
     run = { ...run, status: 'SUCCEEDED', endedAt: clock().toISOString(), streams: streamsStats };
     await deps.state.putRun(run);
@@ -355,7 +349,8 @@ async function landStream(
   let rows = 0;
   let skipped = 0;
   let maxCursor: CursorValue | undefined = cursor?.value;
-  let keysAtMax: string[] = [...landedAtCursor];
+  // Records at the highest cursor seen; their keys are computed once, at the end, not per record.
+  let recordsAtMax: SourceRecord[] = [];
   let batch: SourceRecord[] = [];
   let lastProgress = Date.now();
   const progressEvery = options.progressIntervalMs ?? 2000;
@@ -428,9 +423,9 @@ async function landStream(
         const order = maxCursor === undefined ? 1 : compareCursor(value, maxCursor);
         if (order > 0) {
           maxCursor = value;
-          keysAtMax = [keyOf(record)];
+          recordsAtMax = [record];
         } else if (order === 0) {
-          keysAtMax.push(keyOf(record));
+          recordsAtMax.push(record);
         }
       }
       batch.push(record);
@@ -446,6 +441,11 @@ async function landStream(
   const written = await files.finish();
   report(true);
 
+  // Still at the committed value: the keys landed before stay landed, with this run's added.
+  const keysAtMax =
+    cursor && maxCursor !== undefined && compareCursor(maxCursor, cursor.value) === 0
+      ? [...landedAtCursor, ...recordsAtMax.map(keyOf)]
+      : recordsAtMax.map(keyOf);
   const cursorMoved =
     incremental !== undefined &&
     maxCursor !== undefined &&
