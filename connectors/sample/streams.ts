@@ -57,19 +57,19 @@ async function* readChanges(
   since: unknown,
   signal: AbortSignal,
   pageSize: number,
-  changesOf: (epoch: number) => readonly unknown[],
+  countOf: (epoch: number) => number,
   build: (epoch: number, index: number, count: number, time: Date) => SourceRecord,
 ): AsyncGenerator<SourceRecord[]> {
   const from = sinceMs(since);
   const first = from < BASE_TIME_MS ? 0 : epochOf(from);
   const epochs = [first];
   if (from >= BASE_TIME_MS) {
-    const count = changesOf(first).length;
+    const count = countOf(first);
     const last = count > 0 ? changeTime(first, count - 1, count).getTime() : from;
     if (from >= last) epochs.push(first + 1);
   }
   for (const epoch of epochs) {
-    const count = changesOf(epoch).length;
+    const count = countOf(epoch);
     let page: SourceRecord[] = [];
     for (let i = 0; i < count; i++) {
       const time = changeTime(epoch, i, count);
@@ -146,7 +146,7 @@ export function sampleStreams(config: SampleConfig): Stream[] {
         ctx.since,
         ctx.signal,
         config.pageSize,
-        (epoch) => table.changes(epoch),
+        (epoch) => table.changes(epoch).length,
         (epoch, i, _count, time) => row(table.changes(epoch)[i]!, epoch, time),
       ),
   });
@@ -160,22 +160,16 @@ export function sampleStreams(config: SampleConfig): Stream[] {
       writeDisposition: 'append',
       incremental: { cursorField: 'occurred_at', initialValue: INITIAL_CURSOR },
       read: (ctx) =>
-        readChanges(
-          ctx.since,
-          ctx.signal,
-          config.pageSize,
-          (epoch) => ({ length: eventsPerEpoch(epoch) }) as unknown as readonly unknown[],
-          (epoch, i, _count, time) => {
-            const r = random(hashSeed(config.seed, 'event', epoch, i));
-            return {
-              id: `evt_${epoch}_${i}`,
-              customer_id: 1 + Math.floor(r() * customers.keysBefore(Math.max(1, epoch))),
-              type: pickFrom(EVENT_TYPES, r()),
-              occurred_at: time,
-              properties: { path: `/p/${Math.floor(r() * 500)}`, duration_ms: Math.floor(r() * 10_000) },
-            };
-          },
-        ),
+        readChanges(ctx.since, ctx.signal, config.pageSize, eventsPerEpoch, (epoch, i, _count, time) => {
+          const r = random(hashSeed(config.seed, 'event', epoch, i));
+          return {
+            id: `evt_${epoch}_${i}`,
+            customer_id: 1 + Math.floor(r() * customers.keysBefore(Math.max(1, epoch))),
+            type: pickFrom(EVENT_TYPES, r()),
+            occurred_at: time,
+            properties: { path: `/p/${Math.floor(r() * 500)}`, duration_ms: Math.floor(r() * 10_000) },
+          };
+        }),
     },
   ];
 }
