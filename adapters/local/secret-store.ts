@@ -2,10 +2,11 @@
  * Secrets in local mode: one file per secret under `<home>/secrets/`,
  * readable by the owner only. References look like `local:<name>`.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError, ValidationError } from '../../engine/errors.js';
 import type { SecretStore } from '../../engine/ports.js';
+import { completeAtomicWrite, tempPathFor } from './fs.js';
 
 const PREFIX = 'local:';
 
@@ -25,9 +26,9 @@ export class LocalSecretStore implements SecretStore {
     const ref = `${PREFIX}${name}`;
     const file = this.fileOf(ref);
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const temp = `${file}.${process.pid}.tmp`;
-    await writeFile(temp, value, { mode: 0o600 });
-    await rename(temp, file);
+    const temp = tempPathFor(file);
+    // Created owner-only from the start: the value is never readable by others, even mid-write.
+    await completeAtomicWrite(await open(temp, 'wx', 0o600), temp, file, (handle) => handle.writeFile(value));
     return ref;
   }
 
