@@ -102,6 +102,12 @@ export function createPaginator(pagination: ResolvedPagination, at: string): Pag
     }
     seen.add(key);
   };
+  // URL-following styles remember the first URL too, so a next link pointing back at it is caught.
+  const sizedAndSeen = (url: URL): URL => {
+    const first = sized(url);
+    seen.add(first.href);
+    return first;
+  };
   let firstUrl: URL | undefined;
 
   switch (pagination.type) {
@@ -155,11 +161,7 @@ export function createPaginator(pagination: ResolvedPagination, at: string): Pag
       };
     case 'nextUrl':
       return {
-        first: (url) => {
-          const first = sized(url);
-          seen.add(first.href);
-          return first;
-        },
+        first: sizedAndSeen,
         next: (current) => {
           if (stop(current)) return undefined;
           const next = valueAt(current.body, pagination.nextUrlPath);
@@ -171,11 +173,7 @@ export function createPaginator(pagination: ResolvedPagination, at: string): Pag
       };
     case 'link':
       return {
-        first: (url) => {
-          const first = sized(url);
-          seen.add(first.href);
-          return first;
-        },
+        first: sizedAndSeen,
         next: (current) => {
           if (stop(current)) return undefined;
           const link = parseLinkHeader(current.headers.get('link')).find((l) =>
