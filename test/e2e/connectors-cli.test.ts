@@ -9,10 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSource, cliOk, fileCount, filesContaining, query, sync } from '../support/connectors-cli.js';
-import { type PostgresServer, startPostgres } from '../support/postgres.js';
+import { connectTo, type PostgresServer, startPostgres } from '../support/postgres.js';
 import { BASE_TIME, ItemsApi, makeItems, sendJson } from '../unit/connectors/rest/fixtures/api.js';
 
 let home: string;
@@ -156,14 +156,7 @@ describe('postgres source through the CLI', () => {
 
   beforeAll(async () => {
     server = await startPostgres();
-    db = new pg.Client({
-      host: server.host,
-      port: server.port,
-      user: server.user,
-      password: server.password,
-      database: server.database,
-    });
-    await db.connect();
+    db = await connectTo(server);
   });
 
   afterAll(async () => {

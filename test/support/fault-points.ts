@@ -33,3 +33,25 @@ export const FAULT_POINTS: readonly FaultPoint[] = [
   { name: 'after the cursor commit', phase: 'cursors-committed', pastCommitPoint: true },
   { name: 'after the run is recorded', phase: 'run-recorded', pastCommitPoint: true },
 ];
+
+/** Where a child process is SIGKILLed: before the commit point, mid-publish, after the cursor commit. */
+export const KILL_POINTS: readonly FaultPoint[] = [
+  { name: 'between files', phase: 'file-written', occurrence: 3, pastCommitPoint: false },
+  {
+    name: 'between file moves after the manifest',
+    phase: 'file-published',
+    occurrence: 2,
+    pastCommitPoint: true,
+  },
+  { name: 'after the cursor commit', phase: 'cursors-committed', pastCommitPoint: true },
+];
+
+/** An `onPhase` hook that throws at the point's phase (its nth occurrence). */
+export function failAt(point: FaultPoint): (phase: SyncPhase) => void {
+  let seen = 0;
+  return (phase) => {
+    if (phase === point.phase && ++seen === (point.occurrence ?? 1)) {
+      throw new Error(`injected fault ${point.name}`);
+    }
+  };
+}

@@ -16,11 +16,11 @@ import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync, readdirSync, rmSync } from 'node:fs';
 import { access, appendFile, chown, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from './net.js';
 
 const run = promisify(execFile);
 
@@ -38,6 +38,20 @@ export interface PostgresServer {
   readonly caCert: string | undefined;
   /** Stops the server (immediate shutdown) and removes its directory. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** A connected client over TCP, as the test user or (`'admin'`) the superuser. */
+export async function connectTo(server: PostgresServer, as: 'user' | 'admin' = 'user'): Promise<pg.Client> {
+  const role = as === 'admin' ? server.admin : server;
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: role.user,
+    password: role.password,
+    database: server.database,
+  });
+  await client.connect();
+  return client;
 }
 
 export interface StartPostgresOptions {
@@ -87,19 +101,6 @@ async function baseDir(): Promise<string> {
     // No usable /dev/shm: fall through.
   }
   return tmpdir();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 interface OsUser {

@@ -8,8 +8,8 @@
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SyncError, type SyncPhase } from '../../../engine/sync.js';
-import { type FaultPoint, FAULT_POINTS as POINTS } from '../../support/fault-points.js';
+import { SyncError } from '../../../engine/sync.js';
+import { type FaultPoint, failAt, KILL_POINTS, FAULT_POINTS as POINTS } from '../../support/fault-points.js';
 import { type AwsTestLake, CHILD_LEASE_TTL_MS, landedSampleRows, openAwsTestLake } from './lake.js';
 import { clientsThrough, dynamodbError, type FaultProxy, s3Error, startFaultProxy } from './support.js';
 
@@ -26,15 +26,6 @@ function reference(commits: number): Promise<string[]> {
     references.set(commits, rows);
   }
   return rows;
-}
-
-function failAt(point: FaultPoint) {
-  let seen = 0;
-  return (phase: SyncPhase): void => {
-    if (phase === point.phase && ++seen === (point.occurrence ?? 1)) {
-      throw new Error(`injected fault ${point.name}`);
-    }
-  };
 }
 
 async function rowsOfRun(lake: AwsTestLake, runId: string): Promise<number> {
@@ -74,17 +65,6 @@ describe('exactly-once landing on AWS under an injected failure', () => {
 });
 
 describe('exactly-once landing on AWS when the process is killed', () => {
-  const kills: readonly FaultPoint[] = [
-    { name: 'between files', phase: 'file-written', occurrence: 3, pastCommitPoint: false },
-    {
-      name: 'between file moves after the manifest',
-      phase: 'file-published',
-      occurrence: 2,
-      pastCommitPoint: true,
-    },
-    { name: 'after the cursor commit', phase: 'cursors-committed', pastCommitPoint: true },
-  ];
-
   function runChild(
     lake: AwsTestLake,
     point: FaultPoint,
@@ -113,7 +93,7 @@ describe('exactly-once landing on AWS when the process is killed', () => {
     });
   }
 
-  for (const point of kills) {
+  for (const point of KILL_POINTS) {
     it(`lands every record once after a SIGKILL ${point.name}, taking over the dead run's lease when it expires`, async () => {
       // Prepare
       const lake = await openAwsTestLake();

@@ -9,20 +9,7 @@
  * control API (canned Athena results, state transitions) and run only there.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../support/net.js';
 
 async function waitUntilUp(url: string, timeoutMs: number, died: () => Error | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -7,8 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SyncPhase } from '../../../engine/sync.js';
-import { type FaultPoint, FAULT_POINTS as POINTS } from '../../support/fault-points.js';
+import { failAt, KILL_POINTS, FAULT_POINTS as POINTS } from '../../support/fault-points.js';
 import { landedSampleRows, openTestLake, type TestLake } from '../../support/lake.js';
 
 const lakes: TestLake[] = [];
@@ -32,15 +31,6 @@ async function leftovers(l: TestLake): Promise<string[]> {
   const staged = await l.backend.objects.list('_staging/');
   const pending = await l.backend.objects.list('_manifests/shop/pending/');
   return [...staged, ...pending].map((o) => o.key);
-}
-
-function failAt(point: FaultPoint) {
-  let seen = 0;
-  return (phase: SyncPhase): void => {
-    if (phase === point.phase && ++seen === (point.occurrence ?? 1)) {
-      throw new Error(`injected fault ${point.name}`);
-    }
-  };
 }
 
 describe('exactly-once landing under an injected failure', () => {
@@ -75,17 +65,7 @@ describe('exactly-once landing under an injected failure', () => {
 });
 
 describe('exactly-once landing when the process is killed', () => {
-  const kills: readonly FaultPoint[] = [
-    { name: 'between files', phase: 'file-written', occurrence: 3, pastCommitPoint: false },
-    {
-      name: 'between file moves after the manifest',
-      phase: 'file-published',
-      occurrence: 2,
-      pastCommitPoint: true,
-    },
-    { name: 'after the cursor commit', phase: 'cursors-committed', pastCommitPoint: true },
-  ];
-  for (const point of kills) {
+  for (const point of KILL_POINTS) {
     it(`lands every record once after a SIGKILL ${point.name}`, async () => {
       // Prepare
       const faulty = await lake();

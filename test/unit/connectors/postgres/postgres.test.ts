@@ -3,7 +3,7 @@
  * file (test/support/postgres.ts): conformance, cursor ties across chunks,
  * snapshot isolation, schema changes, type mapping, errors and abort.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostgresConfig } from '../../../../connectors/postgres/index.js';
 import { postgresConnector } from '../../../../connectors/postgres/index.js';
@@ -11,7 +11,7 @@ import { describeConformance, readAll } from '../../../../connectors/sdk/conform
 import { ConfigError, TransientError } from '../../../../connectors/sdk/errors.js';
 import { silentLogger } from '../../../../connectors/sdk/logger.js';
 import type { SourceRecord, Stream } from '../../../../connectors/sdk/types.js';
-import { type PostgresServer, startPostgres } from '../../../support/postgres.js';
+import { connectTo, type PostgresServer, startPostgres } from '../../../support/postgres.js';
 
 let server: PostgresServer;
 let db: pg.Client;
@@ -72,22 +72,8 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 
 beforeAll(async () => {
   server = await startPostgres({ tls: true });
-  db = new pg.Client({
-    host: server.host,
-    port: server.port,
-    user: server.user,
-    password: server.password,
-    database: server.database,
-  });
-  await db.connect();
-  admin = new pg.Client({
-    host: server.host,
-    port: server.port,
-    user: server.admin.user,
-    password: server.admin.password,
-    database: server.database,
-  });
-  await admin.connect();
+  db = await connectTo(server);
+  admin = await connectTo(server, 'admin');
 
   // The conformance kit's source: two keyed tables, a keyless log and a table without a cursor.
   await sql(`
@@ -552,14 +538,7 @@ describe('postgres connector: abort and timeouts', () => {
     // Prepare
     await sql('CREATE TABLE locked (id int PRIMARY KEY); INSERT INTO locked VALUES (1);');
     const stream = await streamOf({ tables: ['locked'] }, 'public_locked');
-    const locker = new pg.Client({
-      host: server.host,
-      port: server.port,
-      user: server.admin.user,
-      password: server.admin.password,
-      database: server.database,
-    });
-    await locker.connect();
+    const locker = await connectTo(server, 'admin');
     await locker.query('BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE');
     const controller = new AbortController();
     const ctx = {
@@ -593,14 +572,7 @@ describe('postgres connector: abort and timeouts', () => {
     // Prepare
     await sql('CREATE TABLE slow (id int PRIMARY KEY); INSERT INTO slow VALUES (1);');
     const stream = await streamOf({ tables: ['slow'], statementTimeoutSeconds: 1 }, 'public_slow');
-    const locker = new pg.Client({
-      host: server.host,
-      port: server.port,
-      user: server.admin.user,
-      password: server.admin.password,
-      database: server.database,
-    });
-    await locker.connect();
+    const locker = await connectTo(server, 'admin');
     await locker.query('BEGIN; LOCK TABLE slow IN ACCESS EXCLUSIVE MODE');
 
     try {
