@@ -15,10 +15,3 @@ export type {
   Stream,
 } from './types.js';
 export { ColumnType, DELETED_FIELD, WriteDisposition } from './types.js';
-
-/** Identity helper that types a connector's config from its schema declaration. */
-export function defineConnector<Config>(
-  connector: import('./types.js').Connector<Config>,
-): import('./types.js').Connector<Config> {
-  return connector;
-}
