@@ -12,6 +12,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { ConfigError, type ConnectorError, TransientError } from '../sdk/errors.js';
+import { sleep } from '../sdk/sleep.js';
 import type { Logger } from '../sdk/types.js';
 import type { Authenticator } from './auth.js';
 import type { RequestPolicy } from './config.js';
@@ -53,24 +54,7 @@ export interface StatusAdvice {
 const USER_AGENT = 'sluice-rest/0.1';
 const SNIPPET_CHARS = 200;
 
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
+export { sleep };
 
 /** Milliseconds to wait from a Retry-After header: delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {

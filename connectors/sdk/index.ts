@@ -2,6 +2,7 @@ export { redactConfig, secretPaths, validateConfig } from './config.js';
 export { compareCursor, cursorOf, lowerByLag, normalizeCursor } from './cursor.js';
 export { ConfigError, ConnectorError, SystemError, TransientError } from './errors.js';
 export { silentLogger } from './logger.js';
+export { sleep } from './sleep.js';
 export type {
   CheckResult,
   ConfigProperty,
@@ -10,8 +11,20 @@ export type {
   CursorValue,
   Incremental,
   Logger,
+  PositionValue,
   ReadContext,
   SourceRecord,
   Stream,
+  StreamCheckpoint,
+  StreamItem,
+  StreamPosition,
 } from './types.js';
-export { ColumnType, DELETED_FIELD, WriteDisposition } from './types.js';
+export {
+  ColumnType,
+  checkpoint,
+  DELETED_FIELD,
+  isCheckpoint,
+  ReadOrder,
+  ResumeUnavailableError,
+  WriteDisposition,
+} from './types.js';

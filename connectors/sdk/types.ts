@@ -15,6 +15,9 @@ export type WriteDisposition = (typeof WriteDisposition)[keyof typeof WriteDispo
 /** A plain JSON-like record. Dates, bigints and nested values are allowed. */
 export type SourceRecord = Record<string, unknown>;
 
+/** What a stream's read yields: a record, a page of records, or a checkpoint. */
+export type StreamItem = SourceRecord | readonly SourceRecord[] | StreamCheckpoint;
+
 /**
  * Marks a record as a deletion of the row with its primary key (a tombstone).
  * It lands in the raw table like any other row; merges honour it.
@@ -58,7 +61,69 @@ export interface ReadContext {
   readonly committedCursor: CursorValue | undefined;
   readonly signal: AbortSignal;
   readonly logger: Logger;
+  /**
+   * Where an earlier slice of this same run stopped reading this stream: the
+   * `position` of the last checkpoint the engine published. The read continues
+   * right after it. Undefined when the stream starts from the beginning.
+   */
+  readonly resumeFrom?: StreamPosition;
 }
+
+/**
+ * A resumable position inside one stream's read: small, JSON-serialisable
+ * (it travels in the run checkpoint), meaningful only to the connector that
+ * yielded it — a next-page token or URL with the incremental window, a keyset
+ * position, a file key and line.
+ */
+export type StreamPosition = { readonly [key: string]: PositionValue };
+export type PositionValue = string | number | boolean | null | readonly PositionValue[] | StreamPosition;
+
+const CHECKPOINT_MARK: unique symbol = Symbol.for('sluice.checkpoint');
+
+/**
+ * Yielded by `read` between records: every record yielded before it may be
+ * committed, and a later read given `resumeFrom: position` yields exactly the
+ * records after it. A slice that must stop (deadline, abort) ends at the last
+ * checkpoint it saw.
+ */
+export interface StreamCheckpoint {
+  readonly [CHECKPOINT_MARK]: true;
+  readonly position: StreamPosition;
+}
+
+export function checkpoint(position: StreamPosition): StreamCheckpoint {
+  return { [CHECKPOINT_MARK]: true, position };
+}
+
+export function isCheckpoint(item: unknown): item is StreamCheckpoint {
+  return (
+    typeof item === 'object' && item !== null && (item as Record<symbol, unknown>)[CHECKPOINT_MARK] === true
+  );
+}
+
+/**
+ * Thrown by `read` when `resumeFrom` can no longer be honoured (an expired
+ * page token, a snapshot that is gone). The engine then restarts the stream
+ * as the run's resumability rules say (docs/adr/0005).
+ */
+export class ResumeUnavailableError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ResumeUnavailableError';
+  }
+}
+
+/**
+ * The order `read` yields records in. `cursor-ascending`: non-decreasing
+ * cursor values (Singer's `is_sorted`, dlt's `row_order`), so everything read
+ * so far can be committed by advancing the cursor, and the stream can stop
+ * between any two records. `unordered`: only checkpoints are resumable.
+ */
+export const ReadOrder = {
+  cursorAscending: 'cursor-ascending',
+  unordered: 'unordered',
+} as const;
+export type ReadOrder = (typeof ReadOrder)[keyof typeof ReadOrder];
 
 export interface Stream {
   /** snake_case, unique within the connector; becomes the table name. */
@@ -69,8 +134,13 @@ export interface Stream {
   readonly incremental?: Incremental;
   /** Optional declared columns; otherwise the schema is inferred from records. */
   readonly columns?: Readonly<Record<string, ColumnType>>;
-  /** Yields records or pages (arrays) of records. Must stop when `ctx.signal` aborts. */
-  read(ctx: ReadContext): AsyncIterable<SourceRecord | readonly SourceRecord[]>;
+  /** @default 'unordered' */
+  readonly order?: ReadOrder;
+  /**
+   * Yields records or pages (arrays) of records, and, when the stream can
+   * resume, checkpoints between them. Must stop when `ctx.signal` aborts.
+   */
+  read(ctx: ReadContext): AsyncIterable<StreamItem>;
 }
 
 /** Logical column types of the lake. Widening order: int → bigint → double → string. */
