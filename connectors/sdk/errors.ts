@@ -30,6 +30,18 @@ export class TransientError extends ConnectorError {
   }
 }
 
+/**
+ * A transient failure whose retries the connector already spent (or a wait it
+ * was asked for is longer than it may wait). Not retried again: the run fails
+ * at once with this message.
+ */
+export class RetriesExhaustedError extends ConnectorError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RetriesExhaustedError';
+  }
+}
+
 /** A defect in the connector or an unexpected answer from the source. */
 export class SystemError extends ConnectorError {
   public constructor(message: string, options?: ErrorOptions) {

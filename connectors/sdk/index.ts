@@ -1,6 +1,6 @@
 export { redactConfig, secretPaths, validateConfig } from './config.js';
 export { compareCursor, cursorOf, lowerByLag, normalizeCursor } from './cursor.js';
-export { ConfigError, ConnectorError, SystemError, TransientError } from './errors.js';
+export { ConfigError, ConnectorError, RetriesExhaustedError, SystemError, TransientError } from './errors.js';
 export { silentLogger } from './logger.js';
 export { sleep } from './sleep.js';
 export type {
