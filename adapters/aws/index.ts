@@ -142,7 +142,7 @@ export function openAwsBackend(
 export function awsBackendOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsBackendOptions {
   const required = (key: string): string => {
     const value = env[key]?.trim();
-    if (!value) throw new Error(`${key} is not set: the AWS backend needs it (see README, "Configuration")`);
+    if (!value) throw new Error(`${key} is not set: the AWS backend needs it (see docs/configuration.md)`);
     return value;
   };
   const optional = (key: string): string | undefined => env[key]?.trim() || undefined;
