@@ -4,12 +4,13 @@
  * else on stdout, `--version`, `SLUICE_BACKEND`, stream names checked when a
  * source is added, updated or checked, and `--wait` saying what it waits for.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalBackend } from '../../adapters/local/index.js';
-import { type CliResult, runCli } from '../support/cli.js';
+import { type CliResult, runCli, SLUICE_BIN } from '../support/cli.js';
 import { freePort } from '../support/net.js';
 
 let home: string;
@@ -39,20 +40,26 @@ function expectOneLineError(result: CliResult, code = 1): string {
   return lines[0]!.slice('sluice: '.length);
 }
 
+/** A REST source whose server refuses connections: its sync fails. */
+async function addRefusingSource(name: string): Promise<void> {
+  const port = await freePort();
+  const result = await add({
+    name,
+    type: 'rest',
+    config: {
+      baseUrl: `http://127.0.0.1:${port}`,
+      maxAttempts: 1,
+      backoffInitialMs: 1,
+      streams: [{ name: 'items', path: '/items', recordsPath: 'items', primaryKey: ['id'] }],
+    },
+  });
+  expect(result.code, result.stderr).toBe(0);
+}
+
 describe('errors', () => {
   it('prints a failed sync as one line naming the run and the reason, and exits 1', async () => {
-    // Prepare: a REST source whose server refuses connections.
-    const port = await freePort();
-    await add({
-      name: 'down',
-      type: 'rest',
-      config: {
-        baseUrl: `http://127.0.0.1:${port}`,
-        maxAttempts: 1,
-        backoffInitialMs: 1,
-        streams: [{ name: 'items', path: '/items', recordsPath: 'items', primaryKey: ['id'] }],
-      },
-    });
+    // Prepare
+    await addRefusingSource('down');
     // Act
     const result = await runCli(['sync', 'down', '--quiet'], { home });
     // Assess: the retries may warn while the run goes on; the failure itself is said once, on one line.
@@ -64,6 +71,35 @@ describe('errors', () => {
       /^sluice: run \S+ of source "down" failed: GET http:\/\/127\.0\.0\.1:\d+\/items failed/,
     );
     expect(result.stdout).toBe('');
+  });
+
+  it('gives a failed sync as a JSON error carrying the failed run record', async () => {
+    await addRefusingSource('down_json');
+    const result = await runCli(['sync', 'down_json', '--quiet', '--json'], { home });
+    const body = JSON.parse(result.stdout) as {
+      error: { name: string; run: { status: string; source: string } };
+    };
+    expect(result.code).toBe(1);
+    expect(body.error.name).toBe('SyncError');
+    expect(body.error.run).toMatchObject({ source: 'down_json', status: 'FAILED' });
+  });
+
+  it('says to build when the built CLI is missing', async () => {
+    // Prepare: the bin alone, with no dist/ beside it.
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-unbuilt-'));
+    await mkdir(join(dir, 'bin'));
+    await copyFile(SLUICE_BIN, join(dir, 'bin', 'sluice.mjs'));
+    try {
+      // Act
+      const result = spawnSync(process.execPath, [join(dir, 'bin', 'sluice.mjs'), '--help'], {
+        encoding: 'utf8',
+      });
+      // Assess
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe('sluice: the CLI is not built; run `npm run build` (or `npm ci`) first\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports a usage error as one line and exits 2', async () => {
