@@ -229,7 +229,7 @@ function leaseHint(error: unknown, waitSeconds: number): unknown {
 
 /** A usage error as commander words it, without its `error: ` prefix. */
 function usageReason(error: CommanderError): string {
-  if (error.code === 'commander.help') return 'a subcommand is missing (see the usage above)';
+  if (error.code === 'commander.help') return 'a command is missing (see the usage above)';
   return `${error.message.replace(/^error: /, '')} (run with --help for usage)`;
 }
 
@@ -251,7 +251,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
+      // `help` (and `sluice help <command>`) exits 0; help shown for a missing command exits 1.
+      const asked = error.code === 'commander.help' && error.exitCode === 0;
+      if (asked || error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
+        return ExitCode.ok;
+      }
       const reason = usageReason(error);
       fail(reason, { error: { message: reason, name: 'UsageError' } }, asJson());
       return ExitCode.usage;

@@ -3,6 +3,7 @@
 // to dist/ with esbuild: same layout, so relative URLs (the Parquet worker)
 // keep working, and `sluice` runs as one plain node process. No type check
 // here: `npm run typecheck` does that. See docs/adr/0007-cli-packaging.md.
+import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +22,8 @@ for (const dir of sources) {
   }
 }
 
-// A clean tree: a source file deleted since the last build must not linger as JavaScript.
-await rm(outdir, { recursive: true, force: true });
+// Overwrite in place rather than delete dist/ first, so a `sluice` (or a test)
+// running during a rebuild never finds the tree missing.
 await build({
   entryPoints,
   outdir,
@@ -33,4 +34,11 @@ await build({
   bundle: false,
   logLevel: 'warning',
 });
+// A source file deleted since the last build must not linger as JavaScript.
+for (const entry of await readdir(outdir, { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile()) continue;
+  const built = join(entry.parentPath, entry.name);
+  const source = join(root, built.slice(outdir.length + 1)).replace(/\.js$/, '.ts');
+  if (!existsSync(source)) await rm(built);
+}
 process.stdout.write(`built ${entryPoints.length} files into dist/\n`);

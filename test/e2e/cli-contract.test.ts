@@ -107,6 +107,18 @@ describe('errors', () => {
     expect(expectOneLineError(result, 2)).toBe("unknown option '--bogus' (run with --help for usage)");
   });
 
+  it('shows help with `help <command>` and exits 0; a missing command is a usage error', async () => {
+    const help = await runCli(['help', 'sync'], { home });
+    const missing = await runCli(['sources', '--json'], { home });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: sluice sync');
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout)).toEqual({
+      error: { message: 'a command is missing (see the usage above)', name: 'UsageError' },
+    });
+    expect(missing.stderr).toContain('Usage: sluice sources');
+  });
+
   it('keeps a query error to its first paragraph on one line', async () => {
     const result = await runCli(['query', 'SELECT * FROM shop.missing'], { home });
     expect(expectOneLineError(result)).toMatch(/missing/);
