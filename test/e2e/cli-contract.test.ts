@@ -244,7 +244,25 @@ describe('stream names', () => {
     expect(listed.stdout).not.toContain('typo');
   });
 
-  it('updates a source, validating like add, keeping a redacted secret and the cursors', async () => {
+  it('adds a source whose streams cannot be listed yet, warning that check will check them', async () => {
+    // Prepare: PostgreSQL lists its streams by discovering tables; nothing listens on this port.
+    const port = await freePort();
+    // Act
+    const result = await add({
+      name: 'pg_later',
+      type: 'postgres',
+      config: { host: '127.0.0.1', port, database: 'shop', user: 'sluice', password: 'pw' },
+      streams: ['public_orders'],
+    });
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('source "pg_later" added (connector postgres)');
+    expect(result.stderr).toMatch(
+      /^warning: could not list the streams of "pg_later" to check "streams" \(cannot connect to PostgreSQL.*\); `sluice check pg_later` checks them\n$/,
+    );
+  });
+
+  it('updates a source, validating like add, keeping its cursors', async () => {
     // Prepare
     await add({ name: 'upd', type: 'sample', config: { rows: 20 }, streams: ['orders'] });
     const first = await runCli(['sync', 'upd', '--quiet', '--json'], { home });
