@@ -123,6 +123,17 @@ function keepRedactedSecrets(next: unknown, previous: unknown): unknown {
   return next;
 }
 
+/** Where a redaction is left that no stored secret replaced, e.g. `config.auth.token`. */
+function redactedPath(value: unknown, path: string): string | undefined {
+  if (value === REDACTED) return path;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const found = redactedPath(child, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /**
  * Replaces a source's definition, validated as `add` validates. Accepts what
  * `sources show` prints: its timestamps are ignored and a redacted secret keeps
@@ -147,6 +158,13 @@ export async function updateSource(ctx: CliContext, file: string, json: boolean)
   const existing = before ?? (await sourceOrFail(ctx, parsed.name));
   const connector = ctx.registry.get(parsed.type)!;
   const merged = keepRedactedSecrets(parsed.config, existing.config) as Record<string, unknown>;
+  const placeholder = redactedPath(merged, 'config');
+  if (placeholder) {
+    throw new ValidationError(
+      `"${placeholder}" is ${REDACTED}, but source "${parsed.name}" has no stored secret there; give the value`,
+      { field: placeholder },
+    );
+  }
   const resolved = await resolveSecrets(merged, ctx.secrets);
   validateConfig(connector.configSchema, resolved);
   await checkStreams(connector, parsed, resolved);

@@ -315,9 +315,22 @@ describe('stream names', () => {
       home,
       input: JSON.stringify({ ...shown, schedule: 'rate(1 day)' }),
     });
+    const placeholder = await update({
+      name: 'api_upd',
+      type: 'rest',
+      config: {
+        baseUrl: 'http://127.0.0.1:9',
+        headers: { 'x-api-key': '********' },
+        auth: { type: 'bearer', token: '********' },
+        streams: [{ name: 'items', path: '/items', recordsPath: 'items', primaryKey: ['id'] }],
+      },
+    });
     // Assess
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('changed: schedule');
+    expect(expectOneLineError(placeholder)).toBe(
+      '"config.headers.x-api-key" is ********, but source "api_upd" has no stored secret there; give the value',
+    );
     expect(JSON.stringify(shown)).not.toContain(token);
     const backend = await openLocalBackend(home);
     const stored = await backend.state.getSource('api_upd');
