@@ -11,6 +11,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/infra/**/*.test.ts'],
+          globalSetup: ['test/setup/build.ts'],
         },
       },
       {
@@ -18,7 +19,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/integration/setup/emulator.ts'],
+          globalSetup: ['test/integration/setup/emulator.ts', 'test/setup/build.ts'],
         },
       },
     ],

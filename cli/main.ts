@@ -1,155 +1,141 @@
 #!/usr/bin/env node
 /**
- * `sluice` — the command line. Every command prints its result to stdout,
- * progress and warnings to stderr, and on failure one line saying why,
- * with a non-zero exit code.
+ * `sluice` — the command line. Every command prints its result to stdout
+ * (with `--json`, one JSON document and nothing else), progress and warnings
+ * to stderr, and on failure one line `sluice: <reason>` with a non-zero exit
+ * code. Commands import what they need when they run, so `--help` and
+ * `--version` load nothing but this file and commander.
  */
-import { readFile } from 'node:fs/promises';
-import { Command, CommanderError, Option } from 'commander';
-import { redactConfig } from '../connectors/sdk/config.js';
-import { NotFoundError, SluiceError, ValidationError } from '../engine/errors.js';
-import { formatCount, formatDuration, formatRunReport, renderTable } from '../engine/report.js';
-import { resetCursors } from '../engine/reset.js';
-import { secretRefs } from '../engine/secrets.js';
-import { createSource, resolveSource } from '../engine/sources.js';
-import { SyncError } from '../engine/sync.js';
-import { dev } from './commands/dev.js';
-import { printQuery } from './commands/query.js';
-import { syncSource } from './commands/sync.js';
-import { type GlobalOptions, openContext } from './context.js';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { LeaseHeldError } from '../engine/errors.js';
+import type { CliContext, GlobalOptions } from './context.js';
+import { jsonError, reasonOf } from './errors.js';
+import { printJson } from './output.js';
 
-function print(text: string): void {
-  process.stdout.write(`${text}\n`);
+/** Exit codes: 1 when a command failed, 2 when it was called wrongly. */
+export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const;
+
+interface CliOptions extends GlobalOptions {
+  readonly json?: boolean;
 }
 
-async function readJsonFile(path: string): Promise<unknown> {
-  const text =
-    path === '-'
-      ? await readStdin()
-      : await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-          throw new ValidationError(
-            `cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
-            {
-              field: 'file',
-            },
-          );
-        });
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ValidationError(`${path} is not valid JSON: ${(error as Error).message}`, { field: 'file' });
+/** The package version; the same file serves `cli/main.ts` (tsx) and `dist/cli/main.js` (built). */
+function packageVersion(): string {
+  for (const path of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'sluice' && pkg.version) return pkg.version;
+    } catch {
+      // not at this level; try the next one up
+    }
   }
+  return 'unknown';
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function positiveInt(value: string): number {
+function wholeNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new ValidationError(`expected a whole number, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
   return n;
 }
+
+function globals(command: Command): CliOptions {
+  return command.optsWithGlobals<CliOptions>();
+}
+
+async function context(command: Command): Promise<CliContext> {
+  const { openContext } = await import('./context.js');
+  return openContext(globals(command));
+}
+
+const json = (command: Command): boolean => globals(command).json ?? false;
 
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('sluice')
     .description('Serverless ELT: land sources as Parquet in a lake, exactly once.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('--home <dir>', 'local mode directory (default: $SLUICE_HOME or ./.sluice)')
     .addOption(
       new Option('--backend <backend>', 'where state and the lake live')
         .choices(['local', 'aws'])
-        .default('local'),
+        .default('local')
+        .env('SLUICE_BACKEND'),
     )
+    .option('--json', 'print the result as JSON (a failure as {"error": {…}}); nothing else on stdout')
     .option('-v, --verbose', 'log more to stderr')
-    .showHelpAfterError('(run with --help for usage)');
-  const context = () => openContext(program.opts<GlobalOptions>());
+    .configureHelp({ showGlobalOptions: true })
+    // Set before the subcommands are added, which copy them: failures are
+    // reported by main(), as one line like every other failure.
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
 
   program
     .command('dev')
     .description('register the sample source "shop" if absent, sync it, print the run report and a query')
-    .option('--rows <n>', 'orders in the sample source when it is first registered', positiveInt, 20_000)
+    .option('--rows <n>', 'orders in the sample source when it is first registered', wholeNumber, 20_000)
     .option('--no-query', 'skip the query after the sync')
-    .action(async (options: { rows: number; query: boolean }) => {
-      await dev(await context(), options);
+    .action(async (options: { rows: number; query: boolean }, command: Command) => {
+      const { dev } = await import('./commands/dev.js');
+      await dev(await context(command), { ...options, json: json(command) });
     });
 
-  const sources = program.command('sources').description('register and inspect sources');
+  const sources = program.command('sources').description('register, change and inspect sources');
   sources
     .command('add')
     .description(
-      'register a source from a JSON definition {name, type, config, streams?, schedule?, slaMinutes?}',
+      'register a source from a JSON definition {name, type, config, streams?, schedule?, slaMinutes?}; "streams" must name streams the connector has',
     )
     .requiredOption('-f, --file <path>', 'JSON file with the definition, or - for stdin')
-    .action(async (options: { file: string }) => {
-      const ctx = await context();
-      const source = await createSource(await readJsonFile(options.file), ctx);
-      print(
-        `source "${source.name}" added (connector ${source.type}); sync it with: sluice sync ${source.name}`,
-      );
+    .action(async (options: { file: string }, command: Command) => {
+      const { addSource } = await import('./commands/sources.js');
+      await addSource(await context(command), options.file, json(command));
+    });
+  sources
+    .command('update')
+    .description(
+      "replace a source's definition (validated as by add; the type cannot change); takes what `sources show` prints, a redacted secret keeps the stored one; cursors and data stay",
+    )
+    .requiredOption('-f, --file <path>', 'JSON file with the definition, or - for stdin')
+    .action(async (options: { file: string }, command: Command) => {
+      const { updateSource } = await import('./commands/sources.js');
+      await updateSource(await context(command), options.file, json(command));
     });
   sources
     .command('list')
-    .description('list registered sources')
-    .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }) => {
-      const ctx = await context();
-      const all = await ctx.state.listSources();
-      if (options.json) return print(JSON.stringify(all, null, 2));
-      if (all.length === 0) return print('no sources yet; add one with: sluice sources add --file <json>');
-      const rows = await Promise.all(
-        all.map(async (s) => {
-          const last = (await ctx.state.listRuns(s.name, 1))[0];
-          return [
-            s.name,
-            s.type,
-            s.schedule ?? '-',
-            last ? `${last.status} ${last.startedAt}` : 'never synced',
-          ];
-        }),
-      );
-      print(renderTable(['name', 'type', 'schedule', 'last run'], rows));
+    .description('list registered sources with their last run')
+    .action(async (_options: unknown, command: Command) => {
+      const { listSources } = await import('./commands/sources.js');
+      await listSources(await context(command), json(command));
     });
   sources
     .command('show <name>')
-    .description('show one source (secrets redacted)')
-    .action(async (name: string) => {
-      const ctx = await context();
-      const source = await ctx.state.getSource(name);
-      if (!source) throw new NotFoundError(`source "${name}" does not exist`);
-      const connector = ctx.registry.get(source.type);
-      const config = connector ? redactConfig(connector.configSchema, source.config) : source.config;
-      print(JSON.stringify({ ...source, config }, null, 2));
+    .description('show one source as JSON (secrets redacted)')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const { showSource } = await import('./commands/sources.js');
+      await showSource(await context(command), name);
     });
   sources
     .command('remove <name>')
     .description(
       'remove a source and its secrets (landed data and cursors stay: re-adding the name resumes; `sluice reset` starts over)',
     )
-    .action(async (name: string) => {
-      const ctx = await context();
-      const source = await ctx.state.getSource(name);
-      if (!source) throw new NotFoundError(`source "${name}" does not exist`);
-      await ctx.state.deleteSource(name);
-      for (const ref of secretRefs(source.config)) await ctx.secrets.delete(ref);
-      print(`source "${name}" removed; its data stays under raw/${name}/ and its cursors are kept`);
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const { removeSource } = await import('./commands/sources.js');
+      await removeSource(await context(command), name, json(command));
     });
 
   program
     .command('check <source>')
-    .description('check that a source can be reached with its config')
-    .action(async (name: string) => {
-      const ctx = await context();
-      const source = await ctx.state.getSource(name);
-      if (!source) throw new NotFoundError(`source "${name}" does not exist`);
-      const { connector, config } = await resolveSource(source, ctx);
-      const result = await connector.check(config as never);
-      if (!result.ok) throw new SluiceError(`check of "${name}" failed: ${result.message}`);
-      for (const warning of result.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
-      print(`source "${name}" is reachable`);
+    .description('check that a source can be reached with its config and that its selected streams exist')
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const { checkSource } = await import('./commands/check.js');
+      await checkSource(await context(command), name, json(command));
     });
 
   program
@@ -158,147 +144,127 @@ export function buildProgram(): Command {
     .option('-s, --stream <name...>', 'only these streams')
     .option(
       '-w, --wait <seconds>',
-      'wait this long if another run of the source is in progress',
-      positiveInt,
+      'when another run of the source holds its lease, wait up to this long for that run to finish (0: fail at once)',
+      wholeNumber,
       0,
     )
-    .option('--json', 'print the run record as JSON')
     .option('-q, --quiet', 'no progress lines')
     .action(
-      async (name: string, options: { stream?: string[]; wait: number; json?: boolean; quiet?: boolean }) => {
-        const ctx = await context();
-        const run = await syncSource(ctx, name, {
-          ...(options.stream ? { streams: options.stream } : {}),
-          waitSeconds: options.wait,
-          quiet: options.quiet ?? false,
-        });
-        print(options.json ? JSON.stringify(run, null, 2) : formatRunReport(run));
+      async (
+        name: string,
+        options: { stream?: string[]; wait: number; quiet?: boolean },
+        command: Command,
+      ) => {
+        const ctx = await context(command);
+        const [{ syncSource }, { formatRunReport }] = await Promise.all([
+          import('./commands/sync.js'),
+          import('./format.js'),
+        ]);
+        let run: Awaited<ReturnType<typeof syncSource>>;
+        try {
+          run = await syncSource(ctx, name, {
+            ...(options.stream ? { streams: options.stream } : {}),
+            waitSeconds: options.wait,
+            quiet: options.quiet ?? false,
+          });
+        } catch (error) {
+          throw leaseHint(error, options.wait);
+        }
+        if (json(command)) printJson(run);
+        else process.stdout.write(`${formatRunReport(run)}\n`);
       },
     );
 
   program
     .command('runs [source]')
     .description('list recent runs, newest first')
-    .option('-n, --limit <n>', 'how many', positiveInt, 20)
-    .option('--json', 'print JSON')
-    .action(async (source: string | undefined, options: { limit: number; json?: boolean }) => {
-      const ctx = await context();
-      const runs = await ctx.state.listRuns(source, options.limit);
-      if (options.json) return print(JSON.stringify(runs, null, 2));
-      if (runs.length === 0) return print(source ? `no runs of "${source}" yet` : 'no runs yet');
-      const rows = runs.map((r) => {
-        const streams = Object.values(r.streams);
-        const duration = r.endedAt ? formatDuration(Date.parse(r.endedAt) - Date.parse(r.startedAt)) : '-';
-        return [
-          r.runId,
-          r.source,
-          r.status,
-          r.startedAt,
-          duration,
-          formatCount(streams.reduce((s, x) => s + x.rows, 0)),
-          formatCount(streams.reduce((s, x) => s + x.files, 0)),
-          r.error ?? '',
-        ];
-      });
-      print(
-        renderTable(['run', 'source', 'status', 'started', 'duration', 'rows', 'files', 'note'], rows, [
-          false,
-          false,
-          false,
-          false,
-          true,
-          true,
-          true,
-          false,
-        ]),
-      );
+    .option('-n, --limit <n>', 'how many', wholeNumber, 20)
+    .action(async (source: string | undefined, options: { limit: number }, command: Command) => {
+      const { listRuns } = await import('./commands/runs.js');
+      await listRuns(await context(command), source, { limit: options.limit, json: json(command) });
     });
 
   program
     .command('query <sql>')
-    .description('run SQL over the landed tables (<source>.<stream>)')
-    .option('--json', 'print rows as JSON')
-    .action(async (sql: string, options: { json?: boolean }) => {
-      await printQuery(await context(), sql, options.json ?? false);
+    .description('run SQL over the landed tables (<source>.<stream>); --json prints the rows as an array')
+    .action(async (sql: string, _options: unknown, command: Command) => {
+      const { printQuery } = await import('./commands/query.js');
+      await printQuery(await context(command), sql, json(command));
     });
 
   program
     .command('reset <source> [stream]')
     .description("backfill: move a source's (or one stream's) cursor back to its initial value")
-    .action(async (name: string, stream: string | undefined) => {
-      const ctx = await context();
-      const source = await ctx.state.getSource(name);
-      if (!source) throw new NotFoundError(`source "${name}" does not exist`);
-      const { connector, config } = await resolveSource(source, ctx);
-      const streams = await connector.streams(config as never);
-      const reset = await resetCursors(ctx, name, streams, stream ? [stream] : undefined);
-      print(
-        reset.length === 0
-          ? 'nothing to reset: no committed cursor yet'
-          : `reset ${reset.join(', ')}; the next sync of "${name}" reads from the initial cursor`,
-      );
+    .action(async (name: string, stream: string | undefined, _options: unknown, command: Command) => {
+      const { resetSource } = await import('./commands/reset.js');
+      await resetSource(await context(command), name, stream, json(command));
     });
 
   program
     .command('connectors')
-    .description('list connector types and their config schemas')
-    .option('--json', 'print JSON with each config schema')
-    .action(async (options: { json?: boolean }) => {
-      const ctx = await context();
-      const list = ctx.registry.list();
-      if (options.json) {
-        return print(
-          JSON.stringify(
-            list.map((c) => ({ type: c.type, description: c.description, configSchema: c.configSchema })),
-            null,
-            2,
-          ),
-        );
-      }
-      print(
-        renderTable(
-          ['type', 'description', 'config fields (* required, secret marked 🔒)'],
-          list.map((c) => [
-            c.type,
-            c.description,
-            Object.entries(c.configSchema.properties)
-              .map(
-                ([k, p]) => `${k}${c.configSchema.required?.includes(k) ? '*' : ''}${p.secret ? '🔒' : ''}`,
-              )
-              .join(', '),
-          ]),
-        ),
-      );
+    .description('list connector types and their config schemas (--json: with each full schema)')
+    .action(async (_options: unknown, command: Command) => {
+      const [{ registry }, { listConnectors }] = await Promise.all([
+        import('../connectors/index.js'),
+        import('./commands/connectors.js'),
+      ]);
+      listConnectors({ registry }, json(command));
     });
 
   return program;
 }
 
-function reasonOf(error: unknown): string {
-  if (error instanceof SyncError) return `${error.message}\n${formatRunReport(error.run)}`;
-  if (error instanceof Error) return error.message;
-  return String(error);
+/** A held lease says who holds it; add what `--wait` did or could do about it. */
+function leaseHint(error: unknown, waitSeconds: number): unknown {
+  if (!(error instanceof LeaseHeldError) || error.owner === undefined) return error;
+  const hint =
+    waitSeconds > 0
+      ? `still held after waiting ${waitSeconds} s for that run to finish`
+      : 'pass --wait <seconds> to wait for that run to finish';
+  return new LeaseHeldError(
+    { source: error.source, owner: error.owner, expiresAt: error.expiresAt },
+    { message: `${error.message}; ${hint}`, cause: error },
+  );
+}
+
+/** A usage error as commander words it, without its `error: ` prefix. */
+function usageReason(error: CommanderError): string {
+  if (error.code === 'commander.help') return 'a command is missing (see the usage above)';
+  return `${error.message.replace(/^error: /, '')} (run with --help for usage)`;
+}
+
+function fail(reason: string, body: ReturnType<typeof jsonError>, asJson: boolean): void {
+  process.stderr.write(`sluice: ${reason}\n`);
+  if (asJson) printJson(body);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
-  program.configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  const args = argv.slice(2);
+  if (args.includes('--json') && (args.includes('--version') || args.includes('-V'))) {
+    printJson({ version: program.version() });
+    return ExitCode.ok;
+  }
+  const asJson = (): boolean => program.opts<CliOptions>().json ?? args.includes('--json');
   try {
     await program.parseAsync(argv as string[]);
-    return 0;
+    return ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;
+      // `help` (and `sluice help <command>`) exits 0; help shown for a missing command exits 1.
+      const asked = error.code === 'commander.help' && error.exitCode === 0;
+      if (asked || error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
+        return ExitCode.ok;
+      }
+      const reason = usageReason(error);
+      fail(reason, { error: { message: reason, name: 'UsageError' } }, asJson());
+      return ExitCode.usage;
     }
-    const reason = reasonOf(error);
-    const [first, ...rest] = reason.split('\n');
-    process.stderr.write(`sluice: ${first}\n`);
-    if (rest.length > 0 && error instanceof SyncError) process.stderr.write(`${rest.join('\n')}\n`);
-    if (program.opts<GlobalOptions>().verbose && error instanceof Error && error.stack) {
-      process.stderr.write(`${error.stack}\n`);
+    fail(reasonOf(error), jsonError(error), asJson());
+    if (program.opts<CliOptions>().verbose && error instanceof Error) {
+      process.stderr.write(`${error.stack ?? error.message}\n`);
     }
-    return 1;
+    return ExitCode.failed;
   }
 }
 

@@ -1,7 +1,8 @@
 import type { RunRecord } from '../../engine/ports.js';
-import { formatCount, formatRunReport } from '../../engine/report.js';
 import { createSource } from '../../engine/sources.js';
 import type { CliContext } from '../context.js';
+import { formatCount, formatRunReport } from '../format.js';
+import { printJson } from '../output.js';
 import { printQuery } from './query.js';
 import { syncSource } from './sync.js';
 
@@ -25,13 +26,22 @@ function summary(run: RunRecord): string {
     : `first sync: ${formatCount(rows)} rows landed in ${streams.length} streams`;
 }
 
-/** `npm start`: register the sample shop if absent, sync it, report, query. */
-export async function dev(ctx: CliContext, options: { rows: number; query: boolean }): Promise<void> {
+/**
+ * `npm start`: register the sample shop if absent, sync it, report, query.
+ * With `--json`, one object: whether it registered the source, the run record
+ * and the query's rows.
+ */
+export async function dev(
+  ctx: CliContext,
+  options: { rows: number; query: boolean; json?: boolean },
+): Promise<void> {
+  const json = options.json ?? false;
   const out = (line = ''): void => {
-    process.stdout.write(`${line}\n`);
+    if (!json) process.stdout.write(`${line}\n`);
   };
   out(`Sluice local mode · home ${ctx.location}`);
-  if (!(await ctx.state.getSource(DEV_SOURCE))) {
+  const registered = !(await ctx.state.getSource(DEV_SOURCE));
+  if (registered) {
     await createSource(
       {
         name: DEV_SOURCE,
@@ -45,6 +55,11 @@ export async function dev(ctx: CliContext, options: { rows: number; query: boole
   }
   out(`syncing "${DEV_SOURCE}" …`);
   const run = await syncSource(ctx, DEV_SOURCE);
+  if (json) {
+    const rows = options.query ? await queryRows(ctx) : undefined;
+    printJson({ source: DEV_SOURCE, registered, run, ...(rows ? { query: { sql: DEV_QUERY, rows } } : {}) });
+    return;
+  }
   out('');
   out(formatRunReport(run));
   out('');
@@ -58,4 +73,13 @@ export async function dev(ctx: CliContext, options: { rows: number; query: boole
   out('next: run `npm start` again for an incremental sync, or try');
   out(`  npm run sluice -- query "SELECT * FROM ${DEV_SOURCE}.customers LIMIT 5"`);
   out(`  npm run sluice -- runs ${DEV_SOURCE}`);
+}
+
+async function queryRows(ctx: CliContext): Promise<readonly Record<string, unknown>[]> {
+  const engine = await ctx.openQueryEngine();
+  try {
+    return (await engine.query(DEV_QUERY)).rows;
+  } finally {
+    await engine.close();
+  }
 }

@@ -1,6 +1,7 @@
-import { formatQueryResult } from '../../engine/report.js';
 import type { CliContext } from '../context.js';
+import { formatQueryResult } from '../format.js';
 
+/** Runs SQL over the landed tables and prints the rows (JSON: an array of row objects). */
 export async function printQuery(ctx: CliContext, sql: string, json: boolean): Promise<void> {
   const engine = await ctx.openQueryEngine();
   try {

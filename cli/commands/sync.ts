@@ -1,9 +1,9 @@
 import { NotFoundError } from '../../engine/errors.js';
 import type { RunRecord } from '../../engine/ports.js';
-import { formatProgress } from '../../engine/report.js';
 import { resolveSource } from '../../engine/sources.js';
 import { runSync } from '../../engine/sync.js';
 import type { CliContext } from '../context.js';
+import { formatProgress } from '../format.js';
 
 export interface SyncCommandOptions {
   readonly streams?: readonly string[];

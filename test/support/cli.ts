@@ -6,20 +6,19 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** The `sluice` executable a user runs: the built CLI (the test setup builds it). */
+export const SLUICE_BIN = 'bin/sluice.mjs';
+
 /** Runs the real `sluice` CLI in a child process, as a user would. */
 export function runCli(
   args: readonly string[],
   options: { home: string; input?: string; env?: NodeJS.ProcessEnv },
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'cli/main.ts', '--home', options.home, ...args],
-      {
-        env: { ...process.env, ...options.env, NO_COLOR: '1' },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [SLUICE_BIN, '--home', options.home, ...args], {
+      env: { ...process.env, ...options.env, NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

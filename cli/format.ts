@@ -1,6 +1,9 @@
-/** Human-readable run reports and progress lines for the CLI and logs. */
-import type { QueryResult, RunRecord } from './ports.js';
-import type { SyncProgress } from './sync.js';
+/**
+ * How the CLI renders engine data as text: tables, run reports, progress
+ * lines and query results. The engine returns data; only the CLI renders it.
+ */
+import type { QueryResult, RunRecord } from '../engine/ports.js';
+import type { SyncProgress } from '../engine/sync.js';
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
