@@ -48,38 +48,3 @@ export function tieKeyOf(record: SourceRecord, primaryKey: readonly string[]): s
 export function normaliseStoredKey(key: string): string {
   return HASH.test(key) ? key : hash(key);
 }
-
-/** A multiset of tie keys. */
-export class TieKeys {
-  private readonly counts = new Map<string, number>();
-  private total = 0;
-
-  public constructor(keys: Iterable<string> = []) {
-    for (const key of keys) this.add(key);
-  }
-
-  public get size(): number {
-    return this.total;
-  }
-
-  public add(key: string): void {
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-    this.total++;
-  }
-
-  /** Removes one occurrence; true when there was one (the record already landed). */
-  public take(key: string): boolean {
-    const count = this.counts.get(key);
-    if (count === undefined) return false;
-    if (count === 1) this.counts.delete(key);
-    else this.counts.set(key, count - 1);
-    this.total--;
-    return true;
-  }
-
-  public toArray(): string[] {
-    const out: string[] = [];
-    for (const [key, count] of this.counts) for (let i = 0; i < count; i++) out.push(key);
-    return out;
-  }
-}
