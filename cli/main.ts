@@ -15,7 +15,7 @@ import { createSource, resolveSource } from '../engine/sources.js';
 import { SyncError } from '../engine/sync.js';
 import { dev } from './commands/dev.js';
 import { printQuery } from './commands/query.js';
-import { syncSource } from './commands/sync.js';
+import { registerSyncCommand } from './commands/sync.js';
 import { type GlobalOptions, openContext } from './context.js';
 
 function print(text: string): void {
@@ -152,29 +152,7 @@ export function buildProgram(): Command {
       print(`source "${name}" is reachable`);
     });
 
-  program
-    .command('sync <source>')
-    .description('sync a source now: land new records from its streams')
-    .option('-s, --stream <name...>', 'only these streams')
-    .option(
-      '-w, --wait <seconds>',
-      'wait this long if another run of the source is in progress',
-      positiveInt,
-      0,
-    )
-    .option('--json', 'print the run record as JSON')
-    .option('-q, --quiet', 'no progress lines')
-    .action(
-      async (name: string, options: { stream?: string[]; wait: number; json?: boolean; quiet?: boolean }) => {
-        const ctx = await context();
-        const run = await syncSource(ctx, name, {
-          ...(options.stream ? { streams: options.stream } : {}),
-          waitSeconds: options.wait,
-          quiet: options.quiet ?? false,
-        });
-        print(options.json ? JSON.stringify(run, null, 2) : formatRunReport(run));
-      },
-    );
+  registerSyncCommand(program, context);
 
   program
     .command('runs [source]')

@@ -134,3 +134,9 @@ export async function listRunStates(objects: ObjectStore, source: string): Promi
   }
   return states;
 }
+
+/** Ids of the runs that keep a state (unfinished, or finished but not yet recovered): a cheap listing. */
+export async function runIdsWithState(objects: ObjectStore, source: string): Promise<string[]> {
+  const prefix = runStatePrefix(source);
+  return (await objects.list(prefix)).map((o) => o.key.slice(prefix.length).replace(/\.json$/, ''));
+}

@@ -17,7 +17,7 @@ import {
   type SliceOptions,
   type SyncDeps,
 } from './run.js';
-import type { RunCheckpoint } from './run-state.js';
+import { type RunCheckpoint, runIdsWithState } from './run-state.js';
 
 export type {
   BeginRunOptions,
@@ -41,7 +41,9 @@ export interface SyncOptions extends BeginRunOptions, SliceOptions {
 /** Syncs a source now: continues its unfinished run if it has one, else runs a new one to the end. */
 export async function runSync(deps: SyncDeps, options: SyncOptions): Promise<RunRecord> {
   const runId = options.runId ?? newRunId((deps.clock ?? (() => new Date()))());
-  const owner = options.leaseOwner ?? leaseOwnerFor(runId);
+  // The lease names the run it will most likely work on: the unfinished one, if the source has one.
+  const [unfinished] = await runIdsWithState(deps.objects, options.source.name);
+  const owner = options.leaseOwner ?? leaseOwnerFor(unfinished ?? runId);
   const steps = { ...options, runId, leaseOwner: owner, keepLease: true };
   try {
     let checkpoint = await beginRun(deps, steps);

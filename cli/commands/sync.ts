@@ -1,8 +1,16 @@
-import { NotFoundError } from '../../engine/errors.js';
+/**
+ * `sluice sync <source>`: runs the source's sync in slices until it is done,
+ * continuing the source's unfinished run first if it has one. Progress goes
+ * to stderr: one line updated in place on a terminal, plain lines otherwise.
+ * Ctrl-C stops the slice in flight; finished slices stay published and the
+ * next `sluice sync` continues the run.
+ */
+import type { Command } from 'commander';
+import { NotFoundError, SluiceError, ValidationError } from '../../engine/errors.js';
 import type { RunRecord } from '../../engine/ports.js';
-import { formatProgress } from '../../engine/report.js';
+import { formatBytes, formatCount, formatRunReport } from '../../engine/report.js';
 import { resolveSource } from '../../engine/sources.js';
-import { runSync } from '../../engine/sync.js';
+import { type RunCheckpoint, RunInterruptedError, runSync, type SyncProgress } from '../../engine/sync.js';
 import type { CliContext } from '../context.js';
 
 export interface SyncCommandOptions {
@@ -10,9 +18,63 @@ export interface SyncCommandOptions {
   /** Seconds to wait for a concurrent run of the same source. */
   readonly waitSeconds?: number;
   readonly quiet?: boolean;
+  /** End each slice after this many seconds of reading. */
+  readonly sliceSeconds?: number;
+  /** End each slice after this many rows (at the next point the stream may stop). */
+  readonly sliceRows?: number;
 }
 
-/** Syncs one stored source, printing progress to stderr; returns the run record. */
+/** Progress across slices: rows and bytes of this run, rows/s of this invocation. */
+class ProgressView {
+  private readonly streams = new Map<string, { rows: number; bytes: number }>();
+  private readonly started = Date.now();
+  private rowsAtStart: number | undefined;
+  private slice = 0;
+  private live = false;
+
+  public constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly tty: boolean,
+  ) {}
+
+  public onProgress(progress: SyncProgress): void {
+    this.slice = progress.slice;
+    this.streams.set(progress.stream, { rows: progress.rows, bytes: progress.bytes });
+    this.rowsAtStart ??= progress.rows;
+    const totals = this.totals();
+    const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
+    const rate = Math.round(Math.max(0, totals.rows - this.rowsAtStart) / seconds);
+    const line = `slice ${this.slice} · ${progress.stream} · ${formatCount(totals.rows)} rows · ${formatBytes(totals.bytes)} · ${formatCount(rate)} rows/s`;
+    if (this.tty) {
+      this.out.write(`\r\x1b[K${line}`);
+      this.live = true;
+    } else {
+      this.out.write(`  ${line}${progress.done ? ` · ${progress.stream} done` : ''}\n`);
+    }
+  }
+
+  public note(text: string): void {
+    this.clear();
+    this.out.write(`${text}\n`);
+  }
+
+  public clear(): void {
+    if (this.live) this.out.write('\r\x1b[K');
+    this.live = false;
+  }
+
+  private totals(): { rows: number; bytes: number } {
+    let rows = 0;
+    let bytes = 0;
+    for (const s of this.streams.values()) {
+      rows += s.rows;
+      bytes += s.bytes;
+    }
+    return { rows, bytes };
+  }
+}
+
+/** Syncs one stored source in slices, printing progress to stderr; returns the run record. */
 export async function syncSource(
   ctx: CliContext,
   name: string,
@@ -26,10 +88,21 @@ export async function syncSource(
     );
   }
   const { connector, config } = await resolveSource(source, ctx);
+  const view = options.quiet ? undefined : new ProgressView(process.stderr, process.stderr.isTTY === true);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const onSlice = (checkpoint: RunCheckpoint): void => {
+    if (checkpoint.continued) {
+      // Said even when quiet: the user should know this sync finishes an earlier one.
+      process.stderr.write(
+        `continuing run ${checkpoint.runId} from slice ${checkpoint.slice + 1} (${checkpoint.slice} already published)\n`,
+      );
+    } else if (checkpoint.slice > 0) {
+      view?.note(`slice ${checkpoint.slice} published${checkpoint.done ? '; all streams done' : ''}`);
+    }
+  };
   try {
     return await runSync(
       { objects: ctx.objects, state: ctx.state, catalog: ctx.catalog, logger: ctx.logger },
@@ -38,13 +111,94 @@ export async function syncSource(
         connector,
         config,
         ...(options.streams && options.streams.length > 0 ? { streams: options.streams } : {}),
+        ...(options.sliceSeconds === undefined ? {} : { sliceSeconds: options.sliceSeconds }),
+        ...(options.sliceRows === undefined ? {} : { sliceRows: options.sliceRows }),
         leaseWaitMs: (options.waitSeconds ?? 0) * 1000,
         signal: controller.signal,
-        onProgress: options.quiet ? undefined : (p) => process.stderr.write(`${formatProgress(p)}\n`),
+        onSlice,
+        ...(view ? { onProgress: (p: SyncProgress) => view.onProgress(p) } : {}),
       },
     );
+  } catch (error) {
+    if (error instanceof RunInterruptedError) {
+      const { runId, slice } = error.checkpoint;
+      throw new SluiceError(
+        `interrupted: run ${runId} keeps the ${slice} ${slice === 1 ? 'slice' : 'slices'} it published; ` +
+          `\`sluice sync ${name}\` continues it`,
+        { cause: error },
+      );
+    }
+    throw error;
   } finally {
+    view?.clear();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+function positiveNumber(flag: string, whole: boolean) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || (whole && !Number.isInteger(n))) {
+      throw new ValidationError(`${flag} must be a positive ${whole ? 'whole ' : ''}number, got "${value}"`, {
+        field: flag,
+      });
+    }
+    return n;
+  };
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new ValidationError(`expected a whole number, got "${value}"`);
+  return n;
+}
+
+/** Adds `sluice sync <source>` to the program. */
+export function registerSyncCommand(program: Command, context: () => Promise<CliContext>): void {
+  program
+    .command('sync <source>')
+    .description('sync a source now: land new records from its streams (continues an interrupted sync)')
+    .option('-s, --stream <name...>', 'only these streams')
+    .option(
+      '-w, --wait <seconds>',
+      'wait this long if another run of the source is in progress',
+      nonNegativeInt,
+      0,
+    )
+    .option(
+      '--slice-seconds <seconds>',
+      'publish what has landed every this many seconds',
+      positiveNumber('--slice-seconds', false),
+    )
+    .option(
+      '--slice-rows <rows>',
+      'publish what has landed every this many rows',
+      positiveNumber('--slice-rows', true),
+    )
+    .option('--json', 'print the run record as JSON')
+    .option('-q, --quiet', 'no progress lines')
+    .action(
+      async (
+        name: string,
+        options: {
+          stream?: string[];
+          wait: number;
+          sliceSeconds?: number;
+          sliceRows?: number;
+          json?: boolean;
+          quiet?: boolean;
+        },
+      ) => {
+        const ctx = await context();
+        const run = await syncSource(ctx, name, {
+          ...(options.stream ? { streams: options.stream } : {}),
+          waitSeconds: options.wait,
+          quiet: options.quiet ?? false,
+          ...(options.sliceSeconds === undefined ? {} : { sliceSeconds: options.sliceSeconds }),
+          ...(options.sliceRows === undefined ? {} : { sliceRows: options.sliceRows }),
+        });
+        process.stdout.write(`${options.json ? JSON.stringify(run, null, 2) : formatRunReport(run)}\n`);
+      },
+    );
 }
