@@ -277,4 +277,23 @@ describe('recovery', () => {
     expect(await readdir(join(l.home, 'lake', '_staging')).catch(() => [])).toEqual([]);
     expect(SAMPLE_CONFIG.rows).toBeGreaterThan(0);
   });
+
+  it('fails a RUNNING run that left nothing to continue, so no earlier run stays RUNNING', async () => {
+    // Prepare
+    const l = await lake();
+    const orphan = '20260101T000000000Z-000001';
+    await l.backend.state.putRun({
+      runId: orphan,
+      source: 'shop',
+      status: 'RUNNING',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      streams: {},
+    });
+    // Act
+    const run = await l.sync();
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect((await l.backend.state.getRun('shop', orphan))?.status).toBe('FAILED');
+    expect(await l.backend.state.listRunsByStatus('RUNNING')).toEqual([]);
+  });
 });
