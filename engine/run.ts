@@ -254,7 +254,12 @@ export async function beginRun(deps: SyncDeps, options: BeginRunOptions): Promis
     return checkpointOf(state);
   } catch (error) {
     if (error instanceof LeaseHeldError && held.signal.aborted) throw error;
-    // Nothing of this run is published yet: it simply failed.
+    const state = await readRunState(deps.objects, source, run.runId).catch(() => undefined);
+    // An interrupted run that has published slices stays unfinished: the next sync continues it.
+    if (options.signal?.aborted && state && state.slice > 0) {
+      throw new RunInterruptedError(checkpointOf(state), { cause: error });
+    }
+    // Nothing of this run is published by this step: it fails (earlier slices' rows stay, counted).
     await deleteRunState(deps.objects, source, run.runId).catch(() => undefined);
     run = { ...run, status: 'FAILED', endedAt: clock().toISOString(), error: errorMessage(error) };
     await deps.state.putRun(run).catch(() => undefined);

@@ -5,7 +5,9 @@
  * 2,000 keyless records at one cursor value never wedge the DynamoDB cursor.
  */
 import { spawn } from 'node:child_process';
+import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { AwsService, clientConfig } from '../../../adapters/aws/config.js';
 import type { SourceDefinition } from '../../../engine/ports.js';
 import { failAt } from '../../support/fault-points.js';
 import { keylessSource } from '../../support/keyless-connector.js';
@@ -137,5 +139,26 @@ describe('runs in slices on AWS', () => {
     expect(third.streams.blobs?.rows).toBe(100);
     expect({ n: Number(rows[0]!.n), d: Number(rows[0]!.d) }).toEqual({ n: 2100, d: 2099 });
     expect(JSON.stringify(cursor).length).toBeLessThan(1024);
+  });
+
+  it('aborts an unfinished multipart upload a killed writer left in staging', async () => {
+    // Prepare
+    const lake = await openAwsTestLake();
+    const s3 = new S3Client({ ...clientConfig(AwsService.s3), forcePathStyle: true });
+    const Bucket = lake.names.bucket;
+    await s3.send(
+      new CreateMultipartUploadCommand({
+        Bucket,
+        Key: `${lake.names.prefix}_staging/shop/20260101T000000000Z-abcdef/orders/00000.parquet`,
+      }),
+    );
+    const before = await s3.send(new ListMultipartUploadsCommand({ Bucket }));
+    // Act
+    const run = await lake.sync();
+    const after = await s3.send(new ListMultipartUploadsCommand({ Bucket }));
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(before.Uploads?.length).toBe(1);
+    expect(after.Uploads ?? []).toEqual([]);
   });
 });

@@ -42,7 +42,13 @@ function flaky(failures: number, error: () => Error): { connector: Connector<nev
 
 async function lakeFor(connector: Connector<never>): Promise<TestLake> {
   const now = new Date().toISOString();
-  const source: SourceDefinition = { name: 'flaky', type: 'flaky', config: {}, createdAt: now, updatedAt: now };
+  const source: SourceDefinition = {
+    name: 'flaky',
+    type: 'flaky',
+    config: {},
+    createdAt: now,
+    updatedAt: now,
+  };
   const l = await openTestLake(source, connector, {});
   lakes.push(l);
   return l;
@@ -58,7 +64,11 @@ describe('retries of a run', () => {
     // Assess
     expect(run.status).toBe('SUCCEEDED');
     expect(source.reads()).toBe(2);
-    expect(await l.query('SELECT id FROM flaky.items ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+    expect(await l.query('SELECT id FROM flaky.items ORDER BY id')).toEqual([
+      { id: 1 },
+      { id: 2 },
+      { id: 3 },
+    ]);
   });
 
   it('fails the run at once when the connector has exhausted its retries', async () => {
