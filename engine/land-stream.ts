@@ -59,7 +59,7 @@ export interface StreamLandingHooks {
   /** True once the slice should end (rows or time used up); `rows` counts this stream's rows so far. */
   readonly shouldStop: (rows: number) => boolean;
   readonly onFileWritten: (file: ManifestFile) => void | Promise<void>;
-  readonly onProgress: (rows: number, bytes: number, done: boolean) => void;
+  readonly onProgress: (rows: number, sliceRows: number, bytes: number, done: boolean) => void;
 }
 
 export interface LandedStreamSlice {
@@ -167,7 +167,8 @@ export async function landStreamSlice(
   let lastProgress = Date.now();
   const priorRows = start.committed.rows + (staged?.rows ?? 0);
   const priorBytes = start.committed.bytes + (staged?.files.reduce((sum, f) => sum + f.bytes, 0) ?? 0);
-  const report = (done: boolean): void => hooks.onProgress(priorRows + rows, priorBytes + files.bytes, done);
+  const report = (done: boolean): void =>
+    hooks.onProgress(priorRows + rows, rows, priorBytes + files.bytes, done);
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;

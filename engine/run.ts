@@ -63,6 +63,8 @@ export interface SyncProgress {
   readonly stream: string;
   /** Rows of this stream in this run so far: published, staged and in flight. */
   readonly rows: number;
+  /** Rows of this stream landed by the slice in flight. */
+  readonly sliceRows: number;
   readonly bytes: number;
   /** Since the slice started. */
   readonly elapsedMs: number;
@@ -491,12 +493,13 @@ async function landWithRetries(
           shouldStop: ctx.shouldStop,
           onFileWritten: (file: ManifestFile) =>
             ctx.phase('file-written', { slice: ctx.slice, stream: stream.name, file: file.staging }),
-          onProgress: (rows, bytes, done) =>
+          onProgress: (rows, sliceRows, bytes, done) =>
             options.onProgress?.({
               runId: ctx.runId,
               slice: ctx.slice,
               stream: stream.name,
               rows,
+              sliceRows,
               bytes,
               elapsedMs: Date.now() - ctx.sliceStarted,
               done,

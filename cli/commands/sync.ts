@@ -27,8 +27,9 @@ export interface SyncCommandOptions {
 /** Progress across slices: rows and bytes of this run, rows/s of this invocation. */
 class ProgressView {
   private readonly streams = new Map<string, { rows: number; bytes: number }>();
+  /** Rows landed by this invocation, per slice and stream. */
+  private readonly landedHere = new Map<string, number>();
   private readonly started = Date.now();
-  private rowsAtStart: number | undefined;
   private slice = 0;
   private live = false;
 
@@ -40,10 +41,12 @@ class ProgressView {
   public onProgress(progress: SyncProgress): void {
     this.slice = progress.slice;
     this.streams.set(progress.stream, { rows: progress.rows, bytes: progress.bytes });
-    this.rowsAtStart ??= progress.rows;
+    this.landedHere.set(`${progress.slice}:${progress.stream}`, progress.sliceRows);
     const totals = this.totals();
     const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
-    const rate = Math.round(Math.max(0, totals.rows - this.rowsAtStart) / seconds);
+    let here = 0;
+    for (const rows of this.landedHere.values()) here += rows;
+    const rate = Math.round(here / seconds);
     const line = `slice ${this.slice} · ${progress.stream} · ${formatCount(totals.rows)} rows · ${formatBytes(totals.bytes)} · ${formatCount(rate)} rows/s`;
     if (this.tty) {
       this.out.write(`\r\x1b[K${line}`);
