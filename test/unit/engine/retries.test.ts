@@ -108,4 +108,20 @@ describe('retries of a run', () => {
     await expect(stopped).rejects.toThrow(/interrupted/);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
+
+  it("stops waiting for another run's lease as soon as the run is aborted", async () => {
+    // Prepare
+    const source = flaky(0, () => new Error('unused'));
+    const l = await lakeFor(source.connector);
+    await l.backend.state.acquireLease('flaky', 'someone-else', 600_000);
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(new Error('stop waiting')), 300);
+    // Act
+    const waiting = l.sync({ signal: controller.signal, leaseWaitMs: 120_000 });
+    // Assess
+    await expect(waiting).rejects.toThrow('stop waiting');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(source.reads()).toBe(0);
+  });
 });
