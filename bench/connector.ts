@@ -1,10 +1,12 @@
 /**
  * The benchmark's source: one `orders` stream that yields pages of distinct
  * rows stamped from a small pool, so reading costs next to nothing and
- * memory holds only the pool and the page in hand.
+ * memory holds only the pool and the page in hand. It checkpoints after
+ * every page, so a sliced run keeps its staged files across slices.
  */
 import type { Connector, Stream } from '../connectors/sdk/types.js';
-import { buildPool, pages } from './pool.js';
+import { checkpoint } from '../connectors/sdk/types.js';
+import { buildPool, type PagePosition, pagesFrom } from './pool.js';
 
 export interface BenchConfig {
   readonly rows: number;
@@ -32,11 +34,14 @@ export const benchConnector: Connector<BenchConfig> = {
       writeDisposition: 'append',
       // ISO-8601 strings parsed into a TIMESTAMP, as DuckDB's read_json does with them.
       columns: { created_at: 'timestamp' },
+      // Checkpoints after every page let a run in slices stop and resume between pages.
       async *read(ctx) {
         const pool = buildPool();
-        for (const page of pages(pool, config.rows, config.pageSize ?? 10_000)) {
+        const from = ctx.resumeFrom as PagePosition | undefined;
+        for (const [page, next] of pagesFrom(pool, config.rows, config.pageSize ?? 10_000, from)) {
           if (ctx.signal.aborted) return;
           yield page;
+          yield checkpoint({ start: next.start, state: next.state });
         }
       },
     },

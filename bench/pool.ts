@@ -167,19 +167,27 @@ export function stampRow(p: BenchRow, q: BenchRow, id: number): SourceRecord {
   };
 }
 
+/** Where a page sequence stands: the next row index and the generator state. */
+export interface PagePosition {
+  readonly start: number;
+  readonly state: number;
+}
+
 /**
  * Yields `rows` distinct rows in pages of `pageSize`, built on demand from
- * the pool. Pool rows are picked pseudo-randomly (xorshift), not in a cycle,
- * so encoders and compressors see no artificial period in the data.
+ * the pool, each with the position after it (so a read can resume there).
+ * Pool rows are picked pseudo-randomly (xorshift), not in a cycle, so
+ * encoders and compressors see no artificial period in the data.
  */
-export function* pages(
+export function* pagesFrom(
   pool: readonly BenchRow[],
   rows: number,
   pageSize = 10_000,
-): Generator<SourceRecord[]> {
+  from: PagePosition = { start: 0, state: 0x9e3779b9 },
+): Generator<[SourceRecord[], PagePosition]> {
   const size = pool.length;
-  let state = 0x9e3779b9;
-  for (let start = 0; start < rows; start += pageSize) {
+  let state = from.state;
+  for (let start = from.start; start < rows; start += pageSize) {
     const end = Math.min(rows, start + pageSize);
     const page = new Array<SourceRecord>(end - start);
     for (let i = start; i < end; i++) {
@@ -189,6 +197,15 @@ export function* pages(
       const r = state >>> 0;
       page[i - start] = stampRow(pool[r % size]!, pool[(r >>> 16) % size]!, i + 1);
     }
-    yield page;
+    yield [page, { start: end, state }];
   }
+}
+
+/** `pagesFrom` from the start, pages only. */
+export function* pages(
+  pool: readonly BenchRow[],
+  rows: number,
+  pageSize = 10_000,
+): Generator<SourceRecord[]> {
+  for (const [page] of pagesFrom(pool, rows, pageSize)) yield page;
 }

@@ -4,7 +4,10 @@
  * `COPY (SELECT * FROM read_json(...)) TO '….parquet'` on one thread over the
  * same rows. Prints one JSON line and saves it under bench/results/.
  *
- *   npm run bench -- [--rows 1000000] [--repeat 3] [--rows-10m 10000000 | --skip-10m] [--no-save]
+ *   npm run bench -- [--rows 1000000] [--repeat 3] [--rows-10m 10000000 | --skip-10m] [--slice-seconds 10] [--no-save]
+ *
+ * Each repeat also runs the engine in slices of `--slice-seconds` (0 skips
+ * it), reported as `slicedRowsPerSec` beside the one-slice `rowsPerSec`.
  *
  * Engine runs happen in child processes (one per run) so each peak RSS is
  * the engine's alone; DuckDB runs in this process. Runs alternate
@@ -25,6 +28,8 @@ import { buildPool, pages } from './pool.js';
 
 interface Args {
   readonly rows: number;
+  /** Slice length of the sliced engine run, in seconds (0: skip it). */
+  readonly sliceSeconds: number;
   readonly repeat: number;
   readonly rows10m: number;
   readonly child: boolean;
@@ -39,9 +44,10 @@ interface EngineRun {
   readonly bytes: number;
   readonly files: number;
   readonly maxRssMb: number;
+  readonly slices: number;
 }
 
-const DEFAULTS = { rows: 1_000_000, repeat: 3, rows10m: 10_000_000 } as const;
+const DEFAULTS = { rows: 1_000_000, repeat: 3, rows10m: 10_000_000, sliceSeconds: 10 } as const;
 
 function parseArgs(argv: readonly string[]): Args {
   const args: { -readonly [K in keyof Args]: Args[K] } = { ...DEFAULTS, child: false, save: true };
@@ -56,6 +62,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--repeat') args.repeat = Math.max(1, number());
     else if (flag === '--rows-10m') args.rows10m = number();
     else if (flag === '--skip-10m') args.rows10m = 0;
+    else if (flag === '--slice-seconds') args.sliceSeconds = number();
     else if (flag === '--child') args.child = true;
     else if (flag === '--no-save') args.save = false;
     else throw new Error(`unknown option ${flag}; see bench/README.md`);
@@ -71,8 +78,8 @@ function median(values: readonly number[]): number {
 
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 
-/** One sync of `rows` rows through the engine into a fresh local lake, in this process. */
-async function engineRun(rows: number): Promise<EngineRun> {
+/** One sync of `rows` rows through the engine into a fresh local lake, in this process (in slices if asked). */
+async function engineRun(rows: number, sliceSeconds = 0): Promise<EngineRun> {
   const home = await mkdtemp(join(os.tmpdir(), 'sluice-bench-'));
   try {
     const backend = await openLocalBackend(home);
@@ -85,6 +92,7 @@ async function engineRun(rows: number): Promise<EngineRun> {
         source: { name: 'bench', type: 'bench', config: {}, createdAt: now, updatedAt: now },
         connector: benchConnector as never,
         config: { rows },
+        ...(sliceSeconds > 0 ? { sliceSeconds } : {}),
       },
     );
     const seconds = (performance.now() - started) / 1000;
@@ -100,6 +108,7 @@ async function engineRun(rows: number): Promise<EngineRun> {
       bytes: stats.bytes,
       files: stats.files,
       maxRssMb: process.resourceUsage().maxRSS / 1024,
+      slices: run.slices ?? 1,
     };
   } finally {
     await rm(home, { recursive: true, force: true });
@@ -107,10 +116,11 @@ async function engineRun(rows: number): Promise<EngineRun> {
 }
 
 /** Runs `engineRun` in a child process and returns what it reports. */
-function engineRunInChild(rows: number): Promise<EngineRun> {
+function engineRunInChild(rows: number, sliceSeconds = 0): Promise<EngineRun> {
   const script = fileURLToPath(import.meta.url);
+  const flags = ['--child', '--rows', String(rows), '--slice-seconds', String(sliceSeconds)];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, script, '--child', '--rows', String(rows)], {
+    const child = spawn(process.execPath, [...process.execArgv, script, ...flags], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -156,7 +166,7 @@ function machine() {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.child) {
-    process.stdout.write(`${JSON.stringify(await engineRun(args.rows))}\n`);
+    process.stdout.write(`${JSON.stringify(await engineRun(args.rows, args.sliceSeconds))}\n`);
     return;
   }
   const loadBefore = os.loadavg().map((l) => round(l, 2));
@@ -171,6 +181,7 @@ async function main(): Promise<void> {
     const duckSeconds: number[] = [];
     const duckCpuSeconds: number[] = [];
     const ours: EngineRun[] = [];
+    const sliced: EngineRun[] = [];
     for (let i = 0; i < args.repeat; i++) {
       const cpuStart = process.cpuUsage();
       const started = performance.now();
@@ -179,6 +190,7 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage(cpuStart);
       duckCpuSeconds.push((cpu.user + cpu.system) / 1e6);
       ours.push(await engineRunInChild(args.rows));
+      if (args.sliceSeconds > 0) sliced.push(await engineRunInChild(args.rows, args.sliceSeconds));
     }
     const landed = (
       await db.runAndReadAll(`SELECT count(*) AS n FROM read_parquet('${duckParquet}')`)
@@ -204,6 +216,13 @@ async function main(): Promise<void> {
       rss10MRatio: big === undefined ? null : round(big.maxRssMb / peakRssMb),
       rowsPerSec10M: big === undefined ? null : Math.round(args.rows10m / big.seconds),
       rows10M: big === undefined ? null : args.rows10m,
+      // The same run in slices of --slice-seconds (goal: within 5% of the one-slice rows/s).
+      sliceSeconds: args.sliceSeconds > 0 ? args.sliceSeconds : null,
+      slicedRowsPerSec:
+        sliced.length > 0 ? Math.round(args.rows / median(sliced.map((r) => r.seconds))) : null,
+      slicedRatio: sliced.length > 0 ? round(seconds / median(sliced.map((r) => r.seconds))) : null,
+      slicedSlices: sliced.length > 0 ? median(sliced.map((r) => r.slices)) : null,
+      slicedRuns: sliced.map((r) => round(r.seconds)),
       cpuSeconds: round(median(ours.map((r) => r.cpuSeconds))),
       duckdbCpuSeconds: round(median(duckCpuSeconds)),
       runs: ours.map((r) => round(r.seconds)),

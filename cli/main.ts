@@ -43,6 +43,20 @@ function wholeNumber(value: string): number {
   return n;
 }
 
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  return n;
+}
+
+function positiveWholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive whole number, got "${value}"`);
+  return n;
+}
+
 function globals(command: Command): CliOptions {
   return command.optsWithGlobals<CliOptions>();
 }
@@ -140,7 +154,7 @@ export function buildProgram(): Command {
 
   program
     .command('sync <source>')
-    .description('sync a source now: land new records from its streams')
+    .description('sync a source now: land new records from its streams (continues an interrupted sync)')
     .option('-s, --stream <name...>', 'only these streams')
     .option(
       '-w, --wait <seconds>',
@@ -148,11 +162,23 @@ export function buildProgram(): Command {
       wholeNumber,
       0,
     )
+    .option('--slice-seconds <seconds>', 'publish what has landed every this many seconds', positiveNumber)
+    .option(
+      '--slice-rows <rows>',
+      'publish what has landed every this many rows (at the next point a stream may stop)',
+      positiveWholeNumber,
+    )
     .option('-q, --quiet', 'no progress lines')
     .action(
       async (
         name: string,
-        options: { stream?: string[]; wait: number; quiet?: boolean },
+        options: {
+          stream?: string[];
+          wait: number;
+          quiet?: boolean;
+          sliceSeconds?: number;
+          sliceRows?: number;
+        },
         command: Command,
       ) => {
         const ctx = await context(command);
@@ -166,6 +192,8 @@ export function buildProgram(): Command {
             ...(options.stream ? { streams: options.stream } : {}),
             waitSeconds: options.wait,
             quiet: options.quiet ?? false,
+            ...(options.sliceSeconds === undefined ? {} : { sliceSeconds: options.sliceSeconds }),
+            ...(options.sliceRows === undefined ? {} : { sliceRows: options.sliceRows }),
           });
         } catch (error) {
           throw leaseHint(error, options.wait);

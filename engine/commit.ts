@@ -1,24 +1,21 @@
 /**
  * The commit protocol that makes landing exactly-once.
  *
- * A run writes its files under `_staging/`, then writes a manifest under
- * `_manifests/<source>/pending/`: that write is the commit point. Publishing
- * a manifest (catalog schema → move files into `raw/` → advance cursors with
- * compare-and-set → record files → mark committed) is idempotent, so when a
- * run dies anywhere after its commit point the next run of the source rolls
- * it forward; staged files without a manifest are rolled back (deleted).
- * Both happen under the source's lease, before the next run reads anything.
+ * A slice of a run writes its files under `_staging/`, then writes a manifest
+ * under `_manifests/<source>/pending/`: that write is the slice's commit
+ * point. Publishing a manifest (catalog schema → move files into `raw/` →
+ * advance cursors with compare-and-set → record files → the run's state →
+ * mark committed) is idempotent, so when a run dies anywhere after a commit
+ * point the next step of the source rolls it forward; staged files no
+ * manifest or unfinished run refers to are rolled back (deleted). Both happen
+ * under the source's lease, before anything is read (see recovery.ts).
  */
 
 import { ConflictError } from './errors.js';
-import {
-  committedManifestKey,
-  pendingManifestKey,
-  pendingManifestPrefix,
-  runIdOfStagingKey,
-  stagingPrefix,
-} from './layout.js';
+import { committedManifestKey, pendingManifestKey, sliceManifestId } from './layout.js';
 import type { Catalog, CursorState, ObjectStore, StateStore, TableDefinition } from './ports.js';
+import { type RunState, readRunState, writeRunState } from './run-state.js';
+import { normaliseStoredKey } from './tie-keys.js';
 
 export interface ManifestFile {
   readonly staging: string;
@@ -34,16 +31,28 @@ export interface ManifestStream {
   readonly table?: TableDefinition;
   /** Cursor advance; absent when the stream's cursor does not move. */
   readonly cursor?: { readonly expectedVersion: number; readonly next: CursorState };
-  /** All keys landed at the new cursor value, when too many for the state item. */
+  /** All tie keys landed at the new cursor value, when too many for the state item. */
   readonly keysAtValue?: readonly string[];
 }
 
 export interface RunManifest {
-  readonly format: 1;
+  /** 1: one manifest per run (before slices); 2: one per slice. */
+  readonly format: 1 | 2;
   readonly runId: string;
   readonly source: string;
   readonly createdAt: string;
   readonly streams: readonly ManifestStream[];
+  /** The slice this manifest publishes (format 2). */
+  readonly slice?: number;
+  /** The run's state once this slice is published (format 2). */
+  readonly state?: RunState;
+  /** Staged files of the run that are no longer needed once this slice is published (a restarted stream's). */
+  readonly discard?: readonly string[];
+}
+
+/** The id a manifest is stored under: its slice's id, or the run id for format 1. */
+export function manifestIdOf(manifest: RunManifest): string {
+  return manifest.slice === undefined ? manifest.runId : sliceManifestId(manifest.runId, manifest.slice);
 }
 
 export type CommitPhase = 'manifest-written' | 'file-published' | 'files-published' | 'cursors-committed';
@@ -60,8 +69,8 @@ const decoder = new TextDecoder();
 
 export async function writePendingManifest(objects: ObjectStore, manifest: RunManifest): Promise<void> {
   await objects.put(
-    pendingManifestKey(manifest.source, manifest.runId),
-    encoder.encode(JSON.stringify(manifest, null, 2)),
+    pendingManifestKey(manifest.source, manifestIdOf(manifest)),
+    encoder.encode(JSON.stringify(manifest)),
   );
 }
 
@@ -74,7 +83,7 @@ function sameCursor(a: CursorState | undefined, b: CursorState): boolean {
   return a !== undefined && a.value === b.value && (a.keysRef ?? '') === (b.keysRef ?? '');
 }
 
-/** Publishes a manifest's run. Safe to call again after a crash at any step. */
+/** Publishes a manifest's slice (or run). Safe to call again after a crash at any step. */
 export async function publishManifest(deps: CommitDeps, manifest: RunManifest): Promise<void> {
   const { objects, state, catalog } = deps;
   for (const stream of manifest.streams) {
@@ -97,7 +106,7 @@ export async function publishManifest(deps: CommitDeps, manifest: RunManifest): 
       throw new ConflictError(
         `cursor of ${manifest.source}.${stream.name} is at version ${current.version}, but run ${manifest.runId} ` +
           `expected version ${expectedVersion}: another writer moved it; the run's files are in raw/, ` +
-          `inspect ${pendingManifestKey(manifest.source, manifest.runId)} before retrying`,
+          `inspect ${pendingManifestKey(manifest.source, manifestIdOf(manifest))} before retrying`,
       );
     }
   }
@@ -112,54 +121,26 @@ export async function publishManifest(deps: CommitDeps, manifest: RunManifest): 
       );
     }
   }
-  await objects.put(
-    committedManifestKey(manifest.source, manifest.runId),
-    encoder.encode(JSON.stringify(manifest, null, 2)),
-  );
-  await objects.delete(pendingManifestKey(manifest.source, manifest.runId));
-}
-
-export interface RecoveryOutcome {
-  readonly rolledForward: readonly string[];
-  readonly rolledBack: readonly string[];
-}
-
-/**
- * Finishes what earlier runs of `source` left behind. Must run under the
- * source's lease. `currentRunId` is excluded from roll-back.
- */
-export async function recoverSource(
-  deps: CommitDeps,
-  source: string,
-  currentRunId: string,
-): Promise<RecoveryOutcome> {
-  const rolledForward: string[] = [];
-  const pending = await deps.objects.list(pendingManifestPrefix(source));
-  for (const object of pending) {
-    const manifest = await readManifest(deps.objects, object.key);
-    if (!manifest) continue;
-    await publishManifest(deps, manifest);
-    rolledForward.push(manifest.runId);
+  if (manifest.state) {
+    // Only forward: a replayed older slice never rewinds a run that went on.
+    const stored = await readRunState(objects, manifest.source, manifest.runId);
+    if (!stored || stored.slice < manifest.state.slice) await writeRunState(objects, manifest.state);
   }
-  const rolledBack = new Set<string>();
-  for (const object of await deps.objects.list(stagingPrefix(source))) {
-    const runId = runIdOfStagingKey(object.key);
-    if (runId === undefined || runId === currentRunId) continue;
-    await deps.objects.delete(object.key);
-    rolledBack.add(runId);
-  }
-  return { rolledForward, rolledBack: [...rolledBack] };
+  const id = manifestIdOf(manifest);
+  await objects.put(committedManifestKey(manifest.source, id), encoder.encode(JSON.stringify(manifest)));
+  await objects.delete(pendingManifestKey(manifest.source, id));
+  for (const key of manifest.discard ?? []) await objects.delete(key);
 }
 
-/** Keys landed at a cursor's value, wherever they are kept. */
+/** Tie keys landed at a cursor's value, wherever they are kept (legacy JSON keys hashed). */
 export async function keysAtCursor(
   objects: ObjectStore,
   source: string,
   stream: string,
   cursor: CursorState | undefined,
-): Promise<Set<string>> {
-  if (!cursor) return new Set();
-  if (!cursor.keysRef) return new Set(cursor.keysAtValue);
+): Promise<string[]> {
+  if (!cursor) return [];
+  if (!cursor.keysRef) return cursor.keysAtValue.map(normaliseStoredKey);
   const manifest = await readManifest(objects, cursor.keysRef);
   const entry = manifest?.streams.find((s) => s.name === stream);
   if (!entry?.keysAtValue) {
@@ -168,5 +149,5 @@ export async function keysAtCursor(
         `reset the stream (sluice reset ${source} ${stream}) to backfill`,
     );
   }
-  return new Set(entry.keysAtValue);
+  return entry.keysAtValue.map(normaliseStoredKey);
 }

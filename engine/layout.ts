@@ -4,8 +4,9 @@
  *
  *   raw/<source>/<stream>/dt=<yyyy-mm-dd>/<runId>-<part>.parquet   committed data (the table location)
  *   _staging/<source>/<runId>/<stream>/<part>.parquet               written, not yet committed
- *   _manifests/<source>/pending/<runId>.json                        commit intent (the commit point)
- *   _manifests/<source>/committed/<runId>.json                      finished commits
+ *   _manifests/<source>/pending/<runId>-s<slice>.json               a slice's commit intent (the commit point)
+ *   _manifests/<source>/committed/<runId>-s<slice>.json             finished commits
+ *   _runs/<source>/<runId>.json                                     an unfinished run's state (its checkpoint)
  *
  * Only `raw/` is ever read by a query engine, so nothing uncommitted is visible.
  */
@@ -40,16 +41,30 @@ export function stagingFileKey(source: string, runId: string, stream: string, in
   return `${stagingPrefix(source, runId)}${stream}/${part(index)}.parquet`;
 }
 
+/** The id of one slice's manifest: `<runId>-s<slice>`, sortable within a run. */
+export function sliceManifestId(runId: string, slice: number): string {
+  return `${runId}-s${part(slice)}`;
+}
+
+export function runStatePrefix(source: string): string {
+  return `_runs/${source}/`;
+}
+
+export function runStateKey(source: string, runId: string): string {
+  return `${runStatePrefix(source)}${runId}.json`;
+}
+
 export function pendingManifestPrefix(source: string): string {
   return `_manifests/${source}/pending/`;
 }
 
-export function pendingManifestKey(source: string, runId: string): string {
-  return `${pendingManifestPrefix(source)}${runId}.json`;
+/** `id` is a slice manifest id (or, for manifests written before slices, a run id). */
+export function pendingManifestKey(source: string, id: string): string {
+  return `${pendingManifestPrefix(source)}${id}.json`;
 }
 
-export function committedManifestKey(source: string, runId: string): string {
-  return `_manifests/${source}/committed/${runId}.json`;
+export function committedManifestKey(source: string, id: string): string {
+  return `_manifests/${source}/committed/${id}.json`;
 }
 
 /** The run id a staging key belongs to: `_staging/<source>/<runId>/…`. */

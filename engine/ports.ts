@@ -23,6 +23,12 @@ export interface ObjectStore {
   move(from: string, to: string): Promise<void>;
   /** Deletes; succeeds if the object does not exist. */
   delete(key: string): Promise<void>;
+  /**
+   * Deletes every object under a prefix except the keys in `keep`, including
+   * partial writes a killed writer left there (local temp files, unfinished
+   * multipart uploads). Returns the keys of the objects it deleted.
+   */
+  deletePrefix(prefix: string, keep?: ReadonlySet<string>): Promise<string[]>;
   /** Where a query engine finds a key (a file path locally, `s3://bucket/key` on AWS). */
   uri(key: string): string;
 }
@@ -49,8 +55,10 @@ export interface SourceDefinition {
 export interface CursorState {
   readonly value: CursorValue;
   /**
-   * Primary keys (JSON-encoded) of the records landed at exactly `value`, so a
-   * re-read of that value (inclusive `since`) skips them. Capped in size.
+   * Tie keys of the records landed at exactly `value`, so a re-read of that
+   * value (inclusive `since`) skips them: fixed-size hashes of the primary key
+   * (of the whole record for keyless streams), never key values; one entry per
+   * landed record. Capped in number (see `keysRef`).
    */
   readonly keysAtValue: readonly string[];
   /**
@@ -96,6 +104,8 @@ export interface RunRecord {
   readonly error?: string;
   /** Earlier unfinished runs this run rolled forward or back before it started. */
   readonly recovered?: readonly string[];
+  /** Slices this run has published (runs in slices: docs/adr/0005). */
+  readonly slices?: number;
 }
 
 export interface Lease {
@@ -129,6 +139,8 @@ export interface StateStore {
   getRun(source: string, runId: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   listRuns(source?: string, limit?: number): Promise<RunRecord[]>;
+  /** Runs in one status across sources, newest first (e.g. the runs still RUNNING). */
+  listRunsByStatus(status: RunStatus, limit?: number): Promise<RunRecord[]>;
 
   /** Takes the source's lease if free or expired; throws LeaseHeldError otherwise. */
   acquireLease(source: string, owner: string, ttlMs: number): Promise<Lease>;
@@ -136,6 +148,8 @@ export interface StateStore {
   renewLease(source: string, owner: string, ttlMs: number): Promise<Lease>;
   /** Releases if this owner holds it; no-op otherwise. */
   releaseLease(source: string, owner: string): Promise<void>;
+  /** The source's lease, or undefined when there is none (one past `expiresAt` may still be returned). */
+  getLease(source: string): Promise<Lease | undefined>;
 }
 
 // ---------- catalog (tables, schema versions, files) ----------
@@ -197,4 +211,16 @@ export interface SecretStore {
   get(ref: string): Promise<string>;
   /** Deletes; succeeds when absent. */
   delete(ref: string): Promise<void>;
+}
+
+// ---------- backend ----------
+
+/** Every port of one deployment: the local home or the AWS account. */
+export interface Backend {
+  readonly objects: ObjectStore;
+  readonly state: StateStore;
+  readonly catalog: Catalog;
+  readonly secrets: SecretStore;
+  /** A query engine over the committed raw tables; close it when done. */
+  openQueryEngine(): Promise<QueryEngine>;
 }

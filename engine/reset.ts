@@ -4,10 +4,10 @@
  * finishes any unfinished commit, so it never races a run.
  */
 import type { Stream } from '../connectors/sdk/types.js';
-import { recoverSource } from './commit.js';
 import { newRunId } from './layout.js';
 import type { Catalog, ObjectStore, StateStore } from './ports.js';
-import { selectStreams } from './sync.js';
+import { recoverSource } from './recovery.js';
+import { selectStreams } from './run.js';
 
 export interface ResetDeps {
   readonly objects: ObjectStore;
@@ -25,7 +25,7 @@ export async function resetCursors(
   const owner = `reset-${newRunId(new Date())}`;
   await deps.state.acquireLease(source, owner, 60_000);
   try {
-    await recoverSource(deps, source, owner);
+    await recoverSource(deps, source, { by: owner, abandonUnfinished: true });
     const reset: string[] = [];
     for (const stream of selectStreams(streams, only)) {
       const { cursor, version } = await deps.state.getCursor(source, stream.name);

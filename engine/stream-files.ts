@@ -18,6 +18,8 @@ export interface StreamFilesOptions {
   readonly partition: string;
   readonly targetFileBytes: number;
   readonly compression: 'snappy' | 'zstd';
+  /** Part number of the first file (a run's later slices continue the numbering). @default 0 */
+  readonly firstIndex?: number;
   readonly onFileWritten?: (file: ManifestFile) => void | Promise<void>;
 }
 
@@ -35,10 +37,17 @@ function sameColumns(a: readonly Column[], b: readonly Column[]): boolean {
 
 export class StreamFiles {
   private open: OpenFile | undefined;
-  private nextIndex = 0;
+  private nextIndex: number;
   public readonly files: ManifestFile[] = [];
 
-  public constructor(private readonly options: StreamFilesOptions) {}
+  public constructor(private readonly options: StreamFilesOptions) {
+    this.nextIndex = options.firstIndex ?? 0;
+  }
+
+  /** The part number the next file will take. */
+  public get nextPart(): number {
+    return this.nextIndex;
+  }
 
   /** Bytes of finished files plus what the open file has written so far. */
   public get bytes(): number {

@@ -17,6 +17,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Backend } from '../../engine/ports.js';
 import { AthenaQueryEngine } from './athena-query-engine.js';
 import { AwsService, type AwsSettings, clientConfig, readAwsSettings } from './config.js';
 import { DynamoDbStateStore } from './dynamodb-state-store.js';
@@ -80,7 +81,7 @@ export interface AwsClients {
   readonly secretsManager?: SecretsManagerClient;
 }
 
-export interface AwsBackend {
+export interface AwsBackend extends Backend {
   readonly objects: S3ObjectStore;
   readonly state: DynamoDbStateStore;
   readonly catalog: GlueCatalog;

@@ -22,6 +22,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   paginateListObjectsV2,
   S3Client,
@@ -199,6 +200,44 @@ export class S3ObjectStore implements ObjectStore {
       if (isNotFound(error)) return;
       throw error;
     }
+  }
+
+  public async deletePrefix(prefix: string, keep: ReadonlySet<string> = new Set()): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const object of await this.list(prefix)) {
+      if (keep.has(object.key)) continue;
+      await this.delete(object.key);
+      deleted.push(object.key);
+    }
+    // A writer killed mid-upload leaves a multipart upload (S3's partial write): abort it.
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: this.bucket,
+          Prefix: this.keyOf(prefix),
+          ...(keyMarker ? { KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker } : {}),
+        }),
+      );
+      for (const upload of page.Uploads ?? []) {
+        if (!upload.Key || !upload.UploadId) continue;
+        await this.client
+          .send(
+            new AbortMultipartUploadCommand({
+              Bucket: this.bucket,
+              Key: upload.Key,
+              UploadId: upload.UploadId,
+            }),
+          )
+          .catch((error: unknown) => {
+            if (!isNotFound(error)) throw error;
+          });
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.NextUploadIdMarker;
+    } while (keyMarker);
+    return deleted;
   }
 
   public uri(key: string): string {

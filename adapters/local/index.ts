@@ -8,10 +8,11 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { QueryEngine } from '../../engine/ports.js';
+import type { Backend, QueryEngine } from '../../engine/ports.js';
 import { LocalCatalog } from './catalog.js';
 import { LocalObjectStore } from './object-store.js';
 import { DuckDbQueryEngine } from './query-engine.js';
+import { LocalSecretStore } from './secret-store.js';
 import { LocalStateStore } from './state-store.js';
 
 export type { LocalCatalogOptions } from './catalog.js';
@@ -20,15 +21,17 @@ export type { FileLockOptions } from './lock.js';
 export { LocalObjectStore } from './object-store.js';
 export type { DuckDbQueryEngineOptions } from './query-engine.js';
 export { DuckDbQueryEngine, formatTable, PARTITION_COLUMN } from './query-engine.js';
+export { LocalSecretStore } from './secret-store.js';
 export type { LocalStateStoreOptions } from './state-store.js';
 export { LocalStateStore } from './state-store.js';
 
-export interface LocalBackend {
+export interface LocalBackend extends Backend {
   /** Absolute path of the home directory. */
   readonly home: string;
   readonly objects: LocalObjectStore;
   readonly state: LocalStateStore;
   readonly catalog: LocalCatalog;
+  readonly secrets: LocalSecretStore;
   /** A fresh DuckDB over the lake; close it when done. */
   openQueryEngine(): Promise<QueryEngine>;
 }
@@ -45,6 +48,7 @@ export async function openLocalBackend(home: string): Promise<LocalBackend> {
     objects,
     state,
     catalog,
+    secrets: new LocalSecretStore(root),
     openQueryEngine: () => DuckDbQueryEngine.open({ catalog, objects }),
   };
 }

@@ -103,6 +103,45 @@ export class LocalObjectStore implements ObjectStore {
     await this.prune(dirname(path));
   }
 
+  public async deletePrefix(prefix: string, keep: ReadonlySet<string> = new Set()): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const object of await this.list(prefix)) {
+      if (keep.has(object.key)) continue;
+      await this.delete(object.key);
+      deleted.push(object.key);
+    }
+    // Temp files of writers killed mid-write: list() skips them, so look for them here.
+    const start =
+      prefix === '' || prefix.endsWith('/') ? prefix : prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    await this.removeTemps(start, prefix);
+    return deleted;
+  }
+
+  private async removeTemps(dirKey: string, prefix: string): Promise<void> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(join(this.root, dirKey), { withFileTypes: true });
+    } catch (error) {
+      if (hasCode(error, 'ENOENT', 'ENOTDIR')) return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const key = dirKey + entry.name;
+      if (entry.isDirectory() && !isTempName(entry.name)) {
+        const childPrefix = `${key}/`;
+        if (childPrefix.startsWith(prefix) || prefix.startsWith(childPrefix))
+          await this.removeTemps(childPrefix, prefix);
+      } else if (
+        entry.isFile() &&
+        isTempName(entry.name) &&
+        key.startsWith(prefix.slice(0, prefix.lastIndexOf('/') + 1))
+      ) {
+        await rm(join(this.root, key), { force: true });
+      }
+    }
+    await this.prune(join(this.root, dirKey));
+  }
+
   public uri(key: string): string {
     validateKey(key, 'key', true);
     return key === '' ? this.root + sep : join(this.root, key);

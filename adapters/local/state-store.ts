@@ -18,6 +18,7 @@ import type {
   CursorState,
   Lease,
   RunRecord,
+  RunStatus,
   SourceDefinition,
   StateStore,
   VersionedCursor,
@@ -163,6 +164,12 @@ export class LocalStateStore implements StateStore {
       for (const record of records) if (record !== undefined) runs.push(record);
     }
     runs.sort((a, b) => compareDesc(a.startedAt, b.startedAt) || compareDesc(a.runId, b.runId));
+    return limit === undefined ? runs : runs.slice(0, Math.max(0, limit));
+  }
+
+  /** Runs in one status across sources, newest first (the local store scans every run file). */
+  public async listRunsByStatus(status: RunStatus, limit?: number): Promise<RunRecord[]> {
+    const runs = (await this.listRuns()).filter((run) => run.status === status);
     return limit === undefined ? runs : runs.slice(0, Math.max(0, limit));
   }
 

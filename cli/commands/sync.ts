@@ -1,18 +1,82 @@
-import { NotFoundError } from '../../engine/errors.js';
+/**
+ * `sluice sync <source>`: runs the source's sync in slices until it is done,
+ * continuing the source's unfinished run first if it has one. Progress goes
+ * to stderr: one line updated in place on a terminal, plain lines otherwise.
+ * Ctrl-C stops the slice in flight; finished slices stay published and the
+ * next `sluice sync` continues the run.
+ */
+import { NotFoundError, SluiceError } from '../../engine/errors.js';
 import type { RunRecord } from '../../engine/ports.js';
 import { resolveSource } from '../../engine/sources.js';
-import { runSync } from '../../engine/sync.js';
+import { type RunCheckpoint, RunInterruptedError, runSync, type SyncProgress } from '../../engine/sync.js';
 import type { CliContext } from '../context.js';
-import { formatProgress } from '../format.js';
+import { formatBytes, formatCount } from '../format.js';
 
 export interface SyncCommandOptions {
   readonly streams?: readonly string[];
   /** Seconds to wait for a concurrent run of the same source. */
   readonly waitSeconds?: number;
   readonly quiet?: boolean;
+  /** End each slice after this many seconds of reading. */
+  readonly sliceSeconds?: number;
+  /** End each slice after this many rows (at the next point the stream may stop). */
+  readonly sliceRows?: number;
 }
 
-/** Syncs one stored source, printing progress to stderr; returns the run record. */
+/** Progress across slices: rows and bytes of this run, rows/s of this invocation. */
+class ProgressView {
+  private readonly streams = new Map<string, { rows: number; bytes: number }>();
+  /** Rows landed by this invocation, per slice and stream. */
+  private readonly landedHere = new Map<string, number>();
+  private readonly started = Date.now();
+  private slice = 0;
+  private live = false;
+
+  public constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly tty: boolean,
+  ) {}
+
+  public onProgress(progress: SyncProgress): void {
+    this.slice = progress.slice;
+    this.streams.set(progress.stream, { rows: progress.rows, bytes: progress.bytes });
+    this.landedHere.set(`${progress.slice}:${progress.stream}`, progress.sliceRows);
+    const totals = this.totals();
+    const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
+    let here = 0;
+    for (const rows of this.landedHere.values()) here += rows;
+    const rate = Math.round(here / seconds);
+    const line = `slice ${this.slice} · ${progress.stream} · ${formatCount(totals.rows)} rows · ${formatBytes(totals.bytes)} · ${formatCount(rate)} rows/s`;
+    if (this.tty) {
+      this.out.write(`\r\x1b[K${line}`);
+      this.live = true;
+    } else {
+      this.out.write(`  ${line}${progress.done ? ` · ${progress.stream} done` : ''}\n`);
+    }
+  }
+
+  public note(text: string): void {
+    this.clear();
+    this.out.write(`${text}\n`);
+  }
+
+  public clear(): void {
+    if (this.live) this.out.write('\r\x1b[K');
+    this.live = false;
+  }
+
+  private totals(): { rows: number; bytes: number } {
+    let rows = 0;
+    let bytes = 0;
+    for (const s of this.streams.values()) {
+      rows += s.rows;
+      bytes += s.bytes;
+    }
+    return { rows, bytes };
+  }
+}
+
+/** Syncs one stored source in slices, printing progress to stderr; returns the run record. */
 export async function syncSource(
   ctx: CliContext,
   name: string,
@@ -26,10 +90,21 @@ export async function syncSource(
     );
   }
   const { connector, config } = await resolveSource(source, ctx);
+  const view = options.quiet ? undefined : new ProgressView(process.stderr, process.stderr.isTTY === true);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const onSlice = (checkpoint: RunCheckpoint): void => {
+    if (checkpoint.continued) {
+      // Said even when quiet: the user should know this sync finishes an earlier one.
+      process.stderr.write(
+        `continuing run ${checkpoint.runId} from slice ${checkpoint.slice + 1} (${checkpoint.slice} already published)\n`,
+      );
+    } else if (checkpoint.slice > 0) {
+      view?.note(`slice ${checkpoint.slice} published${checkpoint.done ? '; all streams done' : ''}`);
+    }
+  };
   try {
     return await runSync(
       { objects: ctx.objects, state: ctx.state, catalog: ctx.catalog, logger: ctx.logger },
@@ -38,12 +113,26 @@ export async function syncSource(
         connector,
         config,
         ...(options.streams && options.streams.length > 0 ? { streams: options.streams } : {}),
+        ...(options.sliceSeconds === undefined ? {} : { sliceSeconds: options.sliceSeconds }),
+        ...(options.sliceRows === undefined ? {} : { sliceRows: options.sliceRows }),
         leaseWaitMs: (options.waitSeconds ?? 0) * 1000,
         signal: controller.signal,
-        onProgress: options.quiet ? undefined : (p) => process.stderr.write(`${formatProgress(p)}\n`),
+        onSlice,
+        ...(view ? { onProgress: (p: SyncProgress) => view.onProgress(p) } : {}),
       },
     );
+  } catch (error) {
+    if (error instanceof RunInterruptedError) {
+      const { runId, slice } = error.checkpoint;
+      throw new SluiceError(
+        `interrupted: run ${runId} keeps the ${slice} ${slice === 1 ? 'slice' : 'slices'} it published; ` +
+          `\`sluice sync ${name}\` continues it`,
+        { cause: error },
+      );
+    }
+    throw error;
   } finally {
+    view?.clear();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -1,5 +1,5 @@
-import type { SourceRecord, Stream } from '../sdk/types.js';
-import { DELETED_FIELD } from '../sdk/types.js';
+import type { ReadContext, SourceRecord, Stream, StreamItem, StreamPosition } from '../sdk/types.js';
+import { checkpoint, DELETED_FIELD, ReadOrder, ResumeUnavailableError } from '../sdk/types.js';
 import {
   BASE_TIME_MS,
   type Change,
@@ -50,39 +50,71 @@ function sinceMs(since: unknown): number {
 }
 
 /**
+ * Where a read stands: the epochs it reads (fixed when the read starts, so a
+ * resumed read never extends its plan) and the next change to yield.
+ */
+interface ChangePosition {
+  readonly first: number;
+  readonly last: number;
+  readonly epoch: number;
+  readonly index: number;
+}
+
+function positionOf(resumeFrom: StreamPosition | undefined): ChangePosition | undefined {
+  if (resumeFrom === undefined) return undefined;
+  const { first, last, epoch, index } = resumeFrom;
+  const whole = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (!whole(first) || !whole(last) || !whole(epoch) || !whole(index) || epoch < first || epoch > last) {
+    throw new ResumeUnavailableError(`sample: cannot resume from ${JSON.stringify(resumeFrom)}`);
+  }
+  return { first, last, epoch, index };
+}
+
+/**
  * Yields the changes at or after `since` of the epoch `since` falls in, and,
- * when the reader has already seen that whole epoch, the next epoch too.
+ * when the reader has already seen that whole epoch, the next epoch too, in
+ * cursor order, with a checkpoint at the start and after every page.
  */
 async function* readChanges(
-  since: unknown,
-  signal: AbortSignal,
+  ctx: ReadContext,
   pageSize: number,
   countOf: (epoch: number) => number,
   build: (epoch: number, index: number, count: number, time: Date) => SourceRecord,
-): AsyncGenerator<SourceRecord[]> {
-  const from = sinceMs(since);
-  const first = from < BASE_TIME_MS ? 0 : epochOf(from);
-  const epochs = [first];
-  if (from >= BASE_TIME_MS) {
-    const count = countOf(first);
-    const last = count > 0 ? changeTime(first, count - 1, count).getTime() : from;
-    if (from >= last) epochs.push(first + 1);
+): AsyncGenerator<StreamItem> {
+  const { signal } = ctx;
+  const from = sinceMs(ctx.since);
+  let start = positionOf(ctx.resumeFrom);
+  if (!start) {
+    const first = from < BASE_TIME_MS ? 0 : epochOf(from);
+    let last = first;
+    if (from >= BASE_TIME_MS) {
+      const count = countOf(first);
+      const lastTime = count > 0 ? changeTime(first, count - 1, count).getTime() : from;
+      if (from >= lastTime) last = first + 1;
+    }
+    start = { first, last, epoch: first, index: 0 };
   }
-  for (const epoch of epochs) {
+  const plan = { first: start.first, last: start.last };
+  yield checkpoint({ ...plan, epoch: start.epoch, index: start.index });
+  for (let epoch = start.epoch; epoch <= plan.last; epoch++) {
     const count = countOf(epoch);
     let page: SourceRecord[] = [];
-    for (let i = 0; i < count; i++) {
+    for (let i = epoch === start.epoch ? start.index : 0; i < count; i++) {
       const time = changeTime(epoch, i, count);
       if (time.getTime() < from) continue;
       page.push(build(epoch, i, count, time));
       if (page.length >= pageSize) {
         signal.throwIfAborted();
         yield page;
+        yield checkpoint({ ...plan, epoch, index: i + 1 });
         page = [];
       }
     }
     signal.throwIfAborted();
-    if (page.length > 0) yield page;
+    if (page.length > 0) {
+      yield page;
+      yield checkpoint({ ...plan, epoch, index: count });
+    }
   }
 }
 
@@ -141,10 +173,10 @@ export function sampleStreams(config: SampleConfig): Stream[] {
     primaryKey: ['id'],
     writeDisposition: 'merge',
     incremental: { cursorField: 'updated_at', initialValue: INITIAL_CURSOR },
+    order: ReadOrder.cursorAscending,
     read: (ctx) =>
       readChanges(
-        ctx.since,
-        ctx.signal,
+        ctx,
         config.pageSize,
         (epoch) => table.changes(epoch).length,
         (epoch, i, _count, time) => row(table.changes(epoch)[i]!, epoch, time),
@@ -159,8 +191,9 @@ export function sampleStreams(config: SampleConfig): Stream[] {
       primaryKey: ['id'],
       writeDisposition: 'append',
       incremental: { cursorField: 'occurred_at', initialValue: INITIAL_CURSOR },
+      order: ReadOrder.cursorAscending,
       read: (ctx) =>
-        readChanges(ctx.since, ctx.signal, config.pageSize, eventsPerEpoch, (epoch, i, _count, time) => {
+        readChanges(ctx, config.pageSize, eventsPerEpoch, (epoch, i, _count, time) => {
           const r = random(hashSeed(config.seed, 'event', epoch, i));
           return {
             id: `evt_${epoch}_${i}`,

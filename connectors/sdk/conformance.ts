@@ -11,6 +11,7 @@ import { validateConfig } from './config.js';
 import { compareCursor, cursorOf } from './cursor.js';
 import { silentLogger } from './logger.js';
 import type { Connector, CursorValue, ReadContext, SourceRecord, Stream } from './types.js';
+import { isCheckpoint } from './types.js';
 
 export interface ConformanceOptions<Config> {
   readonly connector: Connector<Config>;
@@ -42,6 +43,7 @@ export async function readAll(
   const records: SourceRecord[] = [];
   const controller = new AbortController();
   for await (const item of stream.read(context(since, controller.signal))) {
+    if (isCheckpoint(item)) continue;
     const page = Array.isArray(item) ? item : [item as SourceRecord];
     for (const record of page) records.push(record);
     if (records.length >= maxRecords) {
