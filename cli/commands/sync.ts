@@ -124,11 +124,13 @@ export async function syncSource(
   } catch (error) {
     if (error instanceof RunInterruptedError) {
       const { runId, slice } = error.checkpoint;
-      throw new SluiceError(
-        `interrupted: run ${runId} keeps the ${slice} ${slice === 1 ? 'slice' : 'slices'} it published; ` +
-          `\`sluice sync ${name}\` continues it`,
-        { cause: error },
-      );
+      const kept =
+        slice === 0
+          ? 'had published no slice yet'
+          : `keeps the ${slice} ${slice === 1 ? 'slice' : 'slices'} it published`;
+      throw new SluiceError(`interrupted: run ${runId} ${kept}; \`sluice sync ${name}\` continues it`, {
+        cause: error,
+      });
     }
     throw error;
   } finally {

@@ -396,7 +396,9 @@ describe('--wait', () => {
       expect(expectOneLineError(waited)).toMatch(
         /run run-elsewhere .*; still held after waiting 1 s for that run to finish$/,
       );
-      expect(help.stdout).toMatch(/--wait <seconds>\s+when another run of the source holds its lease, wait/);
+      expect(help.stdout).toMatch(
+        /--wait <seconds>\s+when another run of the source holds its lease,\s+wait/,
+      );
     } finally {
       await backend.state.releaseLease('shop', 'run-elsewhere');
     }
