@@ -10,7 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from './config.js';
 import { compareCursor, cursorOf } from './cursor.js';
 import { silentLogger } from './logger.js';
-import type { Connector, CursorValue, ReadContext, SourceRecord, Stream } from './types.js';
+import {
+  type Connector,
+  type CursorValue,
+  isCheckpoint,
+  type ReadContext,
+  type SourceRecord,
+  type Stream,
+} from './types.js';
 
 export interface ConformanceOptions<Config> {
   readonly connector: Connector<Config>;
@@ -42,6 +49,7 @@ export async function readAll(
   const records: SourceRecord[] = [];
   const controller = new AbortController();
   for await (const item of stream.read(context(since, controller.signal))) {
+    if (isCheckpoint(item)) continue;
     const page = Array.isArray(item) ? item : [item as SourceRecord];
     for (const record of page) records.push(record);
     if (records.length >= maxRecords) {
