@@ -122,7 +122,9 @@ export function createRestSource(config: ResolvedRestConfig): RestSource {
       advice: adviceFor(spec, config, auth),
       configHosts,
     });
-    return new RestStream(spec, client, auth, redactor);
+    const credentialParam =
+      config.auth.type === 'apiKey' && config.auth.in === 'query' ? config.auth.name : undefined;
+    return new RestStream(spec, client, auth, redactor, credentialParam);
   });
   return { redactor, streams };
 }
@@ -154,6 +156,8 @@ export class RestStream implements Stream {
     private readonly client: RestClient,
     private readonly auth: Authenticator,
     private readonly redactor: Redactor,
+    /** Query parameter that carries an API key: kept out of positions (auth adds it to every request). */
+    private readonly credentialParam?: string,
   ) {
     this.name = spec.name;
     this.primaryKey = spec.primaryKey;
@@ -210,9 +214,11 @@ export class RestStream implements Stream {
       const response = await this.fetchPage(url, ctx, pages === 0 ? ctx.resumeFrom : undefined);
       const records = this.records(response);
       pages += 1;
-      token = paginator.next(
-        { url: response.url, headers: response.headers, body: response.body, count: records.length },
-        token,
+      token = this.withoutCredential(
+        paginator.next(
+          { url: response.url, headers: response.headers, body: response.body, count: records.length },
+          token,
+        ),
       );
       const kept =
         incremental && sinceComparable !== undefined
@@ -277,6 +283,17 @@ export class RestStream implements Stream {
       }
       throw error;
     }
+  }
+
+  /** A next URL may echo an API key sent as a query parameter; positions are stored, so drop it. */
+  private withoutCredential(token: PageToken | undefined): PageToken | undefined {
+    const style = this.spec.pagination.type;
+    if (!this.credentialParam || typeof token !== 'string' || (style !== 'nextUrl' && style !== 'link')) {
+      return token;
+    }
+    const url = new URL(token);
+    url.searchParams.delete(this.credentialParam);
+    return url.href;
   }
 
   private shown(position: StreamPosition): string {

@@ -192,3 +192,39 @@ describe('rest: positions that cannot be resumed', () => {
     expect(api.requests).toHaveLength(0);
   });
 });
+
+describe('rest: positions hold no secrets', () => {
+  it('drops an API key sent as a query parameter from next-URL positions, and still sends it on resume', async () => {
+    api.intercept = (req, res) => {
+      if (req.url.pathname !== '/keyed') return false;
+      if (req.url.searchParams.get('api_key') !== 'key_secret_42') {
+        sendJson(res, 401, { error: 'no key' });
+        return true;
+      }
+      const after = Number(req.url.searchParams.get('after') ?? 0);
+      const next = new URL(req.url.href);
+      next.searchParams.set('after', String(after + 5));
+      const items = api.items.slice(after, after + 5);
+      // The API echoes the key in its next link, as some do.
+      sendJson(res, 200, { items, next: after + 5 < api.items.length ? next.href : null });
+      return true;
+    };
+    const stream = await onlyStream({
+      ...config({
+        path: '/keyed',
+        recordsPath: 'items',
+        pagination: { type: 'nextUrl', nextUrlPath: 'next' },
+      }),
+      auth: { type: 'apiKey', name: 'api_key', apiKey: 'key_secret_42', in: 'query' },
+    });
+    const whole = await readStream(stream);
+
+    const sliced = await readInSlices(stream, 1);
+    const first = await readPiece(stream, { stopAtCheckpoint: 1 });
+
+    expect(sliced.records).toEqual(whole);
+    expect(whole).toHaveLength(23);
+    expect(JSON.stringify(first.stoppedAt)).not.toContain('key_secret_42');
+    expect(first.stoppedAt).toMatchObject({ style: 'nextUrl', next: expect.stringContaining('after=5') });
+  });
+});
