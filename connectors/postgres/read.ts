@@ -150,6 +150,10 @@ function toRecord(read: ReadPlan, row: readonly (string | null)[]): SourceRecord
   return record;
 }
 
+/** The file nodes of a table and of every partition under it: a rewrite of any of them changes the text. */
+const FILENODES = `SELECT string_agg(coalesce(pg_relation_filenode(relid)::text, '-'), ',' ORDER BY relid) AS filenode
+  FROM (SELECT $1::regclass AS relid UNION SELECT relid FROM pg_partition_tree($1::regclass)) AS tree`;
+
 /** The key to continue after, from `resumeFrom`; throws when the position does not fit this table now. */
 function resumeKey(
   from: StreamPosition,
@@ -215,9 +219,7 @@ export async function* readTable(
     if (keyless) {
       const table = `${quoteIdent(plan.schema)}.${quoteIdent(plan.table)}`;
       const result = await client
-        .query<{ filenode: string | null }>('SELECT pg_relation_filenode($1::regclass)::text AS filenode', [
-          table,
-        ])
+        .query<{ filenode: string | null }>(FILENODES, [table])
         .catch((error: unknown) => {
           signal.throwIfAborted();
           throw toConnectorError(error, config, { table: subject });

@@ -737,6 +737,27 @@ describe('postgres connector: reading in slices (resumeFrom)', () => {
     expect(error.message).toContain('was rewritten since');
   });
 
+  it('throws ResumeUnavailableError when one partition of a keyless partitioned table was rewritten', async () => {
+    // Prepare
+    await sql(`CREATE TABLE resume.parts (day int NOT NULL, v int) PARTITION BY RANGE (day);
+               CREATE TABLE resume.parts_a PARTITION OF resume.parts FOR VALUES FROM (0) TO (10);
+               CREATE TABLE resume.parts_b PARTITION OF resume.parts FOR VALUES FROM (10) TO (20);
+               INSERT INTO resume.parts SELECT g % 20, g FROM generate_series(1, 200) g;`);
+    const stream = await streamOf({ tables: ['resume.parts'], chunkSize: 30 }, 'resume_parts');
+    const whole = await readAll(stream, undefined);
+    const first = await readPiece(stream, { stopAtCheckpoint: 1 });
+    const unchanged = await readPiece(stream, { resumeFrom: first.stoppedAt! });
+
+    // Act
+    await sql('VACUUM FULL resume.parts_b');
+    const error = await failure(readPiece(stream, { resumeFrom: first.stoppedAt! }));
+
+    // Assess
+    expect([...first.records, ...unchanged.records]).toEqual(whole);
+    expect(whole).toHaveLength(200);
+    expect(error).toBeInstanceOf(ResumeUnavailableError);
+  });
+
   it('throws ResumeUnavailableError when the cursor column changed since the position was taken', async () => {
     // Prepare
     const byTime = await streamOf(resumeConfig, 'resume_events');
