@@ -36,6 +36,8 @@ function toStream(plan: TablePlan, config: ResolvedConfig): Stream {
         }
       : {}),
     columns: declaredColumns(plan),
+    // Incremental chunks are ordered by (cursor, key): the engine may stop between any two rows.
+    order: cursor ? 'cursor-ascending' : 'unordered',
     read: (ctx) => readTable(plan, config, ctx),
   };
 }

@@ -9,16 +9,46 @@
  * however the chunks fall. Tables without a primary key use the physical row
  * address (tableoid, ctid) as the tie-breaker, which is stable inside the
  * snapshot.
+ *
+ * After every chunk the read yields a checkpoint whose position is the
+ * chunk's last key (`PostgresPosition`); a read given it as `resumeFrom`
+ * continues with the keyset predicate `(key) > (position)` — in a new
+ * snapshot, since a transaction cannot outlive the invocation that opened it
+ * (docs/connectors/postgres.md, "Resuming (slices)").
  */
 import type pg from 'pg';
 import { SystemError } from '../sdk/errors.js';
-import type { CursorValue, ReadContext, SourceRecord } from '../sdk/types.js';
+import {
+  type CursorValue,
+  checkpoint,
+  type ReadContext,
+  ResumeUnavailableError,
+  type SourceRecord,
+  type StreamItem,
+  type StreamPosition,
+} from '../sdk/types.js';
 import { displayName, quoteIdent, type TablePlan } from './catalog.js';
 import { beginSnapshot, cancelBackend, close, connect, connectionError, toConnectorError } from './client.js';
 import type { ResolvedConfig } from './config.js';
 import { type Converter, converterFor } from './mapping.js';
 
+/**
+ * A keyset position: the names of the key parts (cursor column first when
+ * incremental, then the primary key, or `tableoid`, `ctid` for a table
+ * without one) and the last key read, in PostgreSQL's text form. Keyless
+ * tables also carry the relation's file node: physical row addresses mean
+ * the same rows only while it is unchanged (VACUUM FULL, CLUSTER, TRUNCATE
+ * or a re-created table change it).
+ */
+export type PostgresPosition = StreamPosition & {
+  readonly key: readonly string[];
+  readonly after: readonly string[];
+  readonly filenode?: string;
+};
+
 interface KeyPart {
+  /** Column name, or `tableoid` / `ctid`. */
+  readonly name: string;
   /** SQL expression selected and ordered by. */
   readonly expr: string;
   /** Cast applied to the previous chunk's value (its text form) in the next WHERE. */
@@ -63,15 +93,19 @@ export function readPlan(plan: TablePlan): ReadPlan {
       ? plan.primaryKey
           .filter((name) => name !== plan.cursor?.name)
           .map((name) => ({
+            name,
             expr: quoteIdent(name),
             castType: plan.columns.find((c) => c.name === name)?.castType ?? 'text',
           }))
       : [
-          { expr: 'tableoid', castType: 'oid' },
-          { expr: 'ctid', castType: 'tid' },
+          { name: 'tableoid', expr: 'tableoid', castType: 'oid' },
+          { name: 'ctid', expr: 'ctid', castType: 'tid' },
         ];
   const keyParts: KeyPart[] = plan.cursor
-    ? [{ expr: quoteIdent(plan.cursor.name), castType: plan.cursor.castType }, ...tieBreak]
+    ? [
+        { name: plan.cursor.name, expr: quoteIdent(plan.cursor.name), castType: plan.cursor.castType },
+        ...tieBreak,
+      ]
     : tieBreak;
   const selectList = [...select, ...keyParts.map((k) => k.expr)].join(', ');
   const orderBy = keyParts.map((k) => k.expr).join(', ');
@@ -116,19 +150,58 @@ function toRecord(read: ReadPlan, row: readonly (string | null)[]): SourceRecord
   return record;
 }
 
+/** The file nodes of a table and of every partition under it: a rewrite of any of them changes the text. */
+const FILENODES = `SELECT string_agg(coalesce(pg_relation_filenode(relid)::text, '-'), ',' ORDER BY relid) AS filenode
+  FROM (SELECT $1::regclass AS relid UNION SELECT relid FROM pg_partition_tree($1::regclass)) AS tree`;
+
+/** The key to continue after, from `resumeFrom`; throws when the position does not fit this table now. */
+function resumeKey(
+  from: StreamPosition,
+  read: ReadPlan,
+  stream: string,
+  filenode: string | undefined,
+): string[] {
+  const position = from as Partial<PostgresPosition>;
+  const names = read.keyParts.map((k) => k.name);
+  const shown = JSON.stringify(from);
+  const sameKey =
+    Array.isArray(position.key) &&
+    position.key.length === names.length &&
+    position.key.every((name, i) => name === names[i]);
+  const after = position.after;
+  if (
+    !sameKey ||
+    !Array.isArray(after) ||
+    after.length !== names.length ||
+    !after.every((v) => typeof v === 'string')
+  ) {
+    throw new ResumeUnavailableError(
+      `stream "${stream}" cannot resume from ${shown}: the table is now read by (${names.join(', ')}) (its key or cursor column changed)`,
+    );
+  }
+  if (filenode !== undefined && position.filenode !== filenode) {
+    throw new ResumeUnavailableError(
+      `stream "${stream}" cannot resume from ${shown}: the table has no primary key and was rewritten since (VACUUM FULL, CLUSTER, TRUNCATE or re-created), so its row addresses no longer mean the same rows`,
+    );
+  }
+  return [...(after as string[])];
+}
+
 /**
- * Yields the table's rows, one page per chunk. Opens its own connection and
- * snapshot; on abort it cancels the running query and stops before the next.
+ * Yields the table's rows, one page per chunk, each followed by a checkpoint.
+ * Opens its own connection and snapshot; on abort it cancels the running
+ * query and stops before the next.
  */
 export async function* readTable(
   plan: TablePlan,
   config: ResolvedConfig,
   ctx: ReadContext,
-): AsyncGenerator<SourceRecord[]> {
+): AsyncGenerator<StreamItem> {
   const { signal, logger } = ctx;
   const since = plan.cursor ? ctx.since : undefined;
   const read = readPlan(plan);
   const subject = displayName(plan.schema, plan.table);
+  const keyless = plan.primaryKey.length === 0;
   const client: pg.Client = await connect(config, signal);
   let pid = 0;
   const onAbort = (): void => {
@@ -138,11 +211,25 @@ export async function* readTable(
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
+    let filenode: string | undefined;
     pid = await beginSnapshot(client, config).catch((error: unknown) => {
       signal.throwIfAborted();
       throw toConnectorError(error, config, { table: subject });
     });
-    let last: string[] | undefined;
+    if (keyless) {
+      const table = `${quoteIdent(plan.schema)}.${quoteIdent(plan.table)}`;
+      const result = await client
+        .query<{ filenode: string | null }>(FILENODES, [table])
+        .catch((error: unknown) => {
+          signal.throwIfAborted();
+          throw toConnectorError(error, config, { table: subject });
+        });
+      filenode = result.rows[0]?.filenode ?? '';
+    }
+    let last: string[] | undefined = ctx.resumeFrom
+      ? resumeKey(ctx.resumeFrom, read, plan.stream, filenode)
+      : undefined;
+    const key = read.keyParts.map((k) => k.name);
     let total = 0;
     for (let chunk = 1; ; chunk++) {
       signal.throwIfAborted();
@@ -177,6 +264,12 @@ export async function* readTable(
         }
         last = next;
         yield rows.map((row) => toRecord(read, row));
+        const position: PostgresPosition = {
+          key,
+          after: next,
+          ...(filenode !== undefined ? { filenode } : {}),
+        };
+        yield checkpoint(position);
       }
       if (rows.length < config.chunkSize) break;
     }

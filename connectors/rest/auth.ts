@@ -143,7 +143,12 @@ export class OAuth2ClientCredentials implements Authenticator {
       async () => {
         const response = await sendOnce(
           { method: 'POST', url: auth.tokenUrl, headers, body: form.toString() },
-          { signal, timeoutMs: policy.requestTimeoutMs, redactor },
+          {
+            signal,
+            timeoutMs: policy.requestTimeoutMs,
+            redactor,
+            configHosts: new Set([auth.tokenUrl.hostname]),
+          },
         );
         const error = statusError(response, redactor, this.advice);
         if (error) throw error;

@@ -6,12 +6,17 @@
  *
  * - 2xx: the JSON body (a body that is not JSON is a ConfigError);
  * - 408, 429, 5xx, timeouts, network errors: TransientError, retried;
- * - 401, 403, 404 and other 4xx: ConfigError (401 first refreshes an OAuth2 token once).
+ * - retries spent, or a Retry-After longer than `maxRetryAfterMs`:
+ *   RetriesExhaustedError at once (no sleep; the engine does not retry it);
+ * - 401, 403, 404 and other 4xx: RequestRejectedError, a ConfigError with the
+ *   status (401 first refreshes an OAuth2 token once);
+ * - failures no retry can cure (a port fetch refuses, a TLS certificate that
+ *   is not accepted, a host name that does not exist): ConfigError.
  *
  * Every message names the method, URL and status, and passes the Redactor.
  */
 import { STATUS_CODES } from 'node:http';
-import { ConfigError, type ConnectorError, TransientError } from '../sdk/errors.js';
+import { ConfigError, type ConnectorError, RetriesExhaustedError, TransientError } from '../sdk/errors.js';
 import { sleep } from '../sdk/sleep.js';
 import type { Logger } from '../sdk/types.js';
 import type { Authenticator } from './auth.js';
@@ -97,24 +102,80 @@ export class RateLimiter {
   }
 }
 
-function networkReason(error: unknown): string {
+/** A 4xx answer (other than 408/425/429): the request as configured is refused. */
+export class RequestRejectedError extends ConfigError {
+  public readonly status: number;
+  public constructor(message: string, status: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RequestRejectedError';
+    this.status = status;
+  }
+}
+
+function innerError(error: unknown): (Error & { code?: unknown }) | undefined {
   const cause = (error as { cause?: unknown }).cause;
-  const inner = cause instanceof Error ? cause : error instanceof Error ? error : undefined;
-  const code = (inner as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string') return code;
+  return cause instanceof Error ? cause : error instanceof Error ? error : undefined;
+}
+
+function networkReason(error: unknown): string {
+  const inner = innerError(error);
+  if (typeof inner?.code === 'string') return inner.code;
   return inner?.message ?? String(error);
+}
+
+/** TLS verification failures (Node/OpenSSL codes): the certificate or the URL is wrong, not the network. */
+const TLS_CERT_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
+/**
+ * The advice for a network failure that no retry can cure, or undefined when
+ * it may pass (refused or reset connections, timeouts, EAI_AGAIN). NXDOMAIN
+ * counts only for a host written in the config: a host an API links to may
+ * be a passing mistake of the API's.
+ */
+function permanentNetworkFailure(
+  error: unknown,
+  url: URL,
+  configHosts: ReadonlySet<string>,
+): string | undefined {
+  const inner = innerError(error);
+  const code = typeof inner?.code === 'string' ? inner.code : '';
+  if (inner?.message === 'bad port') {
+    return `the port ${url.port} is one that fetch refuses to connect to (a "bad port" of the Fetch standard); serve the API on another port`;
+  }
+  if (TLS_CERT_CODES.has(code) || /certificate/i.test(inner?.message ?? '')) {
+    return `the TLS certificate of ${url.host} was not accepted (${code || inner?.message}); use a certificate that a public CA signed for this host name (or NODE_EXTRA_CA_CERTS for a private CA), or fix the URL`;
+  }
+  if (code === 'ENOTFOUND' && configHosts.has(url.hostname)) {
+    return `the host name "${url.hostname}" does not exist (DNS answered ENOTFOUND); check the URL in the config`;
+  }
+  return undefined;
 }
 
 export interface SendOptions {
   readonly signal: AbortSignal;
   readonly timeoutMs: number;
   readonly redactor: Redactor;
+  /** Host names written in the config (baseUrl, tokenUrl): NXDOMAIN for one of them is a ConfigError. */
+  readonly configHosts?: ReadonlySet<string>;
 }
 
 /**
  * One HTTP exchange, the body read whole, under a timeout and the caller's
  * signal. An abort by the caller rethrows the signal's reason (an AbortError);
- * a timeout or network failure becomes a TransientError.
+ * a failure no retry can cure becomes a ConfigError, any other timeout or
+ * network failure a TransientError.
  */
 export async function sendOnce(request: HttpRequest, options: SendOptions): Promise<HttpResponse> {
   const { signal, timeoutMs, redactor } = options;
@@ -150,6 +211,8 @@ export async function sendOnce(request: HttpRequest, options: SendOptions): Prom
     if (signal.aborted) throw signal.reason;
     const label = `${request.method} ${redactor.url(request.url)}`;
     if (timedOut) throw new TransientError(`${label} timed out after ${timeoutMs} ms`, { cause: error });
+    const permanent = permanentNetworkFailure(error, request.url, options.configHosts ?? new Set());
+    if (permanent) throw new ConfigError(`${label} failed: ${redactor.text(permanent)}.`, { cause: error });
     throw new TransientError(`${label} failed (${redactor.text(networkReason(error))})`, { cause: error });
   } finally {
     clearTimeout(timer);
@@ -190,7 +253,7 @@ export function statusError(
         : status === 404 || status === 410
           ? advice.notFound
           : advice.rejected;
-  return new ConfigError(`${head}; ${hint}.`);
+  return new RequestRejectedError(`${head}; ${hint}.`, status);
 }
 
 /** Parses a 2xx body as JSON; 204 and an empty 202 are no content (null). */
@@ -208,9 +271,6 @@ export function parseJsonBody(response: HttpResponse, redactor: Redactor, advice
   }
 }
 
-/** Errors that already went through a retry loop; an outer loop must not retry them again. */
-const exhausted = new WeakSet<object>();
-
 export interface RetryOptions {
   readonly policy: RequestPolicy;
   readonly signal: AbortSignal;
@@ -221,7 +281,10 @@ export interface RetryOptions {
 /**
  * Runs `attempt` until it succeeds, fails with a non-transient error, or has
  * failed `policy.maxAttempts` times. Waits Retry-After when the error carries
- * one, else the jittered backoff; the wait ends at once if the signal aborts.
+ * one, else the jittered backoff, through the SDK's abortable `sleep`. When
+ * the attempts are spent, or the API asks for a wait longer than
+ * `maxRetryAfterMs`, it throws RetriesExhaustedError at once without waiting:
+ * the run fails now and the next run tries again.
  */
 export async function withRetries<T>(attempt: (n: number) => Promise<T>, options: RetryOptions): Promise<T> {
   const { policy, signal, logger } = options;
@@ -231,27 +294,19 @@ export async function withRetries<T>(attempt: (n: number) => Promise<T>, options
       return await attempt(n);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      if (!(error instanceof TransientError) || exhausted.has(error)) throw error;
+      if (!(error instanceof TransientError)) throw error;
       if (n >= policy.maxAttempts) {
-        const final = new TransientError(
-          `${error.message}; gave up after ${n} attempt${n === 1 ? '' : 's'}`,
-          {
-            cause: error,
-            retryAfterMs: error.retryAfterMs,
-          },
+        throw new RetriesExhaustedError(`${error.message}; gave up after ${n} attempt${n === 1 ? '' : 's'}`, {
+          cause: error,
+        });
+      }
+      if (error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs) {
+        throw new RetriesExhaustedError(
+          `${error.message}; the API asks to wait ${Math.ceil(error.retryAfterMs / 1000)} s, more than maxRetryAfterMs (${policy.maxRetryAfterMs} ms), so the run fails now and the next run retries`,
+          { cause: error },
         );
-        exhausted.add(final);
-        throw final;
       }
       const delayMs = error.retryAfterMs ?? backoffDelay(n, policy, options.random);
-      if (error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs) {
-        const final = new TransientError(
-          `${error.message}; the API asks to wait ${Math.ceil(error.retryAfterMs / 1000)} s, more than maxRetryAfterMs (${policy.maxRetryAfterMs} ms), so the next run retries`,
-          { cause: error, retryAfterMs: error.retryAfterMs },
-        );
-        exhausted.add(final);
-        throw final;
-      }
       logger.warn('rest: retrying request', {
         attempt: n,
         maxAttempts: policy.maxAttempts,
@@ -272,6 +327,8 @@ export interface RestClientOptions {
   readonly limiter: RateLimiter | undefined;
   readonly redactor: Redactor;
   readonly advice: StatusAdvice;
+  /** Host names written in the config: NXDOMAIN for one of them is a ConfigError. */
+  readonly configHosts: ReadonlySet<string>;
   readonly random?: () => number;
 }
 
@@ -293,7 +350,7 @@ export class RestClient {
           const credential = await auth.apply(requestUrl, headers, signal, logger);
           const response = await sendOnce(
             { method: 'GET', url: requestUrl, headers },
-            { signal, timeoutMs: policy.requestTimeoutMs, redactor },
+            { signal, timeoutMs: policy.requestTimeoutMs, redactor, configHosts: this.options.configHosts },
           );
           if (response.status === 401 && auth.refreshable && !refreshed) {
             refreshed = true;

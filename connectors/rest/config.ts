@@ -121,6 +121,11 @@ export interface RestIncrementalConfig {
   readonly requestFormat?: ParamFormat;
   /** Seconds (time cursors) or units (number cursors) to re-read before the committed cursor. @default 0 */
   readonly lag?: number;
+  /**
+   * The API returns records sorted ascending by the cursor across all pages,
+   * so the stream may stop (and commit) between any two records. @default false
+   */
+  readonly sortedByCursor?: boolean;
 }
 
 /** Limits that may be set for the whole source and overridden per stream. */
@@ -315,6 +320,12 @@ const incrementalSchema: ConfigProperty = {
       default: 0,
       description: 'Re-read this many seconds (units for number cursors) before the committed cursor.',
     },
+    sortedByCursor: {
+      type: 'boolean',
+      default: false,
+      description:
+        'The API returns records sorted ascending by cursorField across all pages (e.g. `sort=updated_at`): a long sync may then stop and commit between any two records. Checked while reading. Default false.',
+    },
   },
 };
 
@@ -437,6 +448,7 @@ export interface ResolvedIncremental {
   readonly requestFormat: ParamFormat;
   /** In the SDK's unit: seconds for timestamp strings, cursor units for numbers. */
   readonly lag: number;
+  readonly sortedByCursor: boolean;
 }
 
 export interface ResolvedStream {
@@ -689,6 +701,7 @@ function resolveIncremental(
     requestParam: inc.requestParam,
     requestFormat,
     lag,
+    sortedByCursor: inc.sortedByCursor ?? false,
   };
 }
 

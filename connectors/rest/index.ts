@@ -28,7 +28,7 @@ function checkMessage(error: unknown, redactor: Redactor | undefined): string {
   }
   if (error instanceof ConnectorError) {
     const message = clean(error.message);
-    if (error.name === 'TransientError') {
+    if (error.name === 'TransientError' || error.name === 'RetriesExhaustedError') {
       return sentence(
         `${message.replace(/[.]$/, '')}; check that "baseUrl" is reachable from Sluice, then try again`,
       );

@@ -1,20 +1,23 @@
 /**
- * Pagination styles. A Paginator is made per read: `first` gives the URL of
- * the first page, `next` looks at the page just read and gives the next URL,
- * or undefined when the stop condition holds:
+ * Pagination styles. A Paginator holds no state of its own (Airbyte's
+ * `next_page_token(…, last_page_token_value)` style): the read loop keeps the
+ * page token, asks `url` for the request that token stands for, and `next`
+ * turns the page just read and its token into the next token, or undefined
+ * when the stop condition holds. A token is small and JSON-serialisable, so
+ * it is the stream's resume position:
  *
- * | style   | next request                         | stops when                              |
- * |---------|--------------------------------------|-----------------------------------------|
- * | none    | -                                    | after the first page                    |
- * | page    | page number + 1                      | empty page; short page (pageSize known) |
- * | offset  | offset + records on the page         | empty page; short page                  |
- * | cursor  | token from the body as a parameter   | no token; `hasMorePath` false; empty    |
- * | nextUrl | URL from the body                    | no URL; empty page                      |
- * | link    | RFC 8288 `Link` header, rel="next"   | no such link; empty page                |
+ * | style   | token                        | next request                         | stops when                              |
+ * |---------|------------------------------|--------------------------------------|-----------------------------------------|
+ * | none    | null                         | -                                    | after the first page                    |
+ * | page    | page number                  | page number + 1                      | empty page; short page (pageSize known) |
+ * | offset  | offset                       | offset + records on the page         | empty page; short page                  |
+ * | cursor  | token from the body (null: first page) | token as a parameter       | no token; `hasMorePath` false; empty    |
+ * | nextUrl | URL to request               | URL from the body                    | no URL; empty page                      |
+ * | link    | URL to request               | RFC 8288 `Link` header, rel="next"   | no such link; empty page                |
  *
- * A token or URL that repeats would loop forever: it is a ConfigError.
+ * A request URL that repeats within one read would loop forever: the read
+ * loop turns it into a ConfigError (`repeatedWhat` names what repeated).
  */
-import { ConfigError } from '../sdk/errors.js';
 import type { ResolvedPagination } from './config.js';
 
 export interface Page {
@@ -26,9 +29,20 @@ export interface Page {
   readonly count: number;
 }
 
+/** Where the next request goes: a page number, an offset, a cursor token or a URL; null for none. */
+export type PageToken = number | string | null;
+
 export interface Paginator {
-  first(url: URL): URL;
-  next(page: Page): URL | undefined;
+  /** The token of the first page. */
+  readonly start: PageToken;
+  /** The request URL for `token`; `base` is the stream URL with its parameters and the incremental window. */
+  url(base: URL, token: PageToken): URL;
+  /** The token after the page just read (requested with `token`), or undefined at the last page. */
+  next(page: Page, token: PageToken): PageToken | undefined;
+  /** Whether `token` has the shape this style uses (a resume position may come from another config). */
+  accepts(token: unknown): token is PageToken;
+  /** What repeated when a request URL comes round again, for the error message. */
+  readonly repeatedWhat: string;
 }
 
 /** Marker for a dotted path that leads nowhere (distinct from a null value). */
@@ -85,105 +99,87 @@ function withParam(url: URL, name: string, value: string | number): URL {
   return out;
 }
 
-export function createPaginator(pagination: ResolvedPagination, at: string): Paginator {
-  if (pagination.type === 'none') return { first: (url) => url, next: () => undefined };
+const isCount = (token: unknown): token is number => typeof token === 'number' && Number.isInteger(token);
+
+export function createPaginator(pagination: ResolvedPagination): Paginator {
+  if (pagination.type === 'none') {
+    return {
+      start: null,
+      url: (base) => base,
+      next: () => undefined,
+      accepts: (token): token is null => token === null,
+      repeatedWhat: 'page',
+    };
+  }
   const { pageSize, pageSizeParam, stopOnEmptyPage, stopOnShortPage } = pagination;
   const sized = (url: URL): URL =>
     pageSizeParam && pageSize !== undefined ? withParam(url, pageSizeParam, pageSize) : url;
   const stop = (page: Page): boolean =>
     (stopOnEmptyPage && page.count === 0) ||
     (stopOnShortPage && pageSize !== undefined && page.count < pageSize);
-  const seen = new Set<string>();
-  const once = (key: string, what: string): void => {
-    if (seen.has(key)) {
-      throw new ConfigError(
-        `pagination of "${at}" did not advance (the API returned the same ${what} twice); check "${at}".`,
-      );
-    }
-    seen.add(key);
-  };
-  // URL-following styles remember the first URL too, so a next link pointing back at it is caught.
-  const sizedAndSeen = (url: URL): URL => {
-    const first = sized(url);
-    seen.add(first.href);
-    return first;
-  };
-  let firstUrl: URL | undefined;
 
   switch (pagination.type) {
-    case 'page': {
-      let page = pagination.startPage;
+    case 'page':
       return {
-        first: (url) => {
-          firstUrl = sized(url);
-          return withParam(firstUrl, pagination.pageParam, page);
-        },
-        next: (current) => {
-          if (stop(current)) return undefined;
-          page += 1;
-          return withParam(firstUrl ?? current.url, pagination.pageParam, page);
-        },
+        start: pagination.startPage,
+        url: (base, token) => withParam(sized(base), pagination.pageParam, Number(token)),
+        next: (page, token) => (stop(page) ? undefined : Number(token) + 1),
+        accepts: isCount,
+        repeatedWhat: 'page',
       };
-    }
-    case 'offset': {
-      let offset = 0;
+    case 'offset':
       return {
-        first: (url) => {
-          firstUrl = sized(url);
-          return withParam(firstUrl, pagination.offsetParam, offset);
-        },
-        next: (current) => {
-          if (stop(current)) return undefined;
-          offset += current.count;
-          return withParam(firstUrl ?? current.url, pagination.offsetParam, offset);
-        },
+        start: 0,
+        url: (base, token) => withParam(sized(base), pagination.offsetParam, Number(token)),
+        next: (page, token) => (stop(page) ? undefined : Number(token) + page.count),
+        accepts: isCount,
+        repeatedWhat: 'offset',
       };
-    }
     case 'cursor':
       return {
-        first: (url) => {
-          firstUrl = sized(url);
-          return firstUrl;
-        },
-        next: (current) => {
-          if (stop(current)) return undefined;
+        start: null,
+        url: (base, token) =>
+          token === null ? sized(base) : withParam(sized(base), pagination.cursorParam, String(token)),
+        next: (page) => {
+          if (stop(page)) return undefined;
           if (pagination.hasMorePath) {
-            const more = valueAt(current.body, pagination.hasMorePath);
+            const more = valueAt(page.body, pagination.hasMorePath);
             if (more === false || more === 'false' || more === 0 || more === null || more === MISSING)
               return undefined;
           }
-          const token = valueAt(current.body, pagination.cursorPath);
+          const token = valueAt(page.body, pagination.cursorPath);
           if (token === MISSING || token === null || token === '' || typeof token === 'object')
             return undefined;
-          once(String(token), `cursor token at "${pagination.cursorPath}"`);
-          return withParam(firstUrl ?? current.url, pagination.cursorParam, String(token));
+          return String(token);
         },
+        accepts: (token): token is string | null => token === null || typeof token === 'string',
+        repeatedWhat: `cursor token at "${pagination.cursorPath}"`,
       };
     case 'nextUrl':
       return {
-        first: sizedAndSeen,
-        next: (current) => {
-          if (stop(current)) return undefined;
-          const next = valueAt(current.body, pagination.nextUrlPath);
+        start: null,
+        url: (base, token) => (token === null ? sized(base) : new URL(String(token))),
+        next: (page) => {
+          if (stop(page)) return undefined;
+          const next = valueAt(page.body, pagination.nextUrlPath);
           if (typeof next !== 'string' || next.trim() === '') return undefined;
-          const url = new URL(next.trim(), current.url);
-          once(url.href, `next URL at "${pagination.nextUrlPath}"`);
-          return url;
+          return new URL(next.trim(), page.url).href;
         },
+        accepts: (token): token is string | null => token === null || typeof token === 'string',
+        repeatedWhat: `next URL at "${pagination.nextUrlPath}"`,
       };
     case 'link':
       return {
-        first: sizedAndSeen,
-        next: (current) => {
-          if (stop(current)) return undefined;
-          const link = parseLinkHeader(current.headers.get('link')).find((l) =>
-            l.rel.includes(pagination.rel),
-          );
+        start: null,
+        url: (base, token) => (token === null ? sized(base) : new URL(String(token))),
+        next: (page) => {
+          if (stop(page)) return undefined;
+          const link = parseLinkHeader(page.headers.get('link')).find((l) => l.rel.includes(pagination.rel));
           if (!link || link.url === '') return undefined;
-          const url = new URL(link.url, current.url);
-          once(url.href, `Link rel="${pagination.rel}"`);
-          return url;
+          return new URL(link.url, page.url).href;
         },
+        accepts: (token): token is string | null => token === null || typeof token === 'string',
+        repeatedWhat: `Link rel="${pagination.rel}"`,
       };
   }
 }

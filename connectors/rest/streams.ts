@@ -3,23 +3,42 @@
  * walks the pages lazily: it asks the API for records at or after `ctx.since`
  * (the request parameter), selects the records from each JSON body, drops
  * any whose cursor is before `since` (for APIs that ignore the parameter) and
- * yields one array per page, so the engine can checkpoint at page ends.
+ * yields one array per page followed by a checkpoint whose position is the
+ * next page's token plus the incremental window the read started with
+ * (`RestPosition`), so a later slice continues with the next page.
  */
 import { compareCursor } from '../sdk/cursor.js';
 import { ConfigError } from '../sdk/errors.js';
-import type {
-  CursorValue,
-  Incremental,
-  Logger,
-  ReadContext,
-  SourceRecord,
-  Stream,
-  WriteDisposition,
+import {
+  type CursorValue,
+  checkpoint,
+  type Incremental,
+  type Logger,
+  type ReadContext,
+  type ReadOrder,
+  ResumeUnavailableError,
+  type SourceRecord,
+  type Stream,
+  type StreamItem,
+  type StreamPosition,
+  type WriteDisposition,
 } from '../sdk/types.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
-import { type JsonResponse, RateLimiter, RestClient, type StatusAdvice } from './client.js';
-import type { CursorFormat, ResolvedIncremental, ResolvedRestConfig, ResolvedStream } from './config.js';
-import { createPaginator, MISSING, valueAt } from './pagination.js';
+import {
+  type JsonResponse,
+  RateLimiter,
+  RequestRejectedError,
+  RestClient,
+  type StatusAdvice,
+} from './client.js';
+import type {
+  CursorFormat,
+  PaginationType,
+  ResolvedIncremental,
+  ResolvedRestConfig,
+  ResolvedStream,
+} from './config.js';
+import { createPaginator, MISSING, type PageToken, type Paginator, valueAt } from './pagination.js';
 import { Redactor } from './redact.js';
 
 const NUMERIC = /^-?\d+(\.\d+)?$/;
@@ -63,6 +82,22 @@ export function formatCursorParam(value: CursorValue, incremental: ResolvedIncre
   }
 }
 
+/**
+ * Where a read of a `rest` stream stands after a page: the token of the next
+ * page (`next`), or `done` after the last page; the pagination style it
+ * belongs to; and the incremental window (`since`) the read's requests carry,
+ * which a resumed read keeps so page numbers and offsets mean the same rows.
+ */
+export type RestPosition = StreamPosition &
+  (
+    | {
+        readonly style: PaginationType;
+        readonly since: CursorValue | null;
+        readonly next: PageToken;
+      }
+    | { readonly style: PaginationType; readonly since: CursorValue | null; readonly done: true }
+  );
+
 export interface RestSource {
   readonly redactor: Redactor;
   readonly streams: readonly RestStream[];
@@ -72,6 +107,7 @@ export interface RestSource {
 export function createRestSource(config: ResolvedRestConfig): RestSource {
   const redactor = new Redactor();
   const auth = createAuthenticator(config.auth, redactor, config.policy);
+  const configHosts = new Set([config.baseUrl.hostname, ...config.streams.map((s) => s.url.hostname)]);
   const sourceRps = config.policy.maxRequestsPerSecond;
   const sourceLimiter = sourceRps ? new RateLimiter(sourceRps) : undefined;
   const streams = config.streams.map((spec) => {
@@ -84,8 +120,11 @@ export function createRestSource(config: ResolvedRestConfig): RestSource {
       limiter,
       redactor,
       advice: adviceFor(spec, config, auth),
+      configHosts,
     });
-    return new RestStream(spec, client, auth, redactor);
+    const credentialParam =
+      config.auth.type === 'apiKey' && config.auth.in === 'query' ? config.auth.name : undefined;
+    return new RestStream(spec, client, auth, redactor, credentialParam);
   });
   return { redactor, streams };
 }
@@ -109,6 +148,7 @@ export class RestStream implements Stream {
   public readonly primaryKey: readonly string[];
   public readonly writeDisposition: WriteDisposition;
   public readonly incremental?: Incremental;
+  public readonly order: ReadOrder;
   private readonly at: string;
 
   public constructor(
@@ -116,6 +156,8 @@ export class RestStream implements Stream {
     private readonly client: RestClient,
     private readonly auth: Authenticator,
     private readonly redactor: Redactor,
+    /** Query parameter that carries an API key: kept out of positions (auth adds it to every request). */
+    private readonly credentialParam?: string,
   ) {
     this.name = spec.name;
     this.primaryKey = spec.primaryKey;
@@ -125,9 +167,11 @@ export class RestStream implements Stream {
       const { cursorField, initialValue, lag } = spec.incremental;
       this.incremental = { cursorField, initialValue, lag };
     }
+    // Only the config can promise the API's order; the read checks the promise as it goes.
+    this.order = spec.incremental?.sortedByCursor ? 'cursor-ascending' : 'unordered';
   }
 
-  public read(ctx: ReadContext): AsyncIterable<SourceRecord[]> {
+  public read(ctx: ReadContext): AsyncIterable<StreamItem> {
     return this.pages(ctx);
   }
 
@@ -138,30 +182,50 @@ export class RestStream implements Stream {
     return this.records(response).length;
   }
 
-  private async *pages(ctx: ReadContext): AsyncGenerator<SourceRecord[]> {
+  private async *pages(ctx: ReadContext): AsyncGenerator<StreamItem> {
     const incremental = this.spec.incremental;
-    const since = incremental ? (ctx.since ?? incremental.initialValue) : undefined;
+    const paginator = createPaginator(this.spec.pagination);
+    const resumed = ctx.resumeFrom ? this.resumePoint(ctx.resumeFrom, paginator) : undefined;
+    if (resumed === 'done') return;
+    const since = resumed ? resumed.since : incremental ? (ctx.since ?? incremental.initialValue) : undefined;
     const sinceComparable =
       incremental && since !== undefined ? comparableCursor(since, incremental.cursorFormat) : undefined;
-    const paginator = createPaginator(this.spec.pagination, `${this.at}.pagination`);
-    let url: URL | undefined = paginator.first(this.firstUrl(since));
+    const base = this.firstUrl(since);
+    const position = (rest: { next: PageToken } | { done: true }): RestPosition => ({
+      style: this.spec.pagination.type,
+      since: since ?? null,
+      ...rest,
+    });
+    // Request URLs of this read: one that comes round again would loop forever.
+    const requested = new Set<string>();
+    let token: PageToken | undefined = resumed ? resumed.next : paginator.start;
+    let lastCursor: CursorValue | undefined;
     let pages = 0;
-    while (url) {
+    while (token !== undefined) {
       ctx.signal.throwIfAborted();
+      const url = paginator.url(base, token);
+      if (requested.has(url.href)) {
+        throw new ConfigError(
+          `pagination of "${this.at}.pagination" did not advance (the API returned the same ${paginator.repeatedWhat} twice); check "${this.at}.pagination".`,
+        );
+      }
+      requested.add(url.href);
       this.assertSameOrigin(url);
-      const response = await this.client.getJson(url, ctx.signal, ctx.logger);
+      const response = await this.fetchPage(url, ctx, pages === 0 ? ctx.resumeFrom : undefined);
       const records = this.records(response);
       pages += 1;
-      url = paginator.next({
-        url: response.url,
-        headers: response.headers,
-        body: response.body,
-        count: records.length,
-      });
+      token = this.withoutCredential(
+        paginator.next(
+          { url: response.url, headers: response.headers, body: response.body, count: records.length },
+          token,
+        ),
+      );
       const kept =
         incremental && sinceComparable !== undefined
           ? records.filter((record) => !isBefore(record, incremental, sinceComparable))
           : records;
+      if (this.order === 'cursor-ascending' && incremental)
+        lastCursor = this.assertAscending(kept, lastCursor);
       ctx.logger.debug('rest: page read', {
         stream: this.name,
         page: pages,
@@ -170,7 +234,90 @@ export class RestStream implements Stream {
       });
       ctx.signal.throwIfAborted();
       if (kept.length > 0) yield kept;
+      yield checkpoint(position(token === undefined ? { done: true } : { next: token }));
     }
+  }
+
+  /** Checks `resumeFrom` fits this stream's pagination; `done` when the read had finished. */
+  private resumePoint(
+    from: StreamPosition,
+    paginator: Paginator,
+  ): { since: CursorValue | undefined; next: PageToken } | 'done' {
+    const since = from.since;
+    const sinceOk =
+      since === null ||
+      (this.spec.incremental !== undefined && (typeof since === 'string' || typeof since === 'number'));
+    const fits = from.style === this.spec.pagination.type && sinceOk;
+    if (fits && from.done === true) return 'done';
+    if (fits && 'next' in from && paginator.accepts(from.next)) {
+      return { since: since === null ? undefined : (since as CursorValue), next: from.next };
+    }
+    throw new ResumeUnavailableError(
+      `stream "${this.name}" cannot resume from ${this.shown(from)}: it does not fit "${this.at}.pagination" (${this.spec.pagination.type}) and "${this.at}.incremental" as configured now`,
+    );
+  }
+
+  /**
+   * GETs one page. The first request of a resumed read that the API refuses
+   * (an expired page token: 400, 404, 410, 422 …) means the position is gone:
+   * ResumeUnavailableError. 401 and 403 stay what they are (credentials).
+   */
+  private async fetchPage(
+    url: URL,
+    ctx: ReadContext,
+    resumedFrom: StreamPosition | undefined,
+  ): Promise<JsonResponse> {
+    try {
+      return await this.client.getJson(url, ctx.signal, ctx.logger);
+    } catch (error) {
+      if (
+        resumedFrom &&
+        error instanceof RequestRejectedError &&
+        error.status !== 401 &&
+        error.status !== 403
+      ) {
+        throw new ResumeUnavailableError(
+          `stream "${this.name}" cannot resume from ${this.shown(resumedFrom)}: the API refused the resumed request (${error.message})`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** A next URL may echo an API key sent as a query parameter; positions are stored, so drop it. */
+  private withoutCredential(token: PageToken | undefined): PageToken | undefined {
+    const style = this.spec.pagination.type;
+    if (!this.credentialParam || typeof token !== 'string' || (style !== 'nextUrl' && style !== 'link')) {
+      return token;
+    }
+    const url = new URL(token);
+    url.searchParams.delete(this.credentialParam);
+    return url.href;
+  }
+
+  private shown(position: StreamPosition): string {
+    return this.redactor.text(JSON.stringify(position));
+  }
+
+  /** Throws when a stream declared `sortedByCursor` yields a cursor below one it yielded before. */
+  private assertAscending(
+    records: readonly SourceRecord[],
+    previous: CursorValue | undefined,
+  ): CursorValue | undefined {
+    const incremental = this.spec.incremental!;
+    let last = previous;
+    for (const record of records) {
+      const value = comparableCursor(record[incremental.cursorField], incremental.cursorFormat);
+      if (value === undefined) continue;
+      if (last !== undefined && compareCursor(value, last) < 0) {
+        throw new ConfigError(
+          `stream "${this.name}" declares "${this.at}.incremental.sortedByCursor" but the API returned ${incremental.cursorField} ${JSON.stringify(value)} after ${JSON.stringify(last)}; remove sortedByCursor (and reset the stream's cursor if a run committed past the unsorted records).`,
+        );
+      }
+      last = value;
+    }
+    return last;
   }
 
   private firstUrl(since: CursorValue | undefined): URL {

@@ -1,12 +1,22 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, ConnectorError, TransientError } from '../sdk/errors.js';
-import type { Logger, ReadContext, SourceRecord, Stream } from '../sdk/types.js';
+import {
+  checkpoint,
+  type Logger,
+  type ReadContext,
+  ResumeUnavailableError,
+  type SourceRecord,
+  type Stream,
+  type StreamItem,
+  type StreamPosition,
+} from '../sdk/types.js';
 import { createClient, type ListedFile, listObjects, toConnectorError } from './client.js';
 import type { ResolvedConfig, ResolvedStream } from './config.js';
 import {
   CURSOR_FIELD,
   compareFileCursor,
+  END_OF_FILE,
   endOfFileCursor,
   fileCursorPrefix,
   lineCursor,
@@ -26,6 +36,19 @@ export const FILE_MODIFIED_FIELD = '_file_modified_at';
 /** Malformed lines logged one by one per file; the rest only in the file's summary. */
 const LOGGED_MALFORMED_PER_FILE = 100;
 
+/**
+ * Where a read stands: the file (LastModified, key) and the last line (or
+ * Parquet row) whose record was yielded, `eof` once the file is done, and how
+ * many files the run has opened so far (for `maxFilesPerRun`). It is exactly
+ * the record cursor `<LastModified>|<key>|<line>`, spelled out.
+ */
+export type S3FilesPosition = StreamPosition & {
+  readonly modified: string;
+  readonly key: string;
+  readonly line: number | typeof END_OF_FILE;
+  readonly files: number;
+};
+
 interface PendingFile extends ListedFile {
   /** `<ISO>|<escaped key>|`: every record cursor of the file starts with it. */
   readonly prefix: string;
@@ -37,7 +60,31 @@ export function buildStream(config: ResolvedConfig, stream: ResolvedStream): Str
     primaryKey: stream.primaryKey,
     writeDisposition: stream.writeDisposition,
     incremental: { cursorField: CURSOR_FIELD, initialValue: config.startDate },
+    // Files in (LastModified, key) order, lines in order, `eof` last: the cursor only grows.
+    order: 'cursor-ascending',
     read: (ctx) => readStream(config, stream, ctx),
+  };
+}
+
+/** The record cursor a position stands for; throws ResumeUnavailableError when it is not one of ours. */
+function positionCursor(
+  from: StreamPosition,
+  stream: string,
+): { cursor: string; files: number; midFile: boolean } {
+  const p = from as Partial<S3FilesPosition>;
+  const modified = typeof p.modified === 'string' ? Date.parse(p.modified) : Number.NaN;
+  const lineOk = p.line === END_OF_FILE || (Number.isInteger(p.line) && (p.line as number) >= 0);
+  if (Number.isNaN(modified) || typeof p.key !== 'string' || !lineOk || !Number.isInteger(p.files)) {
+    throw new ResumeUnavailableError(
+      `stream "${stream}" cannot resume from ${JSON.stringify(from)}: not an s3-files position (modified, key, line, files)`,
+    );
+  }
+  const prefix = fileCursorPrefix(new Date(modified), p.key);
+  const midFile = p.line !== END_OF_FILE;
+  return {
+    cursor: midFile ? lineCursor(prefix, p.line as number) : endOfFileCursor(prefix),
+    files: p.files as number,
+    midFile,
   };
 }
 
@@ -45,24 +92,36 @@ export function buildStream(config: ResolvedConfig, stream: ResolvedStream): Str
  * Lists the stream's files, keeps those with a record cursor after `since`
  * (see cursor.ts: a file whose `eof` cursor is `since` was landed whole and
  * is skipped), and reads them in (LastModified, key) order, one page of
- * records at a time.
+ * records at a time, with a checkpoint after every page and at every file's
+ * end. `resumeFrom` moves `since` forward to the position: the same rule then
+ * skips the files before it and the lines of its file up to it.
  */
 async function* readStream(
   config: ResolvedConfig,
   stream: ResolvedStream,
   ctx: ReadContext,
-): AsyncGenerator<SourceRecord[]> {
-  const since = normalizeSince(ctx.since, config.startDate);
+): AsyncGenerator<StreamItem> {
+  let since = normalizeSince(ctx.since, config.startDate);
+  let opened = 0;
+  if (ctx.resumeFrom) {
+    const resumed = positionCursor(ctx.resumeFrom, stream.name);
+    if (compareFileCursor(resumed.cursor, since) > 0) since = resumed.cursor;
+    // The file the position points into is listed again and counted once.
+    opened = resumed.files - (resumed.midFile ? 1 : 0);
+  }
   const client = createClient(config);
   const log = ctx.logger;
   try {
-    const files = await pendingFiles(client, config, stream, since, ctx.signal, log);
+    const limit =
+      config.maxFilesPerRun === undefined ? undefined : Math.max(0, config.maxFilesPerRun - opened);
+    const files = await pendingFiles(client, config, stream, since, limit, ctx.signal, log);
     let records = 0;
     let malformed = 0;
     for (const file of files) {
       ctx.signal.throwIfAborted();
+      opened += 1;
       const counts = { records: 0, malformed: 0 };
-      yield* readFile(client, config, stream, file, since, ctx, counts);
+      yield* readFile(client, config, stream, file, since, ctx, counts, opened);
       records += counts.records;
       malformed += counts.malformed;
     }
@@ -77,6 +136,7 @@ async function pendingFiles(
   config: ResolvedConfig,
   stream: ResolvedStream,
   since: string,
+  limit: number | undefined,
   signal: AbortSignal,
   log: Logger,
 ): Promise<PendingFile[]> {
@@ -106,7 +166,6 @@ async function pendingFiles(
     throw toConnectorError(error, `listing ${location}`, config);
   }
   files.sort((a, b) => compareFileCursor(a.prefix, b.prefix));
-  const limit = config.maxFilesPerRun;
   const selected = limit !== undefined && files.length > limit ? files.slice(0, limit) : files;
   log.info('s3-files: new files', {
     stream: stream.name,
@@ -128,7 +187,17 @@ async function* readFile(
   since: string,
   ctx: ReadContext,
   counts: { records: number; malformed: number },
-): AsyncGenerator<SourceRecord[]> {
+  opened: number,
+): AsyncGenerator<StreamItem> {
+  const position = (line: S3FilesPosition['line']): S3FilesPosition => ({
+    modified: file.lastModified.toISOString(),
+    key: file.key,
+    line,
+    files: opened,
+  });
+  // Only a file `since` points into (a run that committed mid-file, or a resumed slice) has records to drop.
+  const resumeInside = since.startsWith(file.prefix);
+  const skipThrough = resumeInside ? Number(since.slice(file.prefix.length)) || 0 : 0;
   const uri = `s3://${config.bucket}/${file.key}`;
   const log = ctx.logger;
   const label = stream.format === 'csv' ? 'CSV' : stream.format === 'jsonl' ? 'JSON Lines' : 'Parquet';
@@ -185,7 +254,8 @@ async function* readFile(
           return response.Body!.transformToByteArray();
         },
       };
-      rows = parquetRows(source, config.pageSize, handler, ctx.signal);
+      // Row groups wholly before a resume position are not even fetched.
+      rows = parquetRows(source, config.pageSize, handler, ctx.signal, skipThrough);
     } else {
       const response = await get();
       const body = response.Body as Readable;
@@ -197,8 +267,6 @@ async function* readFile(
       rows = stream.format === 'csv' ? csvRows(lines, stream.csv, handler) : jsonlRows(lines, handler);
     }
 
-    // Only a file `since` points into (a run that committed mid-file) has records to drop.
-    const resumeInside = since.startsWith(file.prefix);
     // The last record is held back until the end of the file is known: it gets the `eof` cursor.
     let page: SourceRecord[] = [];
     for await (const batch of rows) {
@@ -219,6 +287,7 @@ async function* readFile(
           counts.records += full.length;
           yielded = true;
           yield full;
+          yield checkpoint(position(full.at(-1)![FILE_LINE_FIELD] as number));
         }
       }
     }
@@ -229,6 +298,8 @@ async function* readFile(
       yielded = true;
       yield page;
     }
+    // Also after a file without records: a resumed read need not open it again.
+    yield checkpoint(position(END_OF_FILE));
   } catch (error) {
     const e = error as {
       name?: string;
@@ -249,6 +320,7 @@ async function* readFile(
         key: file.key,
         reason: gone ? 'deleted' : 'replaced',
       });
+      yield checkpoint(position(END_OF_FILE));
       return;
     }
     if (gone || changed) {
@@ -258,6 +330,7 @@ async function* readFile(
     }
     if (typeof e.code === 'string' && e.code.startsWith('Z_')) {
       handler.file(undefined, `not valid gzip (${e.message})`);
+      yield checkpoint(position(END_OF_FILE));
       return;
     }
     throw toConnectorError(error, `reading ${uri}`, config);

@@ -10,8 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from './config.js';
 import { compareCursor, cursorOf } from './cursor.js';
 import { silentLogger } from './logger.js';
-import type { Connector, CursorValue, ReadContext, SourceRecord, Stream } from './types.js';
-import { isCheckpoint } from './types.js';
+import {
+  type Connector,
+  type CursorValue,
+  isCheckpoint,
+  type ReadContext,
+  type SourceRecord,
+  type Stream,
+} from './types.js';
 
 export interface ConformanceOptions<Config> {
   readonly connector: Connector<Config>;

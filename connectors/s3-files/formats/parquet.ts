@@ -66,13 +66,16 @@ function asBlob(source: RangeSource, failures: unknown[]): BlobLike {
  * Streams a Parquet file one row group at a time, in batches of `batchSize`
  * rows. Memory holds one row group's compressed column chunks plus one
  * decoded batch, whatever the file's size. Values are converted to plain JS:
- * see `toPlain`.
+ * see `toPlain`. Row groups whose rows all come at or before row `skipThrough`
+ * (1-based, from a resume position) are skipped without being fetched; the
+ * caller drops the rows before it in the group where it lands.
  */
 export async function* parquetRows(
   source: RangeSource,
   batchSize: number,
   malformed: MalformedHandler,
   signal: AbortSignal,
+  skipThrough = 0,
 ): AsyncGenerator<Row[]> {
   const { ParquetFile } = await loadParquetWasm();
   const failures: unknown[] = [];
@@ -91,10 +94,20 @@ export async function* parquetRows(
   try {
     const metadata = file.metadata();
     const groups = metadata.numRowGroups();
+    const groupRows = Array.from({ length: groups }, (_, i) => {
+      const group = metadata.rowGroup(i);
+      const rows = group.numRows();
+      group.free();
+      return rows;
+    });
     metadata.free();
     let rowNumber = 0;
     for (let group = 0; group < groups; group++) {
       signal.throwIfAborted();
+      if (rowNumber + groupRows[group]! <= skipThrough) {
+        rowNumber += groupRows[group]!;
+        continue;
+      }
       let reader: ReadableStreamDefaultReader<WasmRecordBatch>;
       try {
         const stream = (await file.stream({

@@ -6,7 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3FilesConfig } from '../../../../connectors/s3-files/index.js';
 import { ConfigError } from '../../../../connectors/sdk/errors.js';
-import type { SourceRecord } from '../../../../connectors/sdk/types.js';
+import { isCheckpoint, type SourceRecord } from '../../../../connectors/sdk/types.js';
 import {
   capturingLogger,
   committedAfter,
@@ -130,6 +130,7 @@ describe('s3-files parquet', () => {
         signal: new AbortController().signal,
         logger: capturingLogger(),
       })) {
+        if (isCheckpoint(item)) continue;
         const page = item as SourceRecord[];
         if (rangesAtFirstPage < 0) rangesAtFirstPage = gets().length;
         for (const record of page) {

@@ -20,7 +20,13 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { S3FilesConfig } from '../../../../connectors/s3-files/index.js';
 import { s3FilesConnector } from '../../../../connectors/s3-files/index.js';
 import { compareCursor } from '../../../../connectors/sdk/cursor.js';
-import type { CursorValue, Logger, SourceRecord, Stream } from '../../../../connectors/sdk/types.js';
+import {
+  type CursorValue,
+  isCheckpoint,
+  type Logger,
+  type SourceRecord,
+  type Stream,
+} from '../../../../connectors/sdk/types.js';
 
 export function testClient(): S3Client {
   return new S3Client({ forcePathStyle: true, requestHandler: new NodeHttpHandler() });
@@ -108,6 +114,7 @@ export async function readStream(
   const records: SourceRecord[] = [];
   const ctx = { since: since ?? stream.incremental?.initialValue, committedCursor: since, signal, logger };
   for await (const item of stream.read(ctx)) {
+    if (isCheckpoint(item)) continue;
     const page = Array.isArray(item) ? item : [item as SourceRecord];
     for (const record of page) records.push(record);
   }

@@ -10,8 +10,14 @@ import { postgresConnector } from '../../../../connectors/postgres/index.js';
 import { describeConformance, readAll } from '../../../../connectors/sdk/conformance.js';
 import { ConfigError, TransientError } from '../../../../connectors/sdk/errors.js';
 import { silentLogger } from '../../../../connectors/sdk/logger.js';
-import type { SourceRecord, Stream } from '../../../../connectors/sdk/types.js';
+import {
+  isCheckpoint,
+  ResumeUnavailableError,
+  type SourceRecord,
+  type Stream,
+} from '../../../../connectors/sdk/types.js';
 import { connectTo, type PostgresServer, startPostgres } from '../../../support/postgres.js';
+import { readInSlices, readPiece } from '../../../support/resume.js';
 
 let server: PostgresServer;
 let db: pg.Client;
@@ -50,6 +56,7 @@ async function readPages(
   const controller = new AbortController();
   const ctx = { since, committedCursor: since, signal: controller.signal, logger: silentLogger };
   for await (const item of stream.read(ctx)) {
+    if (isCheckpoint(item)) continue;
     pages.push(Array.isArray(item) ? [...item] : [item as SourceRecord]);
     if (between) await between(pages.length);
   }
@@ -500,6 +507,21 @@ describe('postgres connector: check and errors', () => {
     });
   });
 
+  it('reports a host name that does not exist (NXDOMAIN) as a config error', async () => {
+    // Act
+    const result = await postgresConnector.check(config({ host: 'no-such-db.invalid' }));
+    const error = await failure(
+      (async () => postgresConnector.streams(config({ host: 'no-such-db.invalid' })))(),
+    );
+
+    // Assess
+    expect(result).toEqual({
+      ok: false,
+      message: 'cannot resolve host "no-such-db.invalid"; check the host name',
+    });
+    expect(error).toBeInstanceOf(ConfigError);
+  });
+
   it('rejects an invalid config naming the field', async () => {
     // Act
     const result = await postgresConnector.check({ ...config(), chunkSize: 0, extra: 1 } as PostgresConfig);
@@ -603,3 +625,153 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Pro
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('postgres connector: reading in slices (resumeFrom)', () => {
+  beforeAll(async () => {
+    await sql(`
+      CREATE SCHEMA resume;
+      CREATE TABLE resume.events (id int PRIMARY KEY, v text NOT NULL, updated_at timestamptz NOT NULL);
+      INSERT INTO resume.events
+        SELECT g, 'v' || g, '2026-01-01'::timestamptz + (g / 7) * interval '1 second' FROM generate_series(1, 250) g;
+      CREATE TABLE resume.items (region text, n int, v text NOT NULL, PRIMARY KEY (region, n));
+      INSERT INTO resume.items SELECT r, g, 'v' || g FROM unnest(ARRAY['eu', 'us']) r, generate_series(1, 120) g;
+      CREATE TABLE resume.log (seq bigint NOT NULL, message text);
+      INSERT INTO resume.log SELECT g / 5, 'm' || g FROM generate_series(1, 200) g;
+      CREATE TABLE resume.blob (v int);
+      INSERT INTO resume.blob SELECT g FROM generate_series(1, 200) g;
+    `);
+  });
+
+  const resumeConfig = { schemas: ['resume'], chunkSize: 30, cursorColumns: { 'resume.log': 'seq' } };
+
+  it('reads every table in pieces of 1 and 3 chunks exactly as one uninterrupted read', async () => {
+    for (const name of ['resume_events', 'resume_items', 'resume_log', 'resume_blob']) {
+      // Prepare
+      const stream = await streamOf(resumeConfig, name);
+      const whole = await readAll(stream, stream.incremental?.initialValue);
+
+      // Act
+      const byOne = await readInSlices(stream, 1);
+      const byThree = await readInSlices(stream, 3);
+
+      // Assess
+      expect(whole.length, name).toBeGreaterThanOrEqual(200);
+      expect(byOne.records, name).toEqual(whole);
+      expect(byThree.records, name).toEqual(whole);
+      expect(byOne.slices, name).toBeGreaterThanOrEqual(7);
+    }
+  });
+
+  it('declares cursor-ascending for incremental tables and yields ascending (cursor, key) positions', async () => {
+    const events = await streamOf(resumeConfig, 'resume_events');
+    const blob = await streamOf(resumeConfig, 'resume_blob');
+
+    const piece = await readPiece(events, { stopAtCheckpoint: 2 });
+
+    expect(events.order).toBe('cursor-ascending');
+    expect(blob.order).toBe('unordered');
+    expect(piece.positions).toEqual([
+      { key: ['updated_at', 'id'], after: ['2026-01-01 00:00:04+00', '30'] },
+      { key: ['updated_at', 'id'], after: ['2026-01-01 00:00:08+00', '60'] },
+    ]);
+  });
+
+  it('continues a full load by primary key in a new snapshot: rows behind the position keep the version read', async () => {
+    // Prepare: a full-load table, read up to its 2nd chunk (60 of 240 rows, keys eu/1 … eu/60).
+    await sql(
+      'CREATE TABLE resume.full_load AS SELECT * FROM resume.items; ALTER TABLE resume.full_load ADD PRIMARY KEY (region, n);',
+    );
+    const stream = await streamOf({ tables: ['resume.full_load'], chunkSize: 30 }, 'resume_full_load');
+    const first = await readPiece(stream, { stopAtCheckpoint: 2 });
+
+    // Act: change the table between the slices, behind and ahead of the position.
+    await sql(`UPDATE resume.full_load SET v = 'changed' WHERE region = 'eu' AND n IN (10, 100);
+               INSERT INTO resume.full_load VALUES ('ap', 1, 'behind'), ('zz', 1, 'ahead');
+               DELETE FROM resume.full_load WHERE region = 'us' AND n = 5;`);
+    const rest = await readPiece(stream, { resumeFrom: first.stoppedAt! });
+    const landed = [...first.records, ...rest.records];
+    const byKey = new Map(landed.map((r) => [`${r.region}/${r.n}`, r.v]));
+
+    // Assess
+    expect(first.stoppedAt).toEqual({ key: ['region', 'n'], after: ['eu', '60'] });
+    expect(landed).toHaveLength(byKey.size); // no key twice
+    expect(byKey.get('eu/10')).toBe('v10'); // updated behind the position: the version read before
+    expect(byKey.get('eu/100')).toBe('changed'); // updated ahead: the new version
+    expect(byKey.has('ap/1')).toBe(false); // inserted behind: not in this run
+    expect(byKey.get('zz/1')).toBe('ahead'); // inserted ahead: read
+    expect(byKey.has('us/5')).toBe(false); // deleted ahead: gone
+    expect(landed).toHaveLength(240 - 1 + 1);
+  });
+
+  it('continues an incremental read after the position: a row moved past it is read again with its new cursor', async () => {
+    // Prepare
+    await sql(`CREATE TABLE resume.orders (id int PRIMARY KEY, v text NOT NULL, updated_at timestamptz NOT NULL);
+               INSERT INTO resume.orders SELECT g, 'v' || g, '2026-01-01'::timestamptz + g * interval '1 second'
+               FROM generate_series(1, 100) g;`);
+    const stream = await streamOf({ tables: ['resume.orders'], chunkSize: 20 }, 'resume_orders');
+    const first = await readPiece(stream, { stopAtCheckpoint: 1 });
+
+    // Act
+    await sql(`UPDATE resume.orders SET v = 'changed', updated_at = '2026-06-01' WHERE id = 5;`);
+    const rest = await readPiece(stream, { resumeFrom: first.stoppedAt! });
+
+    // Assess
+    expect(first.records.map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(rest.records.map((r) => r.id)).toEqual([...Array.from({ length: 80 }, (_, i) => i + 21), 5]);
+    expect(rest.records.at(-1)).toMatchObject({ id: 5, v: 'changed' });
+  });
+
+  it('throws ResumeUnavailableError for a keyless table rewritten between slices (VACUUM FULL)', async () => {
+    // Prepare
+    const stream = await streamOf(resumeConfig, 'resume_blob');
+    const first = await readPiece(stream, { stopAtCheckpoint: 2 });
+
+    // Act
+    await sql('VACUUM FULL resume.blob');
+    const error = await failure(readPiece(stream, { resumeFrom: first.stoppedAt! }));
+
+    // Assess
+    expect(first.stoppedAt).toMatchObject({ key: ['tableoid', 'ctid'], filenode: expect.any(String) });
+    expect(error).toBeInstanceOf(ResumeUnavailableError);
+    expect(error.message).toContain('stream "resume_blob" cannot resume from {"key":["tableoid","ctid"]');
+    expect(error.message).toContain('was rewritten since');
+  });
+
+  it('throws ResumeUnavailableError when one partition of a keyless partitioned table was rewritten', async () => {
+    // Prepare
+    await sql(`CREATE TABLE resume.parts (day int NOT NULL, v int) PARTITION BY RANGE (day);
+               CREATE TABLE resume.parts_a PARTITION OF resume.parts FOR VALUES FROM (0) TO (10);
+               CREATE TABLE resume.parts_b PARTITION OF resume.parts FOR VALUES FROM (10) TO (20);
+               INSERT INTO resume.parts SELECT g % 20, g FROM generate_series(1, 200) g;`);
+    const stream = await streamOf({ tables: ['resume.parts'], chunkSize: 30 }, 'resume_parts');
+    const whole = await readAll(stream, undefined);
+    const first = await readPiece(stream, { stopAtCheckpoint: 1 });
+    const unchanged = await readPiece(stream, { resumeFrom: first.stoppedAt! });
+
+    // Act
+    await sql('VACUUM FULL resume.parts_b');
+    const error = await failure(readPiece(stream, { resumeFrom: first.stoppedAt! }));
+
+    // Assess
+    expect([...first.records, ...unchanged.records]).toEqual(whole);
+    expect(whole).toHaveLength(200);
+    expect(error).toBeInstanceOf(ResumeUnavailableError);
+  });
+
+  it('throws ResumeUnavailableError when the cursor column changed since the position was taken', async () => {
+    // Prepare
+    const byTime = await streamOf(resumeConfig, 'resume_events');
+    const first = await readPiece(byTime, { stopAtCheckpoint: 1 });
+    const byId = await streamOf(
+      { ...resumeConfig, cursorColumns: { 'resume.events': 'id' } },
+      'resume_events',
+    );
+
+    // Act
+    const error = await failure(readPiece(byId, { resumeFrom: first.stoppedAt! }));
+
+    // Assess
+    expect(error).toBeInstanceOf(ResumeUnavailableError);
+    expect(error.message).toContain('the table is now read by (id)');
+  });
+});

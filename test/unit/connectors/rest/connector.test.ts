@@ -5,7 +5,7 @@ import { redactConfig, secretPaths, validateConfig } from '../../../../connector
 import { describeConformance } from '../../../../connectors/sdk/conformance.js';
 import { ConfigError } from '../../../../connectors/sdk/errors.js';
 import { ItemsApi, makeItems, sendJson } from './fixtures/api.js';
-import { rejection } from './fixtures/read.js';
+import { readStream, rejection } from './fixtures/read.js';
 
 const api = new ItemsApi(makeItems(25));
 const TOKEN = 'tok_conformance_51c0ffee';
@@ -176,15 +176,7 @@ describe('rest connector', () => {
     };
     const [stream] = await restConnector.streams(config);
 
-    const records: unknown[] = [];
-    for await (const page of stream!.read({
-      since: undefined,
-      committedCursor: undefined,
-      signal: new AbortController().signal,
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
-    })) {
-      records.push(...(page as unknown[]));
-    }
+    const records = await readStream(stream!);
 
     expect(records).toEqual([{ id: 1, path: '/api/v2/users', q: '?active=true&limit=10&archived=false' }]);
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RestConfig, RestIncrementalConfig } from '../../../../connectors/rest/index.js';
 import { compareCursor, cursorOf } from '../../../../connectors/sdk/cursor.js';
-import { TransientError } from '../../../../connectors/sdk/errors.js';
+import { RetriesExhaustedError } from '../../../../connectors/sdk/errors.js';
 import type { CursorValue, SourceRecord } from '../../../../connectors/sdk/types.js';
 import { BASE_TIME, ItemsApi, makeItems, sendJson } from './fixtures/api.js';
 import { onlyStream, readStream, rejection } from './fixtures/read.js';
@@ -193,7 +193,7 @@ describe('rest incremental reads', () => {
     const resumed = await readStream(stream, { since: committed, onPage: land });
 
     // Assess
-    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toBeInstanceOf(RetriesExhaustedError);
     expect(error.message).toContain('gave up after 3 attempts');
     expect(afterFailure).toBe(15);
     // Item 15 and 16 share a cursor: the inclusive re-read finds 16, which the first read never reached.

@@ -247,23 +247,39 @@ describe('rest pagination helpers', () => {
   });
 
   it('stops page-number pagination at an empty page even when a page size is set', () => {
-    const paginator = createPaginator(
-      {
-        type: 'page',
-        pageParam: 'p',
-        startPage: 0,
-        pageSizeParam: 'n',
-        pageSize: 2,
-        stopOnEmptyPage: true,
-        stopOnShortPage: false,
-      },
-      'streams[0].pagination',
-    );
-    const first = paginator.first(new URL('http://api.test/x?a=1'));
+    const paginator = createPaginator({
+      type: 'page',
+      pageParam: 'p',
+      startPage: 0,
+      pageSizeParam: 'n',
+      pageSize: 2,
+      stopOnEmptyPage: true,
+      stopOnShortPage: false,
+    });
+    const base = new URL('http://api.test/x?a=1');
+    const first = paginator.url(base, paginator.start);
     const page = (count: number) => ({ url: first, headers: new Headers(), body: {}, count });
 
     expect(first.search).toBe('?a=1&n=2&p=0');
-    expect(paginator.next(page(1))?.searchParams.get('p')).toBe('1');
-    expect(paginator.next(page(0))).toBeUndefined();
+    const next = paginator.next(page(1), paginator.start);
+    expect(next).toBe(1);
+    expect(paginator.url(base, next!).searchParams.get('p')).toBe('1');
+    expect(paginator.next(page(0), 1)).toBeUndefined();
+  });
+
+  it('keeps no state: the same page and token always give the same next token', () => {
+    const paginator = createPaginator({
+      type: 'offset',
+      offsetParam: 'offset',
+      pageSizeParam: 'limit',
+      pageSize: 5,
+      stopOnEmptyPage: true,
+      stopOnShortPage: true,
+    });
+    const page = { url: new URL('http://api.test/x'), headers: new Headers(), body: {}, count: 5 };
+
+    expect(paginator.next(page, 10)).toBe(15);
+    expect(paginator.next(page, 10)).toBe(15);
+    expect(paginator.next({ ...page, count: 3 }, 15)).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backoffDelay, parseRetryAfter } from '../../../../connectors/rest/client.js';
 import { DEFAULT_POLICY } from '../../../../connectors/rest/config.js';
 import type { RestConfig, RestStreamConfig } from '../../../../connectors/rest/index.js';
-import { ConfigError, TransientError } from '../../../../connectors/sdk/errors.js';
+import { ConfigError, RetriesExhaustedError, TransientError } from '../../../../connectors/sdk/errors.js';
 import { ItemsApi, makeItems, sendJson } from './fixtures/api.js';
 import { captureLogger, onlyStream, readStream, rejection } from './fixtures/read.js';
 
@@ -102,12 +102,13 @@ describe('rest client resilience', () => {
     expect(failed()).toBe(2);
   });
 
-  it('gives up with a TransientError after max attempts of 5xx', async () => {
+  it('gives up with RetriesExhaustedError after max attempts of 5xx', async () => {
     const failed = failSecondPage(100, 500);
 
     const error = await rejection(readStream(await onlyStream(config())));
 
-    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toBeInstanceOf(RetriesExhaustedError);
+    expect(error.cause).toBeInstanceOf(TransientError);
     expect(error.message).toMatch(
       /GET http:\/\/127\.0\.0\.1:\d+\/offset\/items\?limit=5&offset=5 returned 500/,
     );
@@ -115,15 +116,16 @@ describe('rest client resilience', () => {
     expect(failed()).toBe(3);
   });
 
-  it('fails at once, as transient, when Retry-After exceeds maxRetryAfterMs', async () => {
-    failSecondPage(1, 429, () => ({ 'retry-after': '3600' }));
+  it('fails at once with RetriesExhaustedError, without sleeping, when Retry-After exceeds maxRetryAfterMs', async () => {
+    const failed = failSecondPage(1, 429, () => ({ 'retry-after': '3600' }));
     const started = Date.now();
 
     const error = await rejection(readStream(await onlyStream(config({ maxRetryAfterMs: 10_000 }))));
 
-    expect(error).toBeInstanceOf(TransientError);
-    expect((error as TransientError).retryAfterMs).toBe(3_600_000);
-    expect(error.message).toContain('maxRetryAfterMs');
+    expect(error).toBeInstanceOf(RetriesExhaustedError);
+    expect((error.cause as TransientError).retryAfterMs).toBe(3_600_000);
+    expect(error.message).toContain('asks to wait 3600 s, more than maxRetryAfterMs (10000 ms)');
+    expect(failed()).toBe(1);
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
@@ -194,7 +196,7 @@ describe('rest client resilience', () => {
     expect(slow).toBe(1);
   });
 
-  it('fails with a TransientError when every attempt times out', async () => {
+  it('fails with RetriesExhaustedError when every attempt times out', async () => {
     api.intercept = (_req, res) => {
       // Headers sent, body never finished: the timeout covers reading the body too.
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -207,7 +209,7 @@ describe('rest client resilience', () => {
       readStream(await onlyStream(config({ requestTimeoutMs: 100, maxAttempts: 2 }))),
     );
 
-    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toBeInstanceOf(RetriesExhaustedError);
     expect(error.message).toContain('timed out after 100 ms');
     expect(error.message).toContain('gave up after 2 attempts');
     expect(api.requests).toHaveLength(2);
@@ -249,7 +251,8 @@ describe('rest client resilience', () => {
 
     const error = await rejection(readStream(await onlyStream(config({}, { baseUrl: url }))));
 
-    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toBeInstanceOf(RetriesExhaustedError);
+    expect(error.cause).toBeInstanceOf(TransientError);
     expect(error.message).toContain('ECONNREFUSED');
     expect(error.message).toContain('gave up after 3 attempts');
   });
