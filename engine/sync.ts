@@ -8,6 +8,7 @@ import { compareCursor, cursorOf, lowerByLag } from '../connectors/sdk/cursor.js
 import { TransientError } from '../connectors/sdk/errors.js';
 import type { Connector, CursorValue, Logger, SourceRecord, Stream } from '../connectors/sdk/types.js';
 import { DELETED_FIELD } from '../connectors/sdk/types.js';
+import { validateTableForCatalog } from './catalog-rules.js';
 import {
   type CommitPhase,
   keysAtCursor,
@@ -338,7 +339,7 @@ async function landStream(
     stream.primaryKey.length > 0
       ? { [DELETED_FIELD]: 'boolean' as const, ...stream.columns }
       : stream.columns;
-  const schema = new StreamSchema(versions.at(-1)?.columns ?? [], declared ?? {});
+  const schema = new StreamSchema(versions.at(-1)?.columns ?? [], declared ?? {}, versions.at(-1)?.names);
   const changes: string[] = [];
   const keyOf = (record: SourceRecord): string =>
     JSON.stringify(
@@ -368,11 +369,16 @@ async function landStream(
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const isNewTable = versions.length === 0;
-    const batchChanges = schema.observe(batch);
+    // Athena-safe evolution; `rows` are keyed by column, values rerouted to variants (engine/schema.ts).
+    const { changes: batchChanges, rows } = schema.apply(batch);
     if (batchChanges.length > 0 || isNewTable) {
       const described = isNewTable
-        ? [`created table with ${schema.size} columns`]
+        ? [
+            `created table with ${schema.size} columns`,
+            ...batchChanges.filter((c) => c.kind !== 'added').map(describeChange),
+          ]
         : batchChanges.map(describeChange);
+      const names = schema.names;
       changes.push(...described);
       const last = versions.at(-1);
       const version: SchemaVersion = {
@@ -381,6 +387,7 @@ async function landStream(
         changes: last && last.runId === runId ? [...last.changes, ...described] : described,
         runId,
         createdAt: clock().toISOString(),
+        ...(Object.keys(names).length > 0 ? { names } : {}),
       };
       if (last && last.runId === runId) versions[versions.length - 1] = version;
       else versions.push(version);
@@ -390,7 +397,7 @@ async function landStream(
       _sluice_extracted_at: clock(),
       _sluice_source: source,
     };
-    await files.writeRowGroup([...schema.columns, ...METADATA_COLUMNS], batch, constants);
+    await files.writeRowGroup([...schema.columns, ...METADATA_COLUMNS], rows, constants);
     batch = [];
   };
 
@@ -458,11 +465,13 @@ async function landStream(
           source,
           stream: stream.name,
           location: tableLocation(source, stream.name),
-          primaryKey: [...stream.primaryKey],
+          primaryKey: stream.primaryKey.map((field) => schema.columnName(field)),
           writeDisposition: stream.writeDisposition,
           schemaVersions: versions,
         }
       : undefined;
+  // What Glue would refuse must fail the run now, before its commit point.
+  if (tableDefinition) validateTableForCatalog(tableDefinition);
   let next: CursorState | undefined;
   let keysInManifest: string[] | undefined;
   if (cursorMoved) {
