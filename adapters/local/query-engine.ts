@@ -6,8 +6,11 @@
  * under the location are visible, nothing else is; uncommitted files live
  * under `_staging/`, outside every location). The view casts each column of
  * the table's latest schema version to its type, so files written under
- * older versions stay readable: missing columns read as NULL, widened types
- * are cast. The `dt` partition comes from the Hive-style directory names.
+ * older versions stay readable: missing columns read as NULL, and the one
+ * in-place widening the engine makes (int → bigint, as Athena reads INT32
+ * files) is cast; other type changes land in variant columns
+ * (docs/adr/0006), so no cast here hides a file Athena would refuse.
+ * The `dt` partition comes from the Hive-style directory names.
  */
 import {
   type DuckDBConnection,
@@ -134,7 +137,9 @@ export class DuckDbQueryEngine implements QueryEngine {
     const latest = table.schemaVersions.at(-1)?.columns ?? [];
     const columns: { name: string; type: string }[] = latest.map((column) => ({
       name: column.name,
-      type: DUCKDB_TYPES[column.type] ?? 'VARCHAR',
+      type: column.type.startsWith('decimal(')
+        ? column.type.toUpperCase()
+        : (DUCKDB_TYPES[column.type] ?? 'VARCHAR'),
     }));
     if (!columns.some((column) => column.name === PARTITION_COLUMN)) {
       columns.push({ name: PARTITION_COLUMN, type: 'VARCHAR' });
@@ -198,7 +203,7 @@ function renderCell(value: unknown): string {
  * exact (strings otherwise), timestamps ISO-8601 UTC strings, dates
  * `YYYY-MM-DD`, times/intervals/UUIDs/blobs their SQL text.
  */
-const toPlain: DuckDBValueConverter<unknown> = (value, type, self) => {
+export const toPlain: DuckDBValueConverter<unknown> = (value, type, self) => {
   if (value === null || value === undefined) return null;
   const js = JSDuckDBValueConverter as DuckDBValueConverter<unknown>;
   switch (type.typeId) {
