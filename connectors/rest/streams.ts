@@ -8,6 +8,7 @@
 import { compareCursor } from '../sdk/cursor.js';
 import { ConfigError } from '../sdk/errors.js';
 import type {
+  ColumnType,
   CursorValue,
   Incremental,
   Logger,
@@ -109,6 +110,7 @@ export class RestStream implements Stream {
   public readonly primaryKey: readonly string[];
   public readonly writeDisposition: WriteDisposition;
   public readonly incremental?: Incremental;
+  public readonly columns?: Readonly<Record<string, ColumnType>>;
   private readonly at: string;
 
   public constructor(
@@ -121,6 +123,7 @@ export class RestStream implements Stream {
     this.primaryKey = spec.primaryKey;
     this.writeDisposition = spec.writeDisposition;
     this.at = `streams[${spec.index}]`;
+    if (spec.columns) this.columns = spec.columns;
     if (spec.incremental) {
       const { cursorField, initialValue, lag } = spec.incremental;
       this.incremental = { cursorField, initialValue, lag };
