@@ -21,9 +21,10 @@
  * writer receives, keyed by column name: the records themselves when no
  * field is renamed and no value is rerouted (the common case, no copy).
  */
-import { columnKind, parseDecimalType } from '../connectors/sdk/column-types.js';
+import { columnKind, parseColumnType, parseDecimalType } from '../connectors/sdk/column-types.js';
 import { type ColumnType, DELETED_FIELD, type SourceRecord } from '../connectors/sdk/types.js';
 import { MAX_NAME_LENGTH, PARTITION_KEY, RESERVED_PREFIX } from './catalog-rules.js';
+import { ValidationError } from './errors.js';
 import {
   parseDateDays,
   parseTimestampMicros,
@@ -326,6 +327,12 @@ export class StreamSchema {
     const isNew = this.types.size === 0;
     for (const field of resolutionOrder(Object.keys(declared))) {
       const type = declared[field]!;
+      if (typeof type !== 'string' || parseColumnType(type) !== type) {
+        throw new ValidationError(
+          `column "${field}" is declared ${JSON.stringify(type)}, which is not a lake type (boolean, int, bigint, double, string, timestamp, date, json, decimal(p,s) with p ≤ 38)`,
+          { field },
+        );
+      }
       const column = this.columnName(field);
       this.declared.add(column);
       const current = this.types.get(column);

@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { sampleConnector } from '../../../connectors/sample/index.js';
 import type { Connector } from '../../../connectors/sdk/types.js';
 import { catalogTableName, validateTableForCatalog } from '../../../engine/catalog-rules.js';
 import { ValidationError } from '../../../engine/errors.js';
 import type { Column, TableDefinition } from '../../../engine/ports.js';
 import { createRegistry, parseSourceInput } from '../../../engine/sources.js';
+import { openTestLake, type TestLake } from '../../support/lake.js';
 
 function table(columns: Column[], source = 'shop', stream = 'orders'): TableDefinition {
   return {
@@ -77,5 +78,49 @@ describe('source names', () => {
     expect(parse('a_b')).not.toThrow();
     expect(parse('shop2')).not.toThrow();
     expect(parse('x'.repeat(64))).toThrow(ValidationError);
+  });
+});
+
+describe('a table Glue would refuse', () => {
+  let lake: TestLake | undefined;
+  afterEach(async () => {
+    await lake?.dispose();
+  });
+
+  it('fails the run before its commit point: nothing lands, the cursor stays', async () => {
+    // Prepare: a declared type no catalog knows
+    const connector: Connector<never> = {
+      type: 'bad',
+      description: 'test source',
+      configSchema: { type: 'object', properties: {} },
+      check: async () => ({ ok: true }),
+      streams: () => [
+        {
+          name: 'payments',
+          primaryKey: ['id'],
+          writeDisposition: 'append',
+          incremental: { cursorField: 'id', initialValue: 0 },
+          columns: { amount: 'decimal(40,2)' as Column['type'] },
+          async *read() {
+            yield [{ id: 1, amount: '1.00' }];
+          },
+        },
+      ],
+    };
+    const now = new Date().toISOString();
+    lake = await openTestLake(
+      { name: 'bad', type: 'bad', config: {}, createdAt: now, updatedAt: now },
+      connector,
+      {},
+    );
+    // Act
+    const run = lake.sync();
+    // Assess
+    await expect(run).rejects.toThrow(
+      /column "amount" is declared "decimal\(40,2\)", which is not a lake type/,
+    );
+    expect(await lake.backend.objects.list('raw/')).toEqual([]);
+    expect(await lake.backend.objects.list('_manifests/')).toEqual([]);
+    expect((await lake.backend.state.getCursor('bad', 'payments')).version).toBe(0);
   });
 });
