@@ -444,11 +444,12 @@ export class StreamSchema {
         routes.set(valueType, TO_COLUMN);
         continue;
       }
-      isDirect = false;
+      // Every value fits after all (ISO strings in a timestamp column): no row needs rerouting.
       if (fit === 'check' && this.allFit(records, field, valueType, type)) {
-        routes.set(valueType, TO_CHECK);
+        routes.set(valueType, TO_COLUMN);
         continue;
       }
+      isDirect = false;
       const variant = this.variantFor(column, type, valueType, changes);
       routes.set(valueType, fit === 'check' ? TO_CHECK : { to: 'variant', column: variant });
     }

@@ -124,6 +124,12 @@ describe('StreamSchema', () => {
     expect(schema.apply(batch).rows).toBe(batch);
   });
 
+  it('passes the records through uncopied when every string of a declared timestamp parses', () => {
+    const schema = new StreamSchema([], { updated_at: 'timestamp', amount: 'decimal(12,2)' });
+    const batch = [{ updated_at: '2026-03-01T10:00:00Z', amount: '1.25' }];
+    expect(schema.apply(batch).rows).toBe(batch);
+  });
+
   it('does not add a column while it only holds nulls', () => {
     const schema = new StreamSchema();
     expect(schema.observe([{ id: 1, maybe: null }])).toHaveLength(1);
