@@ -47,6 +47,8 @@ const INT32_MAX = 2147483647;
 const DAY_MS = 86_400_000;
 /** Room left after a base name for a variant suffix (`__timestamp`) and a collision suffix (`_99`). */
 const BASE_NAME_LENGTH = MAX_NAME_LENGTH - 15;
+/** A landed column name Glue and Athena take (Glue lowercases it; Athena matches Parquet ignoring case). */
+const LEGACY_NAME = new RegExp(`^[A-Za-z0-9_]{1,${MAX_NAME_LENGTH}}$`);
 
 /** The narrowest type that holds this value, or undefined for null/undefined. */
 export function inferType(value: unknown): ColumnType | undefined {
@@ -302,9 +304,16 @@ export class StreamSchema {
     for (const column of initial) {
       if (METADATA_NAMES.has(column.name)) continue;
       const folded = column.name.toLowerCase();
-      // Written before names were normalised: Glue could never show these, so they are dropped here.
-      if (folded === PARTITION_KEY || this.taken.has(folded)) {
-        const reason = folded === PARTITION_KEY ? 'hidden by the partition key' : 'Glue ignores case';
+      // Written before names were normalised: Athena could never read these, so they are dropped here.
+      const reason =
+        folded === PARTITION_KEY
+          ? 'hidden by the partition key'
+          : this.taken.has(folded)
+            ? 'Glue ignores case'
+            : !LEGACY_NAME.test(column.name)
+              ? 'not a name Athena reads'
+              : undefined;
+      if (reason !== undefined) {
         this.pending.push({
           kind: 'dropped',
           column: column.name,

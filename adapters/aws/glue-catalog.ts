@@ -18,6 +18,11 @@
  * they are compared ignoring case: an unchanged table makes no new version.
  * The projection range start is stored once (`sluice.projection_start`) and
  * never moves, even when the oldest schema versions are trimmed.
+ *
+ * Names and types are checked by the engine before its commit point
+ * (`validateTableForCatalog`); this adapter runs after it, so it stores what
+ * it is given rather than fail a publish that recovery would only repeat
+ * (a legacy data column `dt` is left out: the partition key wins).
  */
 import {
   AlreadyExistsException,
@@ -34,7 +39,7 @@ import {
   UpdateTableCommand,
 } from '@aws-sdk/client-glue';
 import type { ColumnType } from '../../connectors/sdk/types.js';
-import { catalogTableName, PARTITION_KEY, validateTableForCatalog } from '../../engine/catalog-rules.js';
+import { catalogTableName, PARTITION_KEY } from '../../engine/catalog-rules.js';
 import type { Catalog, Column, SchemaVersion, TableDefinition } from '../../engine/ports.js';
 import { METADATA_COLUMNS } from '../../engine/schema.js';
 import { AwsService, clientConfig } from './config.js';
@@ -148,7 +153,6 @@ export class GlueCatalog implements Catalog {
   }
 
   public async putTable(table: TableDefinition): Promise<void> {
-    validateTableForCatalog(table);
     const existing = await this.getGlueTable(glueTableName(table.source, table.stream));
     const input = this.tableInput(table, storedProjectionStart(existing));
     if (!existing) {
@@ -215,7 +219,6 @@ export class GlueCatalog implements Catalog {
    * `storedStart` is the projection start the table already has: once stored, it never moves.
    */
   public tableInput(table: TableDefinition, storedStart?: string): TableInput {
-    validateTableForCatalog(table);
     const latest = table.schemaVersions.at(-1);
     const location = this.locationOf(table.location);
     const base = location.endsWith('/') ? location : `${location}/`;

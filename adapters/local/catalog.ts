@@ -10,7 +10,6 @@
  */
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { validateTableForCatalog } from '../../engine/catalog-rules.js';
 import { ValidationError } from '../../engine/errors.js';
 import type { Catalog, TableDefinition } from '../../engine/ports.js';
 import {
@@ -70,8 +69,6 @@ export class LocalCatalog implements Catalog {
   public async putTable(table: TableDefinition): Promise<void> {
     const path = this.tablePath(table.source, table.stream);
     validateTable(table);
-    // Refuse what Glue would refuse, so the local tier fails where the AWS tier would.
-    validateTableForCatalog(table);
     await this.lock(table.source, table.stream).withLock(async () => {
       const current = await readJson<TableDefinition>(path);
       if (current !== undefined && JSON.stringify(current) === JSON.stringify(table)) return;

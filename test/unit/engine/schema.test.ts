@@ -197,17 +197,27 @@ describe('StreamSchema', () => {
     });
   });
 
-  it('drops a legacy column hidden by the partition key or equal to another ignoring case', () => {
+  it('drops legacy columns Athena could never read: dt, a case twin, other characters', () => {
+    // Prepare
     const schema = new StreamSchema([
       { name: 'id', type: 'int' },
       { name: 'dt', type: 'string' },
       { name: 'ID', type: 'int' },
+      { name: 'Order Total', type: 'int' },
+      { name: 'createdAt', type: 'string' },
     ]);
-    expect(schema.observe([{ id: 1 }]).map(describeChange)).toEqual([
+    // Act
+    const { changes, rows } = schema.apply([{ id: 1, 'Order Total': 5, createdAt: 'x' }]);
+    // Assess
+    expect(changes.map(describeChange)).toEqual([
       'dropped column dt (hidden by the partition key)',
       'dropped column ID (Glue ignores case)',
+      'dropped column Order Total (not a name Athena reads)',
+      'field "Order Total" lands in column order_total',
+      'added column order_total (int)',
     ]);
-    expect(schema.columns.map((c) => c.name)).toEqual(['id']);
+    // A legacy name Athena reads (it matches Parquet names ignoring case) keeps its column.
+    expect(rows).toEqual([{ id: 1, order_total: 5, createdAt: 'x' }]);
   });
 
   it('keeps a landed type when a declaration would redeclare it over older files', () => {
