@@ -164,6 +164,7 @@ describe('StreamSchema', () => {
     const rb = b.apply([{ createdAt: 'y', _sluice_run_id: 'mine', dt: 'x', id: 2, ID: 1 }]);
     // Assess
     expect(ra.rows).toEqual([{ id_2: 1, id: 2, dt_2: 'x', sluice_run_id: 'mine', created_at: 'y' }]);
+    expect(rb.rows).toEqual(ra.rows);
     expect(a.names).toEqual(b.names);
     expect(a.names).toEqual({
       ID: 'id_2',
