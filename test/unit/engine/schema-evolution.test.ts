@@ -96,4 +96,31 @@ describe('schema evolution across runs (local tier, read as Athena reads)', () =
     await expect(read).rejects.toThrow(AthenaReadError);
     await expect(read).rejects.toThrow(/column amount is declared string, but the file has INT32/);
   });
+
+  it('makes the local query engine refuse such a column as Athena does, while other columns stay readable', async () => {
+    // Prepare
+    const evolved = await evolvedLake();
+    lake = evolved.lake;
+    const latest = evolved.table.schemaVersions.at(-1)!;
+    await lake.backend.catalog.putTable({
+      ...evolved.table,
+      schemaVersions: [
+        ...evolved.table.schemaVersions,
+        {
+          ...latest,
+          version: latest.version + 1,
+          columns: latest.columns.map((c) => (c.name === 'amount' ? { ...c, type: 'string' as const } : c)),
+        },
+      ],
+    });
+    // Act
+    const amount = lake.query('SELECT amount FROM api.items');
+    // Assess
+    await expect(amount).rejects.toThrow(
+      /HIVE_BAD_DATA: column amount of api.items is declared string, but .*\.parquet has INT(32|64)/,
+    );
+    expect(await lake.query('SELECT count(*) AS n, count(label) AS labels FROM api.items')).toEqual([
+      { n: 5, labels: 5 },
+    ]);
+  });
 });
