@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Connector } from '../../../connectors/sdk/types.js';
 import type { SourceDefinition, TableDefinition } from '../../../engine/ports.js';
 import {
   AthenaReadError,
@@ -121,6 +122,57 @@ describe('schema evolution across runs (local tier, read as Athena reads)', () =
     );
     expect(await lake.query('SELECT count(*) AS n, count(label) AS labels FROM api.items')).toEqual([
       { n: 5, labels: 5 },
+    ]);
+  });
+});
+
+describe('names across runs (local tier)', () => {
+  it('lands fields under Glue-safe, collision-free columns that stay the same run after run', async () => {
+    // Prepare: fields as APIs send them
+    const page = (n: number) => [
+      { ID: n, id: `legacy-${n}`, createdAt: '2026-03-01T00:00:00Z', dt: 'mine', 'Order Total': n * 10 },
+    ];
+    let run = 0;
+    const connector: Connector<never> = {
+      type: 'messy',
+      description: 'test source',
+      configSchema: { type: 'object', properties: {} },
+      check: async () => ({ ok: true }),
+      streams: () => {
+        return [
+          {
+            name: 'people',
+            primaryKey: ['ID'],
+            writeDisposition: 'merge',
+            async *read() {
+              yield page(++run);
+            },
+          },
+        ];
+      },
+    };
+    lake = await openTestLake({ ...source, name: 'crm', type: 'messy' }, connector, {});
+    // Act
+    const first = await lake.sync();
+    const second = await lake.sync();
+    const table = (await lake.backend.catalog.getTable('crm', 'people'))!;
+    const rows = await readAsAthena(
+      await tableFiles(lake.backend.objects, table.location),
+      declaredColumnsOf(table),
+    );
+    // Assess
+    expect(first.streams.people!.schemaChanges).toContain('field "ID" lands in column id_2 ("id" is taken)');
+    expect(second.streams.people!.schemaChanges).toEqual([]);
+    expect(table.primaryKey).toEqual(['id_2']);
+    expect(table.schemaVersions.at(-1)!.names).toEqual({
+      ID: 'id_2',
+      dt: 'dt_2',
+      createdAt: 'created_at',
+      'Order Total': 'order_total',
+    });
+    expect(rows.map((r) => [r.id_2, r.id, r.dt_2, r.created_at, r.order_total]).sort()).toEqual([
+      [1, 'legacy-1', 'mine', '2026-03-01T00:00:00Z', 10],
+      [2, 'legacy-2', 'mine', '2026-03-01T00:00:00Z', 20],
     ]);
   });
 });
