@@ -11,6 +11,7 @@
 import { compareCursor, cursorOf, lowerByLag } from '../connectors/sdk/cursor.js';
 import type { CursorValue, Logger, SourceRecord, Stream } from '../connectors/sdk/types.js';
 import { DELETED_FIELD, isCheckpoint, ReadOrder, type StreamPosition } from '../connectors/sdk/types.js';
+import { validateTableForCatalog } from './catalog-rules.js';
 import { keysAtCursor, type ManifestFile, type ManifestStream } from './commit.js';
 import { ValidationError } from './errors.js';
 import { committedManifestKey, sliceManifestId, tableLocation } from './layout.js';
@@ -141,7 +142,7 @@ export async function landStreamSlice(
     stream.primaryKey.length > 0
       ? { [DELETED_FIELD]: 'boolean' as const, ...stream.columns }
       : stream.columns;
-  const schema = new StreamSchema(versions.at(-1)?.columns ?? [], declared ?? {});
+  const schema = new StreamSchema(versions.at(-1)?.columns ?? [], declared ?? {}, versions.at(-1)?.names);
   const changes: string[] = [];
   const keyOf = (record: SourceRecord): string => tieKeyOf(record, stream.primaryKey);
 
@@ -173,11 +174,16 @@ export async function landStreamSlice(
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const isNewTable = versions.length === 0;
-    const batchChanges = schema.observe(batch);
+    // Athena-safe evolution; `rows` are keyed by column, values rerouted to variants (engine/schema.ts).
+    const { changes: batchChanges, rows: batchRows } = schema.apply(batch);
     if (batchChanges.length > 0 || isNewTable) {
       const described = isNewTable
-        ? [`created table with ${schema.size} columns`]
+        ? [
+            `created table with ${schema.size} columns`,
+            ...batchChanges.filter((c) => c.kind !== 'added').map(describeChange),
+          ]
         : batchChanges.map(describeChange);
+      const names = schema.names;
       changes.push(...described);
       const last = versions.at(-1);
       const ours = last !== undefined && last.runId === runId;
@@ -187,12 +193,13 @@ export async function landStreamSlice(
         changes: ours ? [...last.changes, ...described] : described,
         runId,
         createdAt: clock().toISOString(),
+        ...(Object.keys(names).length > 0 ? { names } : {}),
       };
       if (ours) versions[versions.length - 1] = next;
       else versions.push(next);
     }
     const constants = { _sluice_run_id: runId, _sluice_extracted_at: clock(), _sluice_source: source };
-    await files.writeRowGroup([...schema.columns, ...METADATA_COLUMNS], batch, constants);
+    await files.writeRowGroup([...schema.columns, ...METADATA_COLUMNS], batchRows, constants);
     batch = [];
   };
 
@@ -315,11 +322,13 @@ export async function landStreamSlice(
           source,
           stream: stream.name,
           location: tableLocation(source, stream.name),
-          primaryKey: [...stream.primaryKey],
+          primaryKey: stream.primaryKey.map((field) => schema.columnName(field)),
           writeDisposition: stream.writeDisposition,
           schemaVersions: versions,
         }
       : undefined;
+  // What Glue would refuse must fail the run now, before its commit point.
+  if (tableDefinition) validateTableForCatalog(tableDefinition);
   const manifest: ManifestStream | undefined =
     publishing && (allFiles.length > 0 || next)
       ? {

@@ -157,12 +157,23 @@ export interface StateStore {
 export interface Column {
   readonly name: string;
   readonly type: ColumnType;
+  /**
+   * Set on a variant column (`amount__double`): the column whose values of
+   * another type land here, because Athena cannot read them under its type.
+   */
+  readonly variantOf?: string;
 }
 
 export interface SchemaVersion {
   readonly version: number;
   readonly columns: readonly Column[];
   readonly changes: readonly string[];
+  /**
+   * Source field → column name, for every field whose column name differs
+   * (normalised to what Glue stores, or renamed on a collision). Cumulative:
+   * the latest version holds the whole mapping.
+   */
+  readonly names?: Readonly<Record<string, string>>;
   readonly runId: string;
   readonly createdAt: string;
 }

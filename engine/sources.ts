@@ -20,7 +20,12 @@ export function createRegistry(connectors: readonly Connector<never>[]): Connect
   return { get: (type) => byType.get(type), list: () => connectors };
 }
 
-export const SOURCE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+/**
+ * snake_case, at most 63 characters, with no `__` and no trailing `_`: the
+ * Glue table `<source>__<stream>` then splits one way only (`a__b` + `c` and
+ * `a` + `b__c` would both be `a__b__c`).
+ */
+export const SOURCE_NAME = /^(?=.{1,63}$)[a-z](?:_?[a-z0-9])*$/;
 
 export interface SourceInput {
   readonly name: string;
@@ -49,7 +54,7 @@ export function parseSourceInput(input: unknown, registry: ConnectorRegistry): S
   const { name, type, config, streams, schedule, slaMinutes } = body;
   if (typeof name !== 'string' || !SOURCE_NAME.test(name)) {
     throw new ValidationError(
-      '"name" must be snake_case: a lowercase letter, then lowercase letters, digits or _ (at most 63)',
+      '"name" must be snake_case: a lowercase letter, then lowercase letters, digits or single _ between them (no "__", which separates source and stream in table names; at most 63)',
       { field: 'name' },
     );
   }

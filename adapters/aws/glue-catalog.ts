@@ -13,7 +13,16 @@
  * parameter `sluice.schema_versions`; every schema change is an UpdateTable,
  * which Glue also archives as a table version. Athena reads Parquet columns
  * by name, so files written under an older schema stay readable: columns they
- * lack read as NULL.
+ * lack read as NULL, and the engine only changes a column's type where Athena
+ * reads the older files (docs/adr/0006). Glue lowercases column names, so
+ * they are compared ignoring case: an unchanged table makes no new version.
+ * The projection range start is stored once (`sluice.projection_start`) and
+ * never moves, even when the oldest schema versions are trimmed.
+ *
+ * Names and types are checked by the engine before its commit point
+ * (`validateTableForCatalog`); this adapter runs after it, so it stores what
+ * it is given rather than fail a publish that recovery would only repeat
+ * (a legacy data column `dt` is left out: the partition key wins).
  */
 import {
   AlreadyExistsException,
@@ -30,15 +39,15 @@ import {
   UpdateTableCommand,
 } from '@aws-sdk/client-glue';
 import type { ColumnType } from '../../connectors/sdk/types.js';
+import { catalogTableName, PARTITION_KEY } from '../../engine/catalog-rules.js';
 import type { Catalog, Column, SchemaVersion, TableDefinition } from '../../engine/ports.js';
 import { METADATA_COLUMNS } from '../../engine/schema.js';
 import { AwsService, clientConfig } from './config.js';
 
-/** Partition key of every raw table; matches the lake layout's `dt=<yyyy-mm-dd>/` directories. */
-export const PARTITION_KEY = 'dt';
+export { PARTITION_KEY };
 
 /** Glue type per lake column type. JSON lands as a string (Athena's json_* functions read it). */
-export const GLUE_TYPES: Readonly<Record<ColumnType, string>> = {
+export const GLUE_TYPES: Readonly<Record<Exclude<ColumnType, `decimal(${string}`>, string>> = {
   boolean: 'boolean',
   int: 'int',
   bigint: 'bigint',
@@ -48,6 +57,11 @@ export const GLUE_TYPES: Readonly<Record<ColumnType, string>> = {
   timestamp: 'timestamp',
   date: 'date',
 };
+
+/** The Glue (Hive DDL) type of a lake column type; `decimal(p,s)` is spelled the same. */
+export function glueType(type: ColumnType): string {
+  return type.startsWith('decimal(') ? type : GLUE_TYPES[type as keyof typeof GLUE_TYPES];
+}
 
 const PARQUET = {
   inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
@@ -66,6 +80,7 @@ const P = {
   schemaVersion: 'sluice.schema_version',
   schemaVersions: 'sluice.schema_versions',
   schemaVersionsDropped: 'sluice.schema_versions_dropped',
+  projectionStart: 'sluice.projection_start',
 } as const;
 
 /** Glue allows 512,000 characters per parameter value; keep a margin. */
@@ -90,7 +105,7 @@ export interface GlueCatalogOptions {
 }
 
 export function glueTableName(source: string, stream: string): string {
-  return `${source}__${stream}`.toLowerCase();
+  return catalogTableName(source, stream);
 }
 
 export class GlueCatalog implements Catalog {
@@ -138,8 +153,8 @@ export class GlueCatalog implements Catalog {
   }
 
   public async putTable(table: TableDefinition): Promise<void> {
-    const input = this.tableInput(table);
-    const existing = await this.getGlueTable(input.Name!);
+    const existing = await this.getGlueTable(glueTableName(table.source, table.stream));
+    const input = this.tableInput(table, storedProjectionStart(existing));
     if (!existing) {
       try {
         await this.createTable(input);
@@ -150,12 +165,14 @@ export class GlueCatalog implements Catalog {
       }
     }
     const current = existing ?? (await this.getGlueTable(input.Name!));
-    if (current && sameManaged(current, input)) return;
+    // The writer that created the table first chose the projection start; keep it.
+    const converged = existing ? input : this.tableInput(table, storedProjectionStart(current));
+    if (current && sameManaged(current, converged)) return;
     await this.client.send(
       new UpdateTableCommand({
         DatabaseName: this.database,
         ...this.catalog(),
-        TableInput: { ...input, Parameters: { ...foreignParameters(current), ...input.Parameters } },
+        TableInput: { ...converged, Parameters: { ...foreignParameters(current), ...converged.Parameters } },
       }),
     );
   }
@@ -197,13 +214,17 @@ export class GlueCatalog implements Catalog {
     }
   }
 
-  /** The Glue TableInput for a definition; exported through the class for tests and the CDK docs. */
-  public tableInput(table: TableDefinition): TableInput {
+  /**
+   * The Glue TableInput for a definition; exported through the class for tests and the CDK docs.
+   * `storedStart` is the projection start the table already has: once stored, it never moves.
+   */
+  public tableInput(table: TableDefinition, storedStart?: string): TableInput {
     const latest = table.schemaVersions.at(-1);
     const location = this.locationOf(table.location);
     const base = location.endsWith('/') ? location : `${location}/`;
     const { encoded, dropped } = encodeVersions(table.schemaVersions);
     const start =
+      storedStart ??
       this.projectionStart ??
       (table.schemaVersions[0] ? dayBefore(table.schemaVersions[0].createdAt) : '2000-01-01');
     return {
@@ -238,6 +259,7 @@ export class GlueCatalog implements Catalog {
         [P.writeDisposition]: table.writeDisposition,
         [P.schemaVersion]: String(latest?.version ?? 0),
         [P.schemaVersions]: encoded,
+        [P.projectionStart]: start,
         ...(dropped > 0 ? { [P.schemaVersionsDropped]: String(dropped) } : {}),
       },
     };
@@ -283,20 +305,34 @@ function glueColumns(columns: readonly Column[]): GlueColumn[] {
     .filter((c) => c.name.toLowerCase() !== PARTITION_KEY)
     .map((c) => ({
       Name: c.name,
-      Type: GLUE_TYPES[c.type],
+      Type: glueType(c.type),
       ...(c.type === 'json' ? { Comment: 'json' } : {}),
+      ...(c.variantOf !== undefined ? { Comment: `variant of ${c.variantOf}` } : {}),
     }));
 }
 
-/** The schema history as JSON; the oldest versions are dropped if it outgrows a parameter value. */
+/**
+ * The schema history as JSON; the oldest versions are dropped if it outgrows
+ * a parameter value. `dropped` counts every version dropped so far: versions
+ * are numbered from 1, so it follows from the first one kept (a history read
+ * back already trimmed reports the same count, and no update is made for it).
+ */
 function encodeVersions(versions: readonly SchemaVersion[]): { encoded: string; dropped: number } {
-  let dropped = 0;
+  let cut = 0;
   let encoded = JSON.stringify(versions);
-  while (encoded.length > MAX_PARAMETER_CHARS && dropped < versions.length - 1) {
-    dropped++;
-    encoded = JSON.stringify(versions.slice(dropped));
+  while (encoded.length > MAX_PARAMETER_CHARS && cut < versions.length - 1) {
+    cut++;
+    encoded = JSON.stringify(versions.slice(cut));
   }
-  return { encoded, dropped };
+  const first = versions[cut]?.version ?? 1;
+  return { encoded, dropped: Math.max(0, first - 1) };
+}
+
+/** The projection start a Glue table already has: its own parameter, else its range's start. */
+function storedProjectionStart(table: Table | undefined): string | undefined {
+  const p = table?.Parameters ?? {};
+  const stored = p[P.projectionStart] ?? p[`projection.${PARTITION_KEY}.range`]?.split(',')[0]?.trim();
+  return stored !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(stored) ? stored : undefined;
 }
 
 function decodeTable(table: Table): TableDefinition | undefined {
@@ -318,8 +354,9 @@ function decodeTable(table: Table): TableDefinition | undefined {
 function sameManaged(table: Table, input: TableInput): boolean {
   const sd = table.StorageDescriptor;
   const want = input.StorageDescriptor!;
+  // Glue stores column names lowercased: compare them ignoring case, or every run would update.
   const columns = (cs: readonly GlueColumn[] | undefined) =>
-    JSON.stringify((cs ?? []).map((c) => [c.Name, c.Type, c.Comment ?? '']));
+    JSON.stringify((cs ?? []).map((c) => [c.Name?.toLowerCase(), c.Type, c.Comment ?? '']));
   if (columns(sd?.Columns) !== columns(want.Columns)) return false;
   if (columns(table.PartitionKeys) !== columns(input.PartitionKeys)) return false;
   if (sd?.Location !== want.Location) return false;

@@ -45,7 +45,7 @@ export {
 export type { CreateStateTableOptions, DynamoDbStateStoreOptions } from './dynamodb-state-store.js';
 export { createStateTable, DynamoDbStateStore, StateTableSchema } from './dynamodb-state-store.js';
 export type { GlueCatalogOptions } from './glue-catalog.js';
-export { GLUE_TYPES, GlueCatalog, glueTableName, PARTITION_KEY } from './glue-catalog.js';
+export { GLUE_TYPES, GlueCatalog, glueTableName, glueType, PARTITION_KEY } from './glue-catalog.js';
 export type { S3ObjectStoreOptions } from './s3-object-store.js';
 export { S3ObjectStore } from './s3-object-store.js';
 export type { SecretsManagerSecretStoreOptions } from './secrets.js';

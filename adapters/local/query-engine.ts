@@ -6,8 +6,14 @@
  * under the location are visible, nothing else is; uncommitted files live
  * under `_staging/`, outside every location). The view casts each column of
  * the table's latest schema version to its type, so files written under
- * older versions stay readable: missing columns read as NULL, widened types
- * are cast. The `dt` partition comes from the Hive-style directory names.
+ * older versions stay readable: missing columns read as NULL, and the one
+ * in-place widening the engine makes (int → bigint, as Athena reads INT32
+ * files) is cast; other type changes land in variant columns
+ * (docs/adr/0006). A file Athena would refuse is refused here too: each
+ * file's Parquet type is checked against the declared type with Athena's
+ * rule (athena-types.ts), and a query that reads such a column fails with
+ * Athena's HIVE_BAD_DATA, where DuckDB alone would cast it.
+ * The `dt` partition comes from the Hive-style directory names.
  */
 import {
   type DuckDBConnection,
@@ -19,6 +25,7 @@ import {
 import type { ColumnType } from '../../connectors/sdk/types.js';
 import { SluiceError, ValidationError } from '../../engine/errors.js';
 import type { Catalog, ObjectStore, QueryEngine, QueryResult, TableDefinition } from '../../engine/ports.js';
+import { athenaReads, describeFileType } from './athena-types.js';
 
 /** The lake's logical types as DuckDB types (Athena: boolean, int, bigint, double, string, timestamp, date). */
 const DUCKDB_TYPES: Readonly<Record<ColumnType, string>> = {
@@ -116,7 +123,10 @@ export class DuckDbQueryEngine implements QueryEngine {
         object.key.endsWith('.parquet'),
       );
       await this.connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(table.source)}`);
-      await this.connection.run(`CREATE OR REPLACE VIEW ${name} AS ${this.viewQuery(table, hasFiles)}`);
+      const unreadable = hasFiles ? await this.unreadableColumns(table) : new Map<string, string>();
+      await this.connection.run(
+        `CREATE OR REPLACE VIEW ${name} AS ${this.viewQuery(table, hasFiles, unreadable)}`,
+      );
       current.add(name);
       // Also under the Glue table name (`<source>__<stream>`), so SQL written for Athena runs here unchanged.
       const portable = `main.${quoteIdentifier(`${table.source}__${table.stream}`)}`;
@@ -129,24 +139,72 @@ export class DuckDbQueryEngine implements QueryEngine {
     this.views = current;
   }
 
+  /**
+   * Columns Athena could not read, with the error it would give: a file whose
+   * Parquet type the declared type does not read in place (from the footers,
+   * through `parquet_schema`). The view fails a query that reads such a
+   * column, as Athena does; queries that do not read it still work.
+   */
+  private async unreadableColumns(table: TableDefinition): Promise<Map<string, string>> {
+    const declared = new Map(
+      (table.schemaVersions.at(-1)?.columns ?? []).map((c) => [c.name.toLowerCase(), c] as const),
+    );
+    const reader = await this.connection.runAndReadAll(
+      `SELECT file_name, name, type, converted_type, logical_type, precision, scale FROM parquet_schema(${quoteString(this.glob(table))}) WHERE num_children IS NULL`,
+    );
+    const unreadable = new Map<string, string>();
+    for (const row of reader.getRowObjectsJS()) {
+      const column = declared.get(String(row.name).toLowerCase());
+      if (column === undefined || unreadable.has(column.name)) continue;
+      const file = {
+        type: String(row.type),
+        convertedType: row.converted_type === null ? null : String(row.converted_type),
+        logicalType: row.logical_type === null ? null : String(row.logical_type),
+        precision: row.precision === null ? null : Number(row.precision),
+        scale: row.scale === null ? null : Number(row.scale),
+      };
+      if (!athenaReads(column.type, file)) {
+        unreadable.set(
+          column.name,
+          `HIVE_BAD_DATA: column ${column.name} of ${table.source}.${table.stream} is declared ${column.type}, but ${String(row.file_name)} has ${describeFileType(file)}, which Athena cannot read as ${column.type}`,
+        );
+      }
+    }
+    return unreadable;
+  }
+
+  private glob(table: TableDefinition): string {
+    return `${withSlash(this.options.objects.uri(withSlash(table.location)))}**/*.parquet`;
+  }
+
   /** The view over a table: latest schema, cast, plus `dt`; an empty typed relation when nothing landed yet. */
-  private viewQuery(table: TableDefinition, hasFiles: boolean): string {
+  private viewQuery(
+    table: TableDefinition,
+    hasFiles: boolean,
+    unreadable: ReadonlyMap<string, string> = new Map(),
+  ): string {
     const latest = table.schemaVersions.at(-1)?.columns ?? [];
     const columns: { name: string; type: string }[] = latest.map((column) => ({
       name: column.name,
-      type: DUCKDB_TYPES[column.type] ?? 'VARCHAR',
+      type: column.type.startsWith('decimal(')
+        ? column.type.toUpperCase()
+        : (DUCKDB_TYPES[column.type] ?? 'VARCHAR'),
     }));
     if (!columns.some((column) => column.name === PARTITION_COLUMN)) {
       columns.push({ name: PARTITION_COLUMN, type: 'VARCHAR' });
     }
     const casts = columns
-      .map(({ name, type }) => `CAST(${quoteIdentifier(name)} AS ${type}) AS ${quoteIdentifier(name)}`)
+      .map(({ name, type }) => {
+        const failure = unreadable.get(name);
+        const value = failure === undefined ? quoteIdentifier(name) : `error(${quoteString(failure)})`;
+        return `CAST(${value} AS ${type}) AS ${quoteIdentifier(name)}`;
+      })
       .join(', ');
     const empty = `SELECT ${columns
       .map(({ name, type }) => `CAST(NULL AS ${type}) AS ${quoteIdentifier(name)}`)
       .join(', ')} WHERE false`;
     if (!hasFiles) return `SELECT ${casts} FROM (${empty})`;
-    const glob = `${withSlash(this.options.objects.uri(withSlash(table.location)))}**/*.parquet`;
+    const glob = this.glob(table);
     // UNION ALL BY NAME with the typed empty relation supplies every column no file has yet (as NULL).
     const files =
       `SELECT * FROM read_parquet(${quoteString(glob)}, union_by_name = true, hive_partitioning = true, ` +
@@ -198,7 +256,7 @@ function renderCell(value: unknown): string {
  * exact (strings otherwise), timestamps ISO-8601 UTC strings, dates
  * `YYYY-MM-DD`, times/intervals/UUIDs/blobs their SQL text.
  */
-const toPlain: DuckDBValueConverter<unknown> = (value, type, self) => {
+export const toPlain: DuckDBValueConverter<unknown> = (value, type, self) => {
   if (value === null || value === undefined) return null;
   const js = JSDuckDBValueConverter as DuckDBValueConverter<unknown>;
   switch (type.typeId) {

@@ -241,7 +241,7 @@ export async function discover(client: pg.Client, config: ResolvedConfig): Promi
   const columnsOf = new Map<string, TableColumn[]>();
   for (const row of columnRows.rows) {
     const type = { typname: row.typname, category: row.category, typtype: row.typtype };
-    const column = { name: row.name, castType: row.cast_type, type, mapping: mapType(type) };
+    const column = { name: row.name, castType: row.cast_type, type, mapping: mapType(type, row.cast_type) };
     columnsOf.set(row.oid, [...(columnsOf.get(row.oid) ?? []), column]);
   }
   const keyOf = new Map<string, string[]>();

@@ -4,6 +4,7 @@
  * so precision is never lost on the way: numeric stays an exact string,
  * timestamps keep their microseconds, int8 stays exact.
  */
+import { decimalType, MAX_DECIMAL_PRECISION } from '../sdk/column-types.js';
 import type { ColumnType } from '../sdk/types.js';
 
 /** How a column's text value becomes a record value. */
@@ -39,7 +40,7 @@ const BY_NAME: Readonly<Record<string, Mapping>> = {
   int2: { columnType: 'int', kind: 'int' },
   int4: { columnType: 'int', kind: 'int' },
   int8: { columnType: 'bigint', kind: 'int8' },
-  // The lake has no decimal type yet: keep every digit as a string.
+  // Unbounded numeric has no fixed scale for a Parquet DECIMAL: every digit is kept as a string (see mapType).
   numeric: { columnType: 'string', kind: 'text' },
   float4: { columnType: 'double', kind: 'float' },
   float8: { columnType: 'double', kind: 'float' },
@@ -56,10 +57,25 @@ const BY_NAME: Readonly<Record<string, Mapping>> = {
   bytea: { columnType: 'string', kind: 'bytea' },
 };
 
-/** Anything not listed lands as its PostgreSQL text form (interval, inet, money, enums, time, …). */
-export function mapType(type: PgTypeInfo): Mapping {
+const NUMERIC_TYPMOD = /^numeric\((\d+),(-?\d+)\)$/;
+
+/**
+ * Anything not listed lands as its PostgreSQL text form (interval, inet, money, enums, time, …).
+ * `numeric(p,s)` (from `castType`, `format_type` with modifiers) lands as `decimal(p,s)` when
+ * Parquet can hold it (p ≤ 38, 0 ≤ s ≤ p); unbounded `numeric` and the rest as exact strings —
+ * a double would round, and a DECIMAL needs one scale for every value.
+ */
+export function mapType(type: PgTypeInfo, castType?: string): Mapping {
   if (type.category === 'A') return { columnType: 'json', kind: 'json' };
   if (type.typtype === 'c') return { columnType: 'json', kind: 'json' };
+  if (type.typname === 'numeric' && castType !== undefined) {
+    const match = NUMERIC_TYPMOD.exec(castType.replace(/\s+/g, ''));
+    const precision = Number(match?.[1]);
+    const scale = Number(match?.[2]);
+    if (match && precision <= MAX_DECIMAL_PRECISION && scale >= 0 && scale <= precision) {
+      return { columnType: decimalType(precision, scale), kind: 'text' };
+    }
+  }
   return BY_NAME[type.typname] ?? { columnType: 'string', kind: 'text' };
 }
 

@@ -6,9 +6,17 @@
  * (fields required by one auth type or pagination style) and resolves every
  * default, so the rest of the connector works on a complete, typed value.
  */
+
+import { parseColumnType } from '../sdk/column-types.js';
 import { validateConfig } from '../sdk/config.js';
 import { ConfigError } from '../sdk/errors.js';
-import type { ConfigProperty, ConfigSchema, CursorValue, WriteDisposition } from '../sdk/types.js';
+import type {
+  ColumnType,
+  ConfigProperty,
+  ConfigSchema,
+  CursorValue,
+  WriteDisposition,
+} from '../sdk/types.js';
 
 export const AuthType = {
   none: 'none',
@@ -156,6 +164,8 @@ export interface RestStreamConfig extends RestLimitsConfig {
   readonly writeDisposition?: WriteDisposition;
   readonly pagination?: RestPaginationConfig;
   readonly incremental?: RestIncrementalConfig;
+  /** Declared column types by record field (`timestamp`, `decimal(12,2)`, …); others are inferred. */
+  readonly columns?: Readonly<Record<string, string>>;
 }
 
 export interface RestConfig extends RestLimitsConfig {
@@ -360,6 +370,12 @@ const streamSchema: ConfigProperty = {
     },
     pagination: paginationSchema,
     incremental: incrementalSchema,
+    columns: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        'Column types by record field: boolean | int | bigint | double | string | timestamp | date | json | decimal(p,s). ISO-8601 strings land as timestamps in a timestamp column; other fields are inferred.',
+    },
     ...limitProperties,
   },
 };
@@ -463,6 +479,8 @@ export interface ResolvedStream {
   readonly pagination: ResolvedPagination;
   readonly incremental: ResolvedIncremental | undefined;
   readonly policy: RequestPolicy;
+  /** Declared column types; undefined when the stream declares none. */
+  readonly columns: Readonly<Record<string, ColumnType>> | undefined;
 }
 
 export interface ResolvedRestConfig {
@@ -607,6 +625,7 @@ function resolveStream(
   const pagination = resolvePagination(stream.pagination ?? { type: 'none' }, `${at}.pagination`, problems);
   const incremental =
     stream.incremental && resolveIncremental(stream.incremental, `${at}.incremental`, problems);
+  const columns = resolveColumns(stream.columns, `${at}.columns`, problems);
   if (!url) return undefined;
   return {
     index,
@@ -620,7 +639,26 @@ function resolveStream(
     pagination,
     incremental,
     policy: resolvePolicy(sourcePolicy, stream),
+    columns,
   };
+}
+
+function resolveColumns(
+  columns: Readonly<Record<string, string>> | undefined,
+  at: string,
+  problems: string[],
+): Readonly<Record<string, ColumnType>> | undefined {
+  if (columns === undefined || Object.keys(columns).length === 0) return undefined;
+  const resolved: Record<string, ColumnType> = {};
+  for (const [field, text] of Object.entries(columns)) {
+    const type = parseColumnType(text);
+    if (type === undefined) {
+      problems.push(
+        `"${at}.${field}" must be boolean, int, bigint, double, string, timestamp, date, json or decimal(p,s) with 1 ≤ p ≤ 38 and s ≤ p, got ${JSON.stringify(text)}`,
+      );
+    } else resolved[field] = type;
+  }
+  return resolved;
 }
 
 function resolvePagination(p: RestPaginationConfig, at: string, problems: string[]): ResolvedPagination {

@@ -10,6 +10,7 @@
 import { compareCursor } from '../sdk/cursor.js';
 import { ConfigError } from '../sdk/errors.js';
 import {
+  type ColumnType,
   type CursorValue,
   checkpoint,
   type Incremental,
@@ -149,6 +150,7 @@ export class RestStream implements Stream {
   public readonly writeDisposition: WriteDisposition;
   public readonly incremental?: Incremental;
   public readonly order: ReadOrder;
+  public readonly columns?: Readonly<Record<string, ColumnType>>;
   private readonly at: string;
 
   public constructor(
@@ -163,6 +165,7 @@ export class RestStream implements Stream {
     this.primaryKey = spec.primaryKey;
     this.writeDisposition = spec.writeDisposition;
     this.at = `streams[${spec.index}]`;
+    if (spec.columns) this.columns = spec.columns;
     if (spec.incremental) {
       const { cursorField, initialValue, lag } = spec.incremental;
       this.incremental = { cursorField, initialValue, lag };

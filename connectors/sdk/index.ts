@@ -1,3 +1,4 @@
+export { decimalType, parseColumnType, parseDecimalType } from './column-types.js';
 export { redactConfig, secretPaths, validateConfig } from './config.js';
 export { compareCursor, cursorOf, lowerByLag, normalizeCursor } from './cursor.js';
 export { ConfigError, ConnectorError, RetriesExhaustedError, SystemError, TransientError } from './errors.js';
@@ -9,6 +10,7 @@ export type {
   ConfigSchema,
   Connector,
   CursorValue,
+  DecimalType,
   Incremental,
   Logger,
   PositionValue,

@@ -154,7 +154,12 @@ export const ColumnType = {
   date: 'date',
   json: 'json',
 } as const;
-export type ColumnType = (typeof ColumnType)[keyof typeof ColumnType];
+/**
+ * A lake column type: one of the names above, or `decimal(p,s)` (exact, precision 1–38, scale 0–p;
+ * Parquet DECIMAL, Athena `decimal(p,s)`). See column-types.ts.
+ */
+export type ColumnType = (typeof ColumnType)[keyof typeof ColumnType] | DecimalType;
+export type DecimalType = `decimal(${number},${number})`;
 
 /** A JSON Schema subset, with `secret: true` marking fields kept in a secret store. */
 export interface ConfigProperty {

@@ -9,6 +9,7 @@ import {
   Bool,
   type DataType,
   DateDay,
+  Decimal,
   Field,
   Float64,
   Int32,
@@ -23,6 +24,7 @@ import {
   Message,
   RecordBatch as RecordBatchHeader,
 } from 'apache-arrow/ipc/metadata/message';
+import { parseDecimalType } from '../../connectors/sdk/column-types.js';
 import type { ColumnType } from '../../connectors/sdk/types.js';
 import type { ParquetColumn, RowGroupData } from './convert.js';
 
@@ -30,6 +32,8 @@ const ALIGN = 8;
 const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
 function arrowType(type: ColumnType): DataType {
+  const decimal = parseDecimalType(type);
+  if (decimal) return new Decimal(decimal.scale, decimal.precision, 128);
   switch (type) {
     case 'boolean':
       return new Bool();
@@ -43,8 +47,7 @@ function arrowType(type: ColumnType): DataType {
       return new TimestampMicrosecond('UTC');
     case 'date':
       return new DateDay();
-    case 'string':
-    case 'json':
+    default:
       return new Utf8();
   }
 }

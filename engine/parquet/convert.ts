@@ -9,6 +9,7 @@
  * Output buffers are freshly allocated per group; arrow.ts lays them out as
  * one Arrow IPC stream for the encoder.
  */
+import { type ColumnKind, columnKind, parseDecimalType } from '../../connectors/sdk/column-types.js';
 import type { ColumnType } from '../../connectors/sdk/types.js';
 import { ParquetConversionError, ParquetError } from './errors.js';
 import {
@@ -16,6 +17,7 @@ import {
   parseTimestampMicros,
   toBoolean,
   toDateDays,
+  toDecimalUnscaled,
   toDouble,
   toInt32,
   toInt64,
@@ -36,8 +38,8 @@ export interface ColumnData {
   readonly nullCount: number;
   /**
    * boolean: bit-packed values; int, date: int32 words; bigint, timestamp:
-   * int64 as little-endian int32 word pairs; double: float64; string, json:
-   * UTF-8 bytes.
+   * int64 as little-endian int32 word pairs; decimal: int128 as four
+   * little-endian int32 words; double: float64; string, json: UTF-8 bytes.
    */
   readonly values: Uint8Array | Int32Array | Float64Array;
   /** Byte offsets into `values` (length rows + 1) for string and json columns. */
@@ -73,6 +75,7 @@ interface Helpers {
   date(v: unknown, column: number, row: number): number;
   str(v: unknown, column: number, row: number): string;
   json(v: unknown, column: number, row: number): string | null;
+  decimal(v: unknown, column: number, row: number, words: Int32Array): void;
 }
 
 type Loop = (rows: readonly Record<string, unknown>[], n: number, state: ColumnState[], h: Helpers) => void;
@@ -107,12 +110,14 @@ export class RowConverter {
   ): RowGroupData {
     const n = rows.length;
     const constant = this.columns.map((c) => constants !== undefined && Object.hasOwn(constants, c.name));
-    const state = this.columns.map((c, j) => newState(c.type, constant[j] ? 0 : n));
+    const state = this.columns.map((c, j) => newState(columnKind(c.type), constant[j] ? 0 : n));
     this.loopFor(constant)(rows, n, state, this.helpers);
     return {
       rows: n,
       columns: this.columns.map((c, j) =>
-        constant[j] ? this.constantColumn(j, n, constants![c.name]) : finishColumn(c.type, n, state[j]!),
+        constant[j]
+          ? this.constantColumn(j, n, constants![c.name])
+          : finishColumn(columnKind(c.type), n, state[j]!),
       ),
     };
   }
@@ -135,7 +140,7 @@ export class RowConverter {
       single = new RowConverter([column]);
       this.singles.set(j, single);
     }
-    return repeatColumn(column.type, single.convertSingle(value), n);
+    return repeatColumn(columnKind(column.type), single.convertSingle(value), n);
   }
 
   private convertSingle(value: unknown): ColumnData {
@@ -153,7 +158,7 @@ export class RowConverter {
   }
 }
 
-function newState(type: ColumnType, n: number): ColumnState {
+function newState(type: ColumnKind, n: number): ColumnState {
   const state: ColumnState = { nulls: [], values: new Uint8Array(0), strings: [], offsets: null };
   switch (type) {
     case 'boolean':
@@ -170,6 +175,9 @@ function newState(type: ColumnType, n: number): ColumnState {
     case 'double':
       state.values = new Float64Array(n);
       break;
+    case 'decimal':
+      state.values = new Int32Array(n * 4);
+      break;
     case 'string':
     case 'json':
       state.offsets = new Int32Array(n + 1);
@@ -179,7 +187,7 @@ function newState(type: ColumnType, n: number): ColumnState {
 }
 
 /** JS for one column of the loop body; `x` holds the field value, `i` the row. */
-function columnCode(type: ColumnType, j: number, key: string): string {
+function columnCode(type: ColumnKind, j: number, key: string): string {
   const read = `x = r[${key}];`;
   const nul = `else if (x === null || x === undefined) n${j}.push(i);`;
   switch (type) {
@@ -218,6 +226,10 @@ function columnCode(type: ColumnType, j: number, key: string): string {
       if (typeof x === 'string') v${j}[i] = h.dateString(x, ${j}, i);
       ${nul}
       else v${j}[i] = h.date(x, ${j}, i);`;
+    case 'decimal':
+      return `${read}
+      if (x === null || x === undefined) n${j}.push(i);
+      else h.decimal(x, ${j}, i, v${j});`;
     case 'string':
       return `${read}
       if (typeof x === 'string') { s${j}.push(x); t${j} += x.length; }
@@ -246,7 +258,7 @@ function generateLoop(columns: readonly ParquetColumn[], constant: readonly bool
       head.push(`const s${j} = c${j}.strings, o${j} = c${j}.offsets; let t${j} = 0;`);
     }
     body.push(
-      `// ${JSON.stringify(c.name)} (${c.type})\n      ${columnCode(c.type, j, JSON.stringify(c.name))}`,
+      `// ${JSON.stringify(c.name)} (${c.type})\n      ${columnCode(columnKind(c.type), j, JSON.stringify(c.name))}`,
     );
   });
   const source = `'use strict';
@@ -265,6 +277,7 @@ function makeHelpers(columns: readonly ParquetColumn[]): Helpers {
     const c = columns[column]!;
     throw new ParquetConversionError(c.name, c.type, row, value);
   };
+  const decimals = columns.map((c) => parseDecimalType(c.type));
   const check = (n: number, column: number, row: number, value: unknown): number =>
     Number.isNaN(n) ? fail(column, row, value) : n;
   return {
@@ -299,6 +312,12 @@ function makeHelpers(columns: readonly ParquetColumn[]): Helpers {
         throw new ParquetConversionError(c.name, c.type, row, v, { cause });
       }
     },
+    decimal: (v, column, row, words) => {
+      const spec = decimals[column]!;
+      const n = toDecimalUnscaled(v, spec.precision, spec.scale);
+      if (n === undefined) fail(column, row, v);
+      for (let k = 0; k < 4; k++) words[row * 4 + k] = Number(BigInt.asIntN(32, n >> BigInt(32 * k)));
+    },
   };
 }
 
@@ -310,7 +329,7 @@ function validityFor(n: number, nulls: readonly number[]): Uint8Array | null {
   return bitmap;
 }
 
-function finishColumn(type: ColumnType, n: number, state: ColumnState): ColumnData {
+function finishColumn(type: ColumnKind, n: number, state: ColumnState): ColumnData {
   const validity = validityFor(n, state.nulls);
   const nullCount = state.nulls.length;
   if (type !== 'string' && type !== 'json')
@@ -394,7 +413,7 @@ function concatenate(strings: readonly string[]): string[] {
 }
 
 /** A one-row column repeated `n` times. */
-function repeatColumn(type: ColumnType, one: ColumnData, n: number): ColumnData {
+function repeatColumn(type: ColumnKind, one: ColumnData, n: number): ColumnData {
   if (one.nullCount === 1) {
     const state = newState(type, n);
     const values = type === 'string' || type === 'json' ? new Uint8Array(0) : state.values;
@@ -419,6 +438,11 @@ function repeatColumn(type: ColumnType, one: ColumnData, n: number): ColumnData 
     case 'timestamp': {
       const values = new Int32Array(n * 2);
       new BigInt64Array(values.buffer).fill(new BigInt64Array(one.values.buffer)[0]!);
+      return { validity: null, nullCount: 0, values, offsets: null };
+    }
+    case 'decimal': {
+      const values = new Int32Array(n * 4);
+      for (let i = 0; i < n; i++) values.set(one.values as Int32Array, i * 4);
       return { validity: null, nullCount: 0, values, offsets: null };
     }
     case 'string':

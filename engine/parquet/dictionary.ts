@@ -13,6 +13,7 @@
  * saving bytes); text only when the sample holds no repeat at all, since a
  * dictionary of repeated long strings pays off even at high cardinality.
  */
+import { columnKind } from '../../connectors/sdk/column-types.js';
 import type { ColumnData, ParquetColumn, RowGroupData } from './convert.js';
 
 const SAMPLE = 256;
@@ -64,7 +65,11 @@ function mix(i: number): number {
 
 function keyReader(column: ParquetColumn, data: ColumnData): (row: number) => number {
   const values = data.values;
-  switch (column.type) {
+  switch (columnKind(column.type)) {
+    case 'decimal': {
+      const words = values as Int32Array;
+      return (row) => words[(row << 2) + 1]! * 4_294_967_296 + (words[row << 2]! >>> 0);
+    }
     case 'bigint':
     case 'timestamp': {
       const words = values as Int32Array;

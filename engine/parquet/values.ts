@@ -246,3 +246,44 @@ function jsonText(v: unknown): string | undefined {
 function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
+
+const DECIMAL_TEXT = /^\s*([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?\s*$/;
+
+/**
+ * A decimal(p,s) value as its unscaled integer (value × 10^s), exactly, from
+ * a decimal string (`-12.50`, `1e3`), a number (through its shortest text, so
+ * 0.1 is 0.1) or a bigint. Undefined when it needs more than `scale`
+ * fraction digits or more than `precision` digits: it does not fit.
+ */
+export function toDecimalUnscaled(v: unknown, precision: number, scale: number): bigint | undefined {
+  let text: string;
+  if (typeof v === 'string') text = v;
+  else if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return undefined;
+    text = String(v);
+  } else if (typeof v === 'bigint') text = v.toString();
+  else return undefined;
+  const match = DECIMAL_TEXT.exec(text);
+  if (!match) return undefined;
+  const [, sign = '', whole = '', fraction = '', exponent] = match;
+  if (whole === '' && fraction === '') return undefined;
+  let digits = whole + fraction;
+  // Where the decimal point sits, counted from the right of `digits`.
+  let fractionDigits = fraction.length - (exponent === undefined ? 0 : Number(exponent));
+  if (!Number.isSafeInteger(fractionDigits) || Math.abs(fractionDigits) > 400) return undefined;
+  if (fractionDigits < 0) {
+    digits += '0'.repeat(-fractionDigits);
+    fractionDigits = 0;
+  }
+  // Fraction digits beyond the scale may only be zeros.
+  if (fractionDigits > scale) {
+    const extra = digits.slice(digits.length - (fractionDigits - scale));
+    if (/[^0]/.test(extra)) return undefined;
+    digits = digits.slice(0, digits.length - (fractionDigits - scale));
+    fractionDigits = scale;
+  }
+  digits += '0'.repeat(scale - fractionDigits);
+  const unscaled = BigInt(digits === '' ? '0' : digits);
+  if (unscaled >= 10n ** BigInt(precision)) return undefined;
+  return sign === '-' ? -unscaled : unscaled;
+}

@@ -4,13 +4,14 @@ import {
   GetTableCommand,
   GetTableVersionsCommand,
   GlueClient,
+  type Table,
   UpdateTableCommand,
 } from '@aws-sdk/client-glue';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsService, clientConfig } from '../../../adapters/aws/config.js';
 import { GlueCatalog, glueTableName } from '../../../adapters/aws/glue-catalog.js';
 import type { Column, SchemaVersion, TableDefinition } from '../../../engine/ports.js';
-import { uniqueName } from './support.js';
+import { type FaultProxy, startFaultProxy, uniqueName } from './support.js';
 
 const glue = new GlueClient(clientConfig(AwsService.glue));
 const bucket = 'sluice-lake-bucket';
@@ -172,7 +173,7 @@ describe('GlueCatalog', () => {
     expect((await catalog.getTable('shop', 'customers'))?.schemaVersions).toEqual([v1, v2]);
   });
 
-  it('keeps a data column named dt out of the columns (the partition key wins)', async () => {
+  it('keeps a legacy data column named dt out of the columns (the partition key wins)', async () => {
     // Act
     await catalog.putTable(
       table('events', [
@@ -275,4 +276,113 @@ describe('GlueCatalog', () => {
     expect(input.Parameters?.['projection.dt.range']).toBe('2020-01-01,NOW');
     expect(glueTableName('shop', 'fixed')).toBe(input.Name);
   });
+
+  it('maps decimal(p,s) to the Glue decimal type and marks variant columns', async () => {
+    // Prepare
+    const columns: Column[] = [
+      { name: 'id', type: 'bigint' },
+      { name: 'amount', type: 'decimal(12,2)' },
+      { name: 'amount__string', type: 'string', variantOf: 'amount' },
+    ];
+
+    // Act
+    await catalog.putTable(table('ledger', [version(1, columns)]));
+
+    // Assess
+    const t = await glueTable(database, 'shop__ledger');
+    expect(t.StorageDescriptor?.Columns?.slice(0, 3).map((c) => [c.Name, c.Type, c.Comment])).toEqual([
+      ['id', 'bigint', undefined],
+      ['amount', 'decimal(12,2)', undefined],
+      ['amount__string', 'string', 'variant of amount'],
+    ]);
+    expect((await catalog.getTable('shop', 'ledger'))?.schemaVersions.at(-1)?.columns).toEqual(columns);
+  });
+
+  it('keeps the projection range start when the oldest schema versions are trimmed', async () => {
+    // Prepare: versions on consecutive days, each large enough that 30 outgrow one Glue parameter
+    const big = (n: number): SchemaVersion => ({
+      ...version(1, [...v1.columns], [`change ${n} `.padEnd(20_000, 'x')]),
+      version: n,
+      runId: `run-${n}`,
+      createdAt: `2026-03-${String(n).padStart(2, '0')}T10:00:00.000Z`,
+    });
+    await catalog.putTable(table('history', [big(1)]));
+    const history = Array.from({ length: 30 }, (_, i) => big(i + 1));
+
+    // Act
+    await catalog.putTable(table('history', history));
+    const trimmed = (await catalog.getTable('shop', 'history'))!.schemaVersions;
+    const before = await versionCount(database, 'shop__history');
+    await catalog.putTable(table('history', [...trimmed]));
+    await catalog.putTable(table('history', [...trimmed, big(31)]));
+
+    // Assess
+    const t = await glueTable(database, 'shop__history');
+    expect(trimmed[0]!.version).toBeGreaterThan(1);
+    expect(t.Parameters?.['projection.dt.range']).toBe('2026-02-28,NOW');
+    expect(t.Parameters?.['sluice.projection_start']).toBe('2026-02-28');
+    expect(Number(t.Parameters?.['sluice.schema_versions_dropped'])).toBeGreaterThanOrEqual(
+      trimmed[0]!.version - 1,
+    );
+    expect(await versionCount(database, 'shop__history')).toBe(before + 1);
+  });
 });
+
+describe('GlueCatalog against a Glue that lowercases column names, as real Glue does', () => {
+  let proxy: FaultProxy;
+  let lowercasing: GlueCatalog;
+  const database = uniqueName('sluice_lower', '_');
+
+  beforeAll(async () => {
+    proxy = await startFaultProxy();
+    proxy.add({
+      when: (r) => r.target === 'AWSGlue.GetTable' || r.target === 'AWSGlue.GetTables',
+      rewrite: lowercaseColumns,
+    });
+    lowercasing = new GlueCatalog({
+      database,
+      locationOf,
+      client: new GlueClient({ ...clientConfig(AwsService.glue), endpoint: proxy.url }),
+    });
+  });
+  afterAll(async () => {
+    await proxy.close();
+  });
+
+  it('makes no new table version when an unchanged table with mixed-case columns is put again', async () => {
+    // Prepare: a table landed before names were normalised
+    const legacy = table('legacy', [
+      version(1, [
+        { name: 'orderId', type: 'int' },
+        { name: 'createdAt', type: 'timestamp' },
+      ]),
+    ]);
+    await lowercasing.putTable(legacy);
+    const shown = await lowercasing.client.send(
+      new GetTableCommand({ DatabaseName: database, Name: 'shop__legacy' }),
+    );
+    const before = await versionCount(database, 'shop__legacy');
+
+    // Act
+    await lowercasing.putTable(legacy);
+    await lowercasing.putTable(legacy);
+
+    // Assess
+    expect(shown.Table?.StorageDescriptor?.Columns?.map((c) => c.Name).slice(0, 2)).toEqual([
+      'orderid',
+      'createdat',
+    ]);
+    expect(await versionCount(database, 'shop__legacy')).toBe(before);
+  });
+});
+
+/** Glue's answer with every column name lowercased, as Glue stores them. */
+function lowercaseColumns(body: string): string {
+  const answer = JSON.parse(body) as { Table?: Table; TableList?: Table[] };
+  for (const t of [answer.Table, ...(answer.TableList ?? [])]) {
+    for (const c of [...(t?.StorageDescriptor?.Columns ?? []), ...(t?.PartitionKeys ?? [])]) {
+      if (c.Name) c.Name = c.Name.toLowerCase();
+    }
+  }
+  return JSON.stringify(answer);
+}

@@ -31,7 +31,7 @@ const ORDERS_V1: readonly Column[] = [
 ];
 const ORDERS_V2: readonly Column[] = [
   { name: 'id', type: 'int' },
-  { name: 'amount', type: 'double' }, // widened from int
+  { name: 'amount', type: 'bigint' }, // widened from int (Athena reads INT32 files as BIGINT)
   { name: 'created_at', type: 'timestamp' },
   { name: 'note', type: 'string' }, // added
   { name: 'big', type: 'bigint' }, // added
@@ -80,7 +80,7 @@ describe('DuckDbQueryEngine', () => {
     );
     await writeParquet(
       'raw/shop/orders/dt=2026-01-02/r2-00000.parquet',
-      `SELECT 2::INTEGER AS id, 12.5::DOUBLE AS amount, TIMESTAMPTZ '2026-01-02 08:30:00.250+00' AS created_at,
+      `SELECT 2::INTEGER AS id, 3000000000::BIGINT AS amount, TIMESTAMPTZ '2026-01-02 08:30:00.250+00' AS created_at,
               'late' AS note, 9007199254740993::BIGINT AS big`,
     );
 
@@ -104,7 +104,7 @@ describe('DuckDbQueryEngine', () => {
       },
       {
         id: 2,
-        amount: 12.5,
+        amount: 3000000000,
         created_at: '2026-01-02T08:30:00.250Z',
         note: 'late',
         big: '9007199254740993', // beyond Number.MAX_SAFE_INTEGER: kept exact as a string
@@ -112,7 +112,7 @@ describe('DuckDbQueryEngine', () => {
         dt: '2026-01-02',
       },
     ]);
-    expect(types.rows).toEqual([{ amount: 'DOUBLE', ts: 'TIMESTAMP WITH TIME ZONE' }]);
+    expect(types.rows).toEqual([{ amount: 'BIGINT', ts: 'TIMESTAMP WITH TIME ZONE' }]);
     expect(() => JSON.stringify(result)).not.toThrow();
   });
 

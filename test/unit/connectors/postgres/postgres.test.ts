@@ -135,7 +135,7 @@ describe('postgres connector: discovery', () => {
       primaryKey: ['id'],
       writeDisposition: 'merge',
       incremental: { cursorField: 'updated_at', initialValue: '0001-01-01T00:00:00.000000Z' },
-      columns: { id: 'bigint', customer_id: 'int', amount: 'string', updated_at: 'timestamp' },
+      columns: { id: 'bigint', customer_id: 'int', amount: 'decimal(12,2)', updated_at: 'timestamp' },
     });
     expect(byName.shop_audit_log).toMatchObject({
       primaryKey: [],

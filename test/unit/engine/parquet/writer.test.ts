@@ -515,6 +515,55 @@ describe('createParquetWriter', () => {
     await writer.close();
   });
 
+  it('writes decimal(p,s) exactly as Parquet DECIMAL with its precision and scale', async () => {
+    // Prepare
+    const columns: ParquetColumn[] = [
+      { name: 'small', type: 'decimal(5,0)' },
+      { name: 'money', type: 'decimal(12,2)' },
+      { name: 'wide', type: 'decimal(38,10)' },
+    ];
+    const rows = [
+      { small: 7, money: '12.5', wide: '12345678901234567890.0123456789' },
+      { small: '-99999', money: 0.1, wide: -1n },
+      { small: null, money: '-1e3', wide: '1.50000000000000' },
+    ];
+
+    // Act
+    const { path } = await write(columns, [rows]);
+
+    // Assess
+    const schema = await query(
+      `SELECT name, type, precision, scale FROM parquet_schema('${path}') WHERE name <> 'arrow_schema' ORDER BY name`,
+    );
+    expect(schema.map((s) => [s.name, s.type, Number(s.precision), Number(s.scale)])).toEqual([
+      ['money', 'INT64', 12, 2],
+      ['small', 'INT32', 5, 0],
+      ['wide', 'FIXED_LEN_BYTE_ARRAY', 38, 10],
+    ]);
+    expect(
+      await query(
+        `SELECT small::VARCHAR AS small, money::VARCHAR AS money, wide::VARCHAR AS wide FROM '${path}'`,
+      ),
+    ).toEqual([
+      { small: '7', money: '12.50', wide: '12345678901234567890.0123456789' },
+      { small: '-99999', money: '0.10', wide: '-1.0000000000' },
+      { small: null, money: '-1000.00', wide: '1.5000000000' },
+    ]);
+  });
+
+  it.each([
+    ['decimal(12,2)', '1.005'],
+    ['decimal(12,2)', '12345678901'],
+    ['decimal(5,0)', 1.5],
+    ['decimal(12,2)', 'NaN'],
+    ['decimal(12,2)', true],
+  ] as const)('rejects a %s column value %s', async (type, value) => {
+    const writer = createParquetWriter([{ name: 'c', type }], async () => undefined);
+    const attempt = writer.writeRowGroup([{ c: null }, { c: value }]);
+    await expect(attempt).rejects.toMatchObject({ name: 'ParquetConversionError', column: 'c', rowIndex: 1 });
+    await writer.close();
+  });
+
   it('accepts numeric strings and bigints where numbers are expected', async () => {
     // Prepare
     const rows = [
