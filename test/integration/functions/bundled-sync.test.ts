@@ -19,14 +19,22 @@ describe('the bundled sync handler', () => {
   beforeAll(async () => {
     built = buildHandler('functions/sync/index.ts', { parquet: true });
     [lake, reference] = await Promise.all([openAwsTestLake(), openAwsTestLake()]);
-    run = await runBundledHandler(built.dir, [{ source: 'shop' }, { source: 'shop' }], {
-      ...emulatorEnv(),
-      SLUICE_BUCKET: lake.names.bucket,
-      SLUICE_TABLE: lake.names.table,
-      SLUICE_GLUE_DATABASE: lake.names.glueDatabase,
-      SLUICE_LAKE_PREFIX: lake.names.prefix,
-      POWERTOOLS_SERVICE_NAME: 'sluice-sync',
-    });
+    run = await runBundledHandler(
+      built.dir,
+      [
+        { action: 'begin', source: 'shop', runId: 'bundled-run-1' },
+        { action: 'begin', source: 'shop', runId: 'bundled-run-2' },
+        { action: 'finish', source: 'shop', runId: 'bundled-run-2' },
+      ],
+      {
+        ...emulatorEnv(),
+        SLUICE_BUCKET: lake.names.bucket,
+        SLUICE_TABLE: lake.names.table,
+        SLUICE_GLUE_DATABASE: lake.names.glueDatabase,
+        SLUICE_LAKE_PREFIX: lake.names.prefix,
+        POWERTOOLS_SERVICE_NAME: 'sluice-sync',
+      },
+    );
     await reference.sync();
     await reference.sync();
   }, 240_000);
@@ -43,12 +51,22 @@ describe('the bundled sync handler', () => {
 
   it('syncs twice in one container, landing Parquet on the encoder thread', () => {
     // Assess
-    expect(run.invocations.map((i) => i.ok)).toEqual([true, true]);
-    const first = run.invocations[0]!.result as { status: string; rows: number; files: number };
-    expect(first.status).toBe('SUCCEEDED');
+    expect(run.invocations.map((i) => i.ok)).toEqual([true, true, true]);
+    const first = run.invocations[0]!.result as {
+      status: string;
+      rows: number;
+      files: number;
+      done: boolean;
+    };
+    expect(first).toMatchObject({ status: 'SUCCEEDED', done: true });
     expect(first.rows).toBeGreaterThan(0);
     expect(first.files).toBeGreaterThan(0);
     expect(run.stdout + run.stderr).not.toContain('encoding inline');
+    expect(run.invocations[2]!.result).toMatchObject({
+      runId: 'bundled-run-2',
+      status: 'SUCCEEDED',
+      done: true,
+    });
   });
 
   it('lands the same rows as the engine run from its sources', async () => {
