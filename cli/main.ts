@@ -240,6 +240,16 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('serve')
+    .description('serve the HTTP API on localhost (local backend), running due schedules')
+    .option('-p, --port <port>', 'port to listen on', positiveInt, 8787)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (options: { port: number; host: string }) => {
+      const { serve } = await import('./commands/serve.js');
+      await serve(await context(), options);
+    });
+
+  program
     .command('connectors')
     .description('list connector types and their config schemas')
     .option('--json', 'print JSON with each config schema')
