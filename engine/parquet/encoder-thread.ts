@@ -111,6 +111,10 @@ class EncoderThread {
     return this.ready;
   }
 
+  public get threadId(): number {
+    return this.worker.threadId;
+  }
+
   public attach(): void {
     this.writers++;
     clearTimeout(this.idleTimer);
@@ -153,6 +157,11 @@ class EncoderThread {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 let shared: EncoderThread | undefined;
+
+/** The worker's thread id while an encoder thread lives (diagnostics and tests). */
+export function encoderThreadId(): number | undefined {
+  return shared?.dead === undefined ? shared?.threadId : undefined;
+}
 let writerIds = 0;
 
 function sharedThread(): EncoderThread {
