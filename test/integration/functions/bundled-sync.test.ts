@@ -5,6 +5,8 @@
  * must load the Parquet worker and parquet-wasm's `.wasm` from beside the
  * bundle and land exactly what the engine lands when run from the sources.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltHandler, buildHandler } from '../../support/bundle.js';
 import { emulatorEnv, type HandlerRun, runBundledHandler } from '../../support/handler-runner.js';
@@ -41,12 +43,15 @@ describe('the bundled sync handler', () => {
 
   afterAll(() => built?.remove());
 
-  it('ships only the bundle, the encoder worker and the wasm', () => {
+  it('ships only the bundle, the encoder worker and the wasm, without DuckDB or the CLI', () => {
     expect(Object.keys(built.files).sort()).toEqual([
       'index.mjs',
       'parquet-worker.cjs',
       'parquet_wasm_bg.wasm',
     ]);
+    const bundle = readFileSync(join(built.dir, 'index.mjs'), 'utf8');
+    expect(bundle).not.toMatch(/duckdb/i);
+    expect(bundle).not.toContain('commander');
   });
 
   it('syncs twice in one container, landing Parquet on the encoder thread', () => {
