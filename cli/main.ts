@@ -229,6 +229,16 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('serve')
+    .description('serve the HTTP API on localhost (local backend), running due schedules')
+    .option('-p, --port <port>', 'port to listen on', positiveWholeNumber, 8787)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (options: { port: number; host: string }, command: Command) => {
+      const { serve } = await import('./commands/serve.js');
+      await serve(await context(command), options);
+    });
+
+  program
     .command('connectors')
     .description('list connector types and their config schemas (--json: with each full schema)')
     .action(async (_options: unknown, command: Command) => {

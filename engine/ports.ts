@@ -46,6 +46,12 @@ export interface SourceDefinition {
   readonly streams?: readonly string[];
   /** Cron or rate expression for the scheduler. */
   readonly schedule?: string;
+  /** IANA time zone the schedule's cron fields are read in. @default 'UTC' */
+  readonly timezone?: string;
+  /** A paused source keeps its schedule, disabled. */
+  readonly paused?: boolean;
+  /** The client token of the create request (a retried create with it returns this source). */
+  readonly clientToken?: string;
   /** Freshness SLA in minutes. */
   readonly slaMinutes?: number;
   readonly createdAt: string;

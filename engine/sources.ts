@@ -33,10 +33,21 @@ export interface SourceInput {
   readonly config: Record<string, unknown>;
   readonly streams?: readonly string[];
   readonly schedule?: string;
+  readonly timezone?: string;
+  readonly paused?: boolean;
   readonly slaMinutes?: number;
 }
 
-const KNOWN_FIELDS = ['name', 'type', 'config', 'streams', 'schedule', 'slaMinutes'];
+const KNOWN_FIELDS = ['name', 'type', 'config', 'streams', 'schedule', 'timezone', 'paused', 'slaMinutes'];
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Checks the shape of a source definition; the message names the field at fault. */
 export function parseSourceInput(input: unknown, registry: ConnectorRegistry): SourceInput {
@@ -51,7 +62,7 @@ export function parseSourceInput(input: unknown, registry: ConnectorRegistry): S
       });
     }
   }
-  const { name, type, config, streams, schedule, slaMinutes } = body;
+  const { name, type, config, streams, schedule, timezone, paused, slaMinutes } = body;
   if (typeof name !== 'string' || !SOURCE_NAME.test(name)) {
     throw new ValidationError(
       '"name" must be snake_case: a lowercase letter, then lowercase letters, digits or single _ between them (no "__", which separates source and stream in table names; at most 63)',
@@ -81,6 +92,14 @@ export function parseSourceInput(input: unknown, registry: ConnectorRegistry): S
       field: 'schedule',
     });
   }
+  if (timezone !== undefined && (typeof timezone !== 'string' || !isTimeZone(timezone))) {
+    throw new ValidationError('"timezone" must be an IANA time zone such as "Europe/Berlin"', {
+      field: 'timezone',
+    });
+  }
+  if (paused !== undefined && typeof paused !== 'boolean') {
+    throw new ValidationError('"paused" must be true or false', { field: 'paused' });
+  }
   if (slaMinutes !== undefined && (typeof slaMinutes !== 'number' || !(slaMinutes > 0))) {
     throw new ValidationError('"slaMinutes" must be a positive number', { field: 'slaMinutes' });
   }
@@ -97,6 +116,8 @@ export function parseSourceInput(input: unknown, registry: ConnectorRegistry): S
     config: (config ?? {}) as Record<string, unknown>,
     ...(streams ? { streams: streams as string[] } : {}),
     ...(schedule ? { schedule: schedule as string } : {}),
+    ...(timezone ? { timezone: timezone as string } : {}),
+    ...(paused !== undefined ? { paused: paused as boolean } : {}),
     ...(slaMinutes ? { slaMinutes: slaMinutes as number } : {}),
   };
 }

@@ -1,8 +1,29 @@
-import { App } from 'aws-cdk-lib';
-import { SluiceStack } from './stacks/sluice-stack.js';
+/**
+ * The CDK app: `npx cdk deploy --all` deploys Sluice into the account and
+ * region of the caller's credentials. Context (`-c key=value` or cdk.json):
+ * - `stage`: name of this deployment (resource names, stack names). @default 'dev'
+ * - `alertEmail`: e-mailed when a sync fails. @default none
+ * - `retainData`: keep the lake and state table on `cdk destroy`. @default true
+ */
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { SluiceDataStack } from './stacks/data-stack.js';
+import { SluiceServiceStack } from './stacks/service-stack.js';
 
 const app = new App();
-new SluiceStack(app, 'Sluice', {
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+const stageName = String(app.node.tryGetContext('stage') ?? 'dev');
+const alertEmail = app.node.tryGetContext('alertEmail') as string | undefined;
+const retainData = String(app.node.tryGetContext('retainData') ?? 'true') !== 'false';
+const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+
+const data = new SluiceDataStack(app, `Sluice-${stageName}-Data`, { env, stageName, retainData });
+const service = new SluiceServiceStack(app, `Sluice-${stageName}-Service`, {
+  env,
+  stageName,
+  ...(alertEmail ? { alertEmail } : {}),
 });
+// The service finds the data stack's resources by name: deploy data first.
+service.addStackDependency(data);
+Tags.of(app).add('sluice:stage', stageName);
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 app.synth();

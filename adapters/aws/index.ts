@@ -48,8 +48,12 @@ export type { GlueCatalogOptions } from './glue-catalog.js';
 export { GLUE_TYPES, GlueCatalog, glueTableName, glueType, PARTITION_KEY } from './glue-catalog.js';
 export type { S3ObjectStoreOptions } from './s3-object-store.js';
 export { S3ObjectStore } from './s3-object-store.js';
+export type { EventBridgeSchedulerOptions, ScheduleSettings } from './scheduler.js';
+export { EventBridgeScheduler } from './scheduler.js';
 export type { SecretsManagerSecretStoreOptions } from './secrets.js';
 export { SecretsManagerSecretStore } from './secrets.js';
+export type { StepFunctionsSyncTriggerOptions } from './step-functions.js';
+export { StepFunctionsSyncTrigger } from './step-functions.js';
 
 export interface AwsBackendOptions {
   /** The lake bucket. */

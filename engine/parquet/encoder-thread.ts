@@ -13,13 +13,44 @@ import type { ParquetCompression, PreparedGroup } from './encoder.js';
 import { ParquetError } from './errors.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
-const IDLE_MS = 2_000;
+/** How long an idle thread lives; `keepEncoderWarm()` makes it Infinity. */
+let idleMs = 2_000;
+
+/**
+ * Keeps the encoder thread (and its compiled WASM) alive between writers
+ * instead of ending it after 2 s idle: for long-lived processes that sync
+ * again soon, such as a Lambda container between invocations. The thread
+ * stays unref'd while idle, so it never keeps a process alive.
+ */
+export function keepEncoderWarm(): void {
+  idleMs = Number.POSITIVE_INFINITY;
+}
+
+/** Starts the encoder thread now (e.g. while a Lambda container initialises); resolves when it runs. */
+export async function warmEncoder(): Promise<void> {
+  const thread = sharedThread();
+  // Held like a writer while it starts (so the process waits for it), idle afterwards.
+  thread.attach();
+  try {
+    await thread.started();
+  } finally {
+    thread.detach();
+  }
+}
+
+/**
+ * Set (by the bundler's `define`, see infra/bundling.ts) when the engine ships
+ * bundled into one file: the worker is then a separate file of that name
+ * beside the bundle, since a bundle has no `./worker.js` next to this module.
+ */
+const BUNDLED_WORKER_FILE = process.env.SLUICE_PARQUET_WORKER_FILE;
 
 type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
 
 /** Starts the worker module; under tsx (sources run as .ts) the worker registers tsx first. */
 function spawn(): Worker {
   const here = import.meta.url;
+  if (BUNDLED_WORKER_FILE) return new Worker(new URL(`./${BUNDLED_WORKER_FILE}`, here));
   if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here));
   // `--import tsx` in execArgv races the worker's entry module; registering
   // tsx's ESM hooks through its API first, then importing the entry, does not.
@@ -45,7 +76,6 @@ class EncoderThread {
 
   public constructor(private readonly onExit: (thread: EncoderThread) => void) {
     this.worker = spawn();
-    this.worker.unref();
     let markReady!: () => void;
     let failStart!: (error: Error) => void;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -72,11 +102,17 @@ class EncoderThread {
       fail(new ParquetError('Parquet encoder thread failed', { cause: error })),
     );
     this.worker.on('exit', (code) => fail(new ParquetError(`Parquet encoder thread exited (code ${code})`)));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    this.worker.unref();
   }
 
   /** Resolves once the worker has loaded; rejects if it cannot start. */
   public started(): Promise<void> {
     return this.ready;
+  }
+
+  public get threadId(): number {
+    return this.worker.threadId;
   }
 
   public attach(): void {
@@ -89,12 +125,13 @@ class EncoderThread {
     this.writers--;
     if (this.writers > 0) return;
     this.worker.unref();
+    if (idleMs === Number.POSITIVE_INFINITY) return;
     this.idleTimer = setTimeout(() => {
       if (this.writers > 0) return;
       // Marked dead first, so a writer created meanwhile starts a fresh thread instead of this one.
       this.dead = new ParquetError('Parquet encoder thread ended after being idle');
       void this.worker.terminate();
-    }, IDLE_MS);
+    }, idleMs);
     this.idleTimer.unref();
   }
 
@@ -120,6 +157,11 @@ class EncoderThread {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 let shared: EncoderThread | undefined;
+
+/** The worker's thread id while an encoder thread lives (diagnostics and tests). */
+export function encoderThreadId(): number | undefined {
+  return shared?.dead === undefined ? shared?.threadId : undefined;
+}
 let writerIds = 0;
 
 function sharedThread(): EncoderThread {

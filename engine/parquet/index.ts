@@ -4,5 +4,6 @@
  */
 export type { ParquetColumn } from './convert.js';
 export type { ParquetCompression } from './encoder.js';
+export { keepEncoderWarm, warmEncoder } from './encoder-thread.js';
 export { ParquetConversionError, ParquetError } from './errors.js';
 export { createParquetWriter, type ParquetFileWriter, type ParquetWriterOptions } from './writer.js';
