@@ -204,8 +204,11 @@ export async function landStreamSlice(
   };
 
   let position: StreamPosition | undefined = start.position;
-  let sawCheckpoint = false;
   let stopped = false;
+  // A cursor-ascending stream asked to stop ends at the next checkpoint, or before its next records.
+  let stopWanted = false;
+  // A landed record at or past the committed cursor: the cursor moves, so a re-read up to here is skipped.
+  let passedCursor = cursor === undefined;
   try {
     const ctx = {
       since,
@@ -218,12 +221,18 @@ export async function landStreamSlice(
       hooks.signal.throwIfAborted();
       if (isCheckpoint(item)) {
         position = item.position;
-        sawCheckpoint = true;
-        if (hooks.shouldStop(rows)) {
+        if (stopWanted || hooks.shouldStop(rows)) {
           stopped = true;
           break;
         }
         continue;
+      }
+      if (stopWanted) {
+        // No checkpoint came after the records landed: stop before these. `position` (the last
+        // checkpoint, maybe behind what landed) stays the resume point; what the stream yields
+        // again up to the advanced cursor is skipped by cursor and tie keys.
+        stopped = true;
+        break;
       }
       const page = Array.isArray(item) ? (item as readonly SourceRecord[]) : [item as SourceRecord];
       for (const record of page) {
@@ -253,6 +262,7 @@ export async function landStreamSlice(
               }
             }
           }
+          if (!passedCursor && cursor && compareCursor(value, cursor.value) >= 0) passedCursor = true;
           const order = maxCursor === undefined ? 1 : compareCursor(value, maxCursor);
           if (order > 0) {
             maxCursor = value;
@@ -274,11 +284,10 @@ export async function landStreamSlice(
         lastProgress = Date.now();
         report(false);
       }
-      // A cursor-ascending stream without checkpoints can stop between any two items.
-      if (ascending && !sawCheckpoint && hooks.shouldStop(rows)) {
-        stopped = true;
-        position = undefined;
-        break;
+      // A cursor-ascending stream may stop between any two items once a re-read is exact: without a
+      // lag, or once the run has read past the committed cursor (it advances; lag is not applied again).
+      if (ascending && (skipOlder || passedCursor || rows === 0) && hooks.shouldStop(rows)) {
+        stopWanted = true;
       }
     }
     await flush();
