@@ -101,6 +101,15 @@ export async function syncSource(
       process.stderr.write(
         `continuing run ${checkpoint.runId} from slice ${checkpoint.slice + 1} (${checkpoint.slice} already published)\n`,
       );
+      const asked = options.streams ?? [];
+      if (asked.length > 0) {
+        const flags = asked.map((s) => `--stream ${s}`).join(' ');
+        process.stderr.write(
+          `${flags} not applied: the unfinished run ${checkpoint.runId} keeps its streams ` +
+            `(${(checkpoint.streams ?? []).join(', ')}) and is finished first; ` +
+            `run \`sluice sync ${name} ${flags}\` again afterwards\n`,
+        );
+      }
     } else if (checkpoint.slice > 0) {
       view?.note(`slice ${checkpoint.slice} published${checkpoint.done ? '; all streams done' : ''}`);
     }
