@@ -46,7 +46,7 @@ class PagedWorld {
     return {
       type: 'paged',
       description: 'Pages of ascending items with sparse checkpoints.',
-      configSchema: { type: 'object' },
+      configSchema: { type: 'object', properties: {} },
       check: async () => ({ ok: true }),
       streams: (config) => [
         {
