@@ -60,7 +60,14 @@ export interface StreamLandingHooks {
   /** True once the slice should end (rows or time used up); `rows` counts this stream's rows so far. */
   readonly shouldStop: (rows: number) => boolean;
   readonly onFileWritten: (file: ManifestFile) => void | Promise<void>;
-  readonly onProgress: (rows: number, sliceRows: number, bytes: number, done: boolean) => void;
+  /** `totalRows`: the stream's rows in this run as the connector estimates them, when it reports them. */
+  readonly onProgress: (
+    rows: number,
+    sliceRows: number,
+    bytes: number,
+    done: boolean,
+    totalRows?: number,
+  ) => void;
 }
 
 export interface LandedStreamSlice {
@@ -168,8 +175,9 @@ export async function landStreamSlice(
   let lastProgress = Date.now();
   const priorRows = start.committed.rows + (staged?.rows ?? 0);
   const priorBytes = start.committed.bytes + (staged?.files.reduce((sum, f) => sum + f.bytes, 0) ?? 0);
+  let totalRows: number | undefined;
   const report = (done: boolean): void =>
-    hooks.onProgress(priorRows + rows, rows, priorBytes + files.bytes, done);
+    hooks.onProgress(priorRows + rows, rows, priorBytes + files.bytes, done, totalRows);
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
@@ -216,6 +224,9 @@ export async function landStreamSlice(
       signal: hooks.signal,
       logger: deps.logger,
       ...(start.position ? { resumeFrom: start.position } : {}),
+      reportTotal: (records: number) => {
+        if (Number.isFinite(records) && records >= 0) totalRows = Math.round(records);
+      },
     };
     for await (const item of stream.read(ctx)) {
       hooks.signal.throwIfAborted();

@@ -10,7 +10,7 @@ import type { RunRecord } from '../../engine/ports.js';
 import { resolveSource } from '../../engine/sources.js';
 import { type RunCheckpoint, RunInterruptedError, runSync, type SyncProgress } from '../../engine/sync.js';
 import type { CliContext } from '../context.js';
-import { formatBytes, formatCount } from '../format.js';
+import { formatBytes, formatCount, formatEstimate } from '../format.js';
 
 export interface SyncCommandOptions {
   readonly streams?: readonly string[];
@@ -44,9 +44,17 @@ class ProgressView {
     const totals = this.totals();
     const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
     let here = 0;
-    for (const rows of this.landedHere.values()) here += rows;
+    let streamHere = 0;
+    for (const [key, rows] of this.landedHere) {
+      here += rows;
+      if (key.endsWith(`:${progress.stream}`)) streamHere += rows;
+    }
     const rate = Math.round(here / seconds);
-    const line = `slice ${this.slice} · ${progress.stream} · ${formatCount(totals.rows)} rows · ${formatBytes(totals.bytes)} · ${formatCount(rate)} rows/s`;
+    // % and ETA of the stream in flight, where its connector reported a total.
+    const estimate = progress.done
+      ? ''
+      : formatEstimate(progress.rows, progress.totalRows, streamHere / seconds);
+    const line = `slice ${this.slice} · ${progress.stream} · ${formatCount(totals.rows)} rows · ${formatBytes(totals.bytes)} · ${formatCount(rate)} rows/s${estimate}`;
     if (this.tty) {
       this.out.write(`\r\x1b[K${line}`);
       this.live = true;

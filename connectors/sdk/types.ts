@@ -71,6 +71,12 @@ export interface ReadContext {
    * `maxFilesPerRun` carry on) and the engine skips what it yields again.
    */
   readonly resumeFrom?: StreamPosition;
+  /**
+   * Reports how many records the whole read will yield in this run (over all
+   * its slices), when the connector knows it cheaply — an estimate is fine
+   * (PostgreSQL's `reltuples` for a full load). Progress then shows % and ETA.
+   */
+  readonly reportTotal?: (records: number) => void;
 }
 
 /**
