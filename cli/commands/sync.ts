@@ -24,7 +24,7 @@ export interface SyncCommandOptions {
 }
 
 /** Progress across slices: rows and bytes of this run, rows/s of this invocation. */
-class ProgressView {
+export class ProgressView {
   private readonly streams = new Map<string, { rows: number; bytes: number }>();
   /** Rows landed by this invocation, per slice and stream. */
   private readonly landedHere = new Map<string, number>();
@@ -33,7 +33,7 @@ class ProgressView {
   private live = false;
 
   public constructor(
-    private readonly out: NodeJS.WriteStream,
+    private readonly out: Pick<NodeJS.WriteStream, 'write'>,
     private readonly tty: boolean,
   ) {}
 
