@@ -14,6 +14,9 @@ export interface BenchConfig {
   readonly pageSize?: number;
 }
 
+// Built once per process: a run in slices reads once per slice, and the source must cost next to nothing.
+let sharedPool: ReturnType<typeof buildPool> | undefined;
+
 export const benchConnector: Connector<BenchConfig> = {
   type: 'bench',
   description: 'Synthetic order rows for the throughput benchmark.',
@@ -36,7 +39,8 @@ export const benchConnector: Connector<BenchConfig> = {
       columns: { created_at: 'timestamp' },
       // Checkpoints after every page let a run in slices stop and resume between pages.
       async *read(ctx) {
-        const pool = buildPool();
+        sharedPool ??= buildPool();
+        const pool = sharedPool;
         const from = ctx.resumeFrom as PagePosition | undefined;
         for (const [page, next] of pagesFrom(pool, config.rows, config.pageSize ?? 10_000, from)) {
           if (ctx.signal.aborted) return;

@@ -118,3 +118,16 @@ export function formatQueryResult(result: QueryResult): string {
   );
   return `${table}\n(${formatCount(result.rows.length)} ${result.rows.length === 1 ? 'row' : 'rows'})`;
 }
+
+/**
+ * " · 42% · ETA 1 min 20 s" for a stream whose connector reported a total (an
+ * estimate: capped at 99% until the stream is done), else "".
+ */
+export function formatEstimate(rows: number, totalRows: number | undefined, rowsPerSec: number): string {
+  if (totalRows === undefined || totalRows <= 0) return '';
+  const percent = Math.min(99, Math.floor((100 * rows) / totalRows));
+  const left = totalRows - rows;
+  const eta =
+    left > 0 && rowsPerSec > 0 ? ` · ETA ${formatDuration(Math.round((left / rowsPerSec) * 1000))}` : '';
+  return ` · ${percent}%${eta}`;
+}

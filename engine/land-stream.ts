@@ -60,7 +60,14 @@ export interface StreamLandingHooks {
   /** True once the slice should end (rows or time used up); `rows` counts this stream's rows so far. */
   readonly shouldStop: (rows: number) => boolean;
   readonly onFileWritten: (file: ManifestFile) => void | Promise<void>;
-  readonly onProgress: (rows: number, sliceRows: number, bytes: number, done: boolean) => void;
+  /** `totalRows`: the stream's rows in this run as the connector estimates them, when it reports them. */
+  readonly onProgress: (
+    rows: number,
+    sliceRows: number,
+    bytes: number,
+    done: boolean,
+    totalRows?: number,
+  ) => void;
 }
 
 export interface LandedStreamSlice {
@@ -168,8 +175,9 @@ export async function landStreamSlice(
   let lastProgress = Date.now();
   const priorRows = start.committed.rows + (staged?.rows ?? 0);
   const priorBytes = start.committed.bytes + (staged?.files.reduce((sum, f) => sum + f.bytes, 0) ?? 0);
+  let totalRows: number | undefined;
   const report = (done: boolean): void =>
-    hooks.onProgress(priorRows + rows, rows, priorBytes + files.bytes, done);
+    hooks.onProgress(priorRows + rows, rows, priorBytes + files.bytes, done, totalRows);
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
@@ -204,8 +212,11 @@ export async function landStreamSlice(
   };
 
   let position: StreamPosition | undefined = start.position;
-  let sawCheckpoint = false;
   let stopped = false;
+  // A cursor-ascending stream asked to stop ends at the next checkpoint, or before its next records.
+  let stopWanted = false;
+  // A landed record at or past the committed cursor: the cursor moves, so a re-read up to here is skipped.
+  let passedCursor = cursor === undefined;
   try {
     const ctx = {
       since,
@@ -213,17 +224,26 @@ export async function landStreamSlice(
       signal: hooks.signal,
       logger: deps.logger,
       ...(start.position ? { resumeFrom: start.position } : {}),
+      reportTotal: (records: number) => {
+        if (Number.isFinite(records) && records >= 0) totalRows = Math.round(records);
+      },
     };
     for await (const item of stream.read(ctx)) {
       hooks.signal.throwIfAborted();
       if (isCheckpoint(item)) {
         position = item.position;
-        sawCheckpoint = true;
-        if (hooks.shouldStop(rows)) {
+        if (stopWanted || hooks.shouldStop(rows)) {
           stopped = true;
           break;
         }
         continue;
+      }
+      if (stopWanted) {
+        // No checkpoint came after the records landed: stop before these. `position` (the last
+        // checkpoint, maybe behind what landed) stays the resume point; what the stream yields
+        // again up to the advanced cursor is skipped by cursor and tie keys.
+        stopped = true;
+        break;
       }
       const page = Array.isArray(item) ? (item as readonly SourceRecord[]) : [item as SourceRecord];
       for (const record of page) {
@@ -253,6 +273,7 @@ export async function landStreamSlice(
               }
             }
           }
+          if (!passedCursor && cursor && compareCursor(value, cursor.value) >= 0) passedCursor = true;
           const order = maxCursor === undefined ? 1 : compareCursor(value, maxCursor);
           if (order > 0) {
             maxCursor = value;
@@ -274,11 +295,10 @@ export async function landStreamSlice(
         lastProgress = Date.now();
         report(false);
       }
-      // A cursor-ascending stream without checkpoints can stop between any two items.
-      if (ascending && !sawCheckpoint && hooks.shouldStop(rows)) {
-        stopped = true;
-        position = undefined;
-        break;
+      // A cursor-ascending stream may stop between any two items once a re-read is exact: without a
+      // lag, or once the run has read past the committed cursor (it advances; lag is not applied again).
+      if (ascending && (skipOlder || passedCursor || rows === 0) && hooks.shouldStop(rows)) {
+        stopWanted = true;
       }
     }
     await flush();

@@ -66,6 +66,8 @@ export interface RunCheckpoint {
   readonly done: boolean;
   /** True when `beginRun` continued an unfinished run instead of starting one. */
   readonly continued?: boolean;
+  /** The streams of the continued run (set with `continued`): a continued run keeps its selection. */
+  readonly streams?: readonly string[];
 }
 
 const encoder = new TextEncoder();
@@ -95,7 +97,7 @@ export function checkpointOf(state: RunState, continued = false): RunCheckpoint 
     runId: state.runId,
     slice: state.slice,
     done: isComplete(state),
-    ...(continued ? { continued } : {}),
+    ...(continued ? { continued, streams: state.streams.map((s) => s.name) } : {}),
   };
 }
 

@@ -69,6 +69,8 @@ export interface SyncProgress {
   /** Since the slice started. */
   readonly elapsedMs: number;
   readonly done: boolean;
+  /** This stream's rows in this run as the connector estimates them (e.g. PostgreSQL's reltuples), when known. */
+  readonly totalRows?: number;
 }
 
 export interface SyncDeps {
@@ -493,7 +495,7 @@ async function landWithRetries(
           shouldStop: ctx.shouldStop,
           onFileWritten: (file: ManifestFile) =>
             ctx.phase('file-written', { slice: ctx.slice, stream: stream.name, file: file.staging }),
-          onProgress: (rows, sliceRows, bytes, done) =>
+          onProgress: (rows, sliceRows, bytes, done, totalRows) =>
             options.onProgress?.({
               runId: ctx.runId,
               slice: ctx.slice,
@@ -503,6 +505,7 @@ async function landWithRetries(
               bytes,
               elapsedMs: Date.now() - ctx.sliceStarted,
               done,
+              ...(totalRows === undefined ? {} : { totalRows }),
             }),
         },
       );

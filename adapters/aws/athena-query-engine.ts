@@ -18,6 +18,7 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import { sleep } from '../../connectors/sdk/sleep.js';
 import { SluiceError } from '../../engine/errors.js';
 import type { QueryEngine, QueryResult } from '../../engine/ports.js';
 import { AwsService, clientConfig } from './config.js';
@@ -297,22 +298,4 @@ function parseTimestamp(text: string, zone: string): Date | undefined {
   const fraction = (match[3] ?? '.000').slice(0, 4).padEnd(4, '0');
   const date = new Date(`${match[1]}T${match[2]}${fraction}${offset}`);
   return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -176,7 +176,3 @@ export function isProcessAlive(pid: number): boolean {
     return !hasCode(error, 'ESRCH');
   }
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -19,8 +19,9 @@
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sleep } from '../../connectors/sdk/sleep.js';
 import { SluiceError } from '../../engine/errors.js';
-import { hasCode, isProcessAlive, readJson, removeFile, sleep, thisHost } from './fs.js';
+import { hasCode, isProcessAlive, readJson, removeFile, thisHost } from './fs.js';
 
 export interface FileLockOptions {
   /**
@@ -141,6 +142,7 @@ export class FileLock {
                 `timed out after ${this.timeoutMs} ms waiting for lock ${this.dir} held by pid ${current.pid} on ${current.host}`,
               );
             }
+            // Short (≤ 50 ms) and bounded by the lock timeout: the lock takes no signal.
             await sleep(delay + Math.random() * delay);
             delay = Math.min(delay * 2, 25);
             continue;

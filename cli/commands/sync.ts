@@ -10,7 +10,7 @@ import type { RunRecord } from '../../engine/ports.js';
 import { resolveSource } from '../../engine/sources.js';
 import { type RunCheckpoint, RunInterruptedError, runSync, type SyncProgress } from '../../engine/sync.js';
 import type { CliContext } from '../context.js';
-import { formatBytes, formatCount } from '../format.js';
+import { formatBytes, formatCount, formatEstimate } from '../format.js';
 
 export interface SyncCommandOptions {
   readonly streams?: readonly string[];
@@ -24,7 +24,7 @@ export interface SyncCommandOptions {
 }
 
 /** Progress across slices: rows and bytes of this run, rows/s of this invocation. */
-class ProgressView {
+export class ProgressView {
   private readonly streams = new Map<string, { rows: number; bytes: number }>();
   /** Rows landed by this invocation, per slice and stream. */
   private readonly landedHere = new Map<string, number>();
@@ -33,7 +33,7 @@ class ProgressView {
   private live = false;
 
   public constructor(
-    private readonly out: NodeJS.WriteStream,
+    private readonly out: Pick<NodeJS.WriteStream, 'write'>,
     private readonly tty: boolean,
   ) {}
 
@@ -44,9 +44,17 @@ class ProgressView {
     const totals = this.totals();
     const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
     let here = 0;
-    for (const rows of this.landedHere.values()) here += rows;
+    let streamHere = 0;
+    for (const [key, rows] of this.landedHere) {
+      here += rows;
+      if (key.endsWith(`:${progress.stream}`)) streamHere += rows;
+    }
     const rate = Math.round(here / seconds);
-    const line = `slice ${this.slice} · ${progress.stream} · ${formatCount(totals.rows)} rows · ${formatBytes(totals.bytes)} · ${formatCount(rate)} rows/s`;
+    // % and ETA of the stream in flight, where its connector reported a total.
+    const estimate = progress.done
+      ? ''
+      : formatEstimate(progress.rows, progress.totalRows, streamHere / seconds);
+    const line = `slice ${this.slice} · ${progress.stream} · ${formatCount(totals.rows)} rows · ${formatBytes(totals.bytes)} · ${formatCount(rate)} rows/s${estimate}`;
     if (this.tty) {
       this.out.write(`\r\x1b[K${line}`);
       this.live = true;
@@ -101,6 +109,15 @@ export async function syncSource(
       process.stderr.write(
         `continuing run ${checkpoint.runId} from slice ${checkpoint.slice + 1} (${checkpoint.slice} already published)\n`,
       );
+      const asked = options.streams ?? [];
+      if (asked.length > 0) {
+        const flags = asked.map((s) => `--stream ${s}`).join(' ');
+        process.stderr.write(
+          `${flags} not applied: the unfinished run ${checkpoint.runId} keeps its streams ` +
+            `(${(checkpoint.streams ?? []).join(', ')}) and is finished first; ` +
+            `run \`sluice sync ${name} ${flags}\` again afterwards\n`,
+        );
+      }
     } else if (checkpoint.slice > 0) {
       view?.note(`slice ${checkpoint.slice} published${checkpoint.done ? '; all streams done' : ''}`);
     }

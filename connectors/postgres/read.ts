@@ -154,6 +154,13 @@ function toRecord(read: ReadPlan, row: readonly (string | null)[]): SourceRecord
 const FILENODES = `SELECT string_agg(coalesce(pg_relation_filenode(relid)::text, '-'), ',' ORDER BY relid) AS filenode
   FROM (SELECT $1::regclass AS relid UNION SELECT relid FROM pg_partition_tree($1::regclass)) AS tree`;
 
+/** Rows of a table (all its partitions) as the planner estimates them; unknown before its first ANALYZE. */
+const ROW_ESTIMATE = `
+  SELECT sum(c.reltuples)::float8 AS n, bool_and(c.reltuples >= 0) AS known
+    FROM pg_class AS c
+   WHERE (c.oid = $1::regclass AND c.relkind <> 'p')
+      OR c.oid IN (SELECT relid FROM pg_partition_tree($1::regclass) WHERE isleaf)`;
+
 /** The key to continue after, from `resumeFrom`; throws when the position does not fit this table now. */
 function resumeKey(
   from: StreamPosition,
@@ -216,6 +223,16 @@ export async function* readTable(
       signal.throwIfAborted();
       throw toConnectorError(error, config, { table: subject });
     });
+    // A full load's size is in the catalog already (the planner's estimate): progress can show % and ETA.
+    if (since === undefined && ctx.reportTotal) {
+      const estimate = await client
+        .query<{ n: number | null; known: boolean | null }>(ROW_ESTIMATE, [
+          `${quoteIdent(plan.schema)}.${quoteIdent(plan.table)}`,
+        ])
+        .catch(() => undefined);
+      const row = estimate?.rows[0];
+      if (row?.known && row.n !== null) ctx.reportTotal(Number(row.n));
+    }
     if (keyless) {
       const table = `${quoteIdent(plan.schema)}.${quoteIdent(plan.table)}`;
       const result = await client

@@ -64,9 +64,19 @@ export interface ReadContext {
   /**
    * Where an earlier slice of this same run stopped reading this stream: the
    * `position` of the last checkpoint the engine published. The read continues
-   * right after it. Undefined when the stream starts from the beginning.
+   * right after it. Undefined when the stream starts from the beginning. For a
+   * cursor-ascending stream the engine may have landed records after that
+   * checkpoint and advanced the cursor (`since`) past it; the read still
+   * resumes from the position (so per-run counts such as s3-files'
+   * `maxFilesPerRun` carry on) and the engine skips what it yields again.
    */
   readonly resumeFrom?: StreamPosition;
+  /**
+   * Reports how many records the whole read will yield in this run (over all
+   * its slices), when the connector knows it cheaply — an estimate is fine
+   * (PostgreSQL's `reltuples` for a full load). Progress then shows % and ETA.
+   */
+  readonly reportTotal?: (records: number) => void;
 }
 
 /**

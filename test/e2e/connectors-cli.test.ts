@@ -11,19 +11,43 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addSource, cliOk, fileCount, filesContaining, query, sync } from '../support/connectors-cli.js';
+import {
+  addSource,
+  cliOk,
+  fileCount,
+  filesContaining,
+  latestRunSlices,
+  query,
+  sync,
+  tableRows,
+} from '../support/connectors-cli.js';
 import { connectTo, type PostgresServer, startPostgres } from '../support/postgres.js';
 import { BASE_TIME, ItemsApi, makeItems, sendJson } from '../unit/connectors/rest/fixtures/api.js';
 
 let home: string;
+/** Homes of the tiny-slice tests: one synced in one slice per run, one in slices of a few rows. */
+let oneSliceHome: string;
+let tinySliceHome: string;
+/** Slices of at most this many rows: every slice ends after one page or chunk. */
+const TINY_SLICE = ['--slice-rows', '7'];
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'sluice-connectors-cli-'));
+  oneSliceHome = await mkdtemp(join(tmpdir(), 'sluice-one-slice-'));
+  tinySliceHome = await mkdtemp(join(tmpdir(), 'sluice-tiny-slices-'));
 });
 
 afterAll(async () => {
-  await rm(home, { recursive: true, force: true });
+  await Promise.all(
+    [home, oneSliceHome, tinySliceHome].map((dir) => rm(dir, { recursive: true, force: true })),
+  );
 });
+
+/** Registers the same source in both tiny-slice homes. */
+async function addToBoth(definition: Record<string, unknown>): Promise<void> {
+  await addSource(oneSliceHome, definition);
+  await addSource(tinySliceHome, definition);
+}
 
 /** Secrets may only be in `<home>/secrets/`; the state directory must hold files and none with the secret. */
 async function expectOnlyInSecretStore(secret: string): Promise<void> {
@@ -127,6 +151,77 @@ describe('rest source through the CLI', () => {
     expect(afterSecond).toEqual({ n: N + M, ids: N + added.length + 1, v2: updatedIds.size, tie: 1 });
   });
 
+  it('lands, run after run, the same rows in tiny slices as in one slice, each page requested once', async () => {
+    // Prepare: an API sorted by cursor, walked by page number within the run's window
+    const sorted = new ItemsApi(makeItems(300));
+    await sorted.start();
+    try {
+      await addToBoth({
+        name: 'sorted_api',
+        type: 'rest',
+        config: {
+          baseUrl: sorted.url,
+          maxAttempts: 2,
+          backoffInitialMs: 10,
+          streams: [
+            {
+              name: 'items',
+              path: '/page/items',
+              recordsPath: 'data.items',
+              primaryKey: ['id'],
+              pagination: { type: 'page', pageSizeParam: 'per_page', pageSize: 25 },
+              incremental: {
+                cursorField: 'updated_at',
+                initialValue: '2025-01-01T00:00:00Z',
+                requestParam: 'updated_since',
+                sortedByCursor: true,
+              },
+            },
+          ],
+        },
+      });
+      const requests: number[] = [];
+      const syncBoth = async (): Promise<void> => {
+        for (const [target, args] of [
+          [oneSliceHome, []],
+          [tinySliceHome, TINY_SLICE],
+        ] as const) {
+          const before = sorted.requests.length;
+          const report = await sync(target, 'sorted_api', args);
+          expect(report.status, report.text).toBe('SUCCEEDED');
+          requests.push(sorted.requests.length - before);
+        }
+      };
+
+      // Act: a first run, then one after new items, a tie at the committed cursor and updates
+      await syncBoth();
+      const firstSlices = await latestRunSlices(tinySliceHome, 'sorted_api');
+      sorted.items = [
+        ...sorted.items.map((item) =>
+          item.id % 10 === 0 ? { ...item, name: `${item.name} v2`, updated_at: minutes(5_000) } : item,
+        ),
+        ...makeItems(80, 301),
+        { id: 10_001, name: 'late tie', updated_at: minutes(149) },
+      ];
+      await syncBoth();
+      const secondSlices = await latestRunSlices(tinySliceHome, 'sorted_api');
+      const [one, tiny] = await Promise.all([
+        tableRows(oneSliceHome, 'sorted_api.items'),
+        tableRows(tinySliceHome, 'sorted_api.items'),
+      ]);
+
+      // Assess: one page per slice, and the lakes equal row for row (300 + 80 new + 1 tie + 30 updated)
+      expect(firstSlices).toBeGreaterThan(10);
+      expect(secondSlices).toBeGreaterThan(3);
+      expect(one).toHaveLength(300 + 80 + 1 + 30);
+      expect(tiny).toEqual(one);
+      expect(requests[1]).toBe(requests[0]);
+      expect(requests[3]).toBe(requests[2]);
+    } finally {
+      await sorted.stop();
+    }
+  });
+
   it('keeps the bearer token out of `sources show`, the state files and the rest of the home', async () => {
     // Act
     const [shown, listed, runs] = await Promise.all([
@@ -227,6 +322,68 @@ describe('postgres source through the CLI', () => {
     expect(second.status, second.text).toBe('SUCCEEDED');
     expect(second.streams.public_items).toEqual({ sync: 'incremental', rows: 165, skipped: 600 });
     expect(afterSecond).toEqual({ n: 1665, ids: 1640, tied: 640, v2: 25 });
+  });
+
+  it('lands, run after run, the same rows in tiny slices as in one slice', async () => {
+    // Prepare: a keyed incremental table (cursor-ascending, ties across chunks) and a keyless full
+    // load (unordered: its chunks stay staged until the table is read whole)
+    await db.query(`
+      CREATE TABLE sliced (id integer PRIMARY KEY, name text NOT NULL, updated_at timestamptz NOT NULL);
+      INSERT INTO sliced SELECT i, 'row ' || i, '${T0}'::timestamptz + (i / 3) * interval '1 second'
+        FROM generate_series(1, 400) AS i;
+      CREATE TABLE sliced_log (line text NOT NULL);
+      INSERT INTO sliced_log SELECT 'line ' || i FROM generate_series(1, 120) AS i;
+    `);
+    await addToBoth({
+      name: 'sliced_db',
+      type: 'postgres',
+      config: {
+        host: server.host,
+        port: server.port,
+        database: server.database,
+        user: server.user,
+        password: server.password,
+        ssl: { mode: 'disable' },
+        tables: ['public.sliced', 'public.sliced_log'],
+        chunkSize: 30,
+      },
+    });
+    const syncBoth = async (): Promise<void> => {
+      for (const [target, args] of [
+        [oneSliceHome, []],
+        [tinySliceHome, TINY_SLICE],
+      ] as const) {
+        const report = await sync(target, 'sliced_db', args);
+        expect(report.status, report.text).toBe('SUCCEEDED');
+      }
+    };
+
+    // Act: a first run, then one after inserts (some at the committed cursor) and updates
+    await syncBoth();
+    const firstSlices = await latestRunSlices(tinySliceHome, 'sliced_db');
+    await db.query(`
+      INSERT INTO sliced SELECT i, 'row ' || i, '${T0}'::timestamptz + (i / 3) * interval '1 second'
+        FROM generate_series(401, 402) AS i;
+      INSERT INTO sliced SELECT i, 'row ' || i, '${T1}'::timestamptz + i * interval '1 second'
+        FROM generate_series(403, 460) AS i;
+      UPDATE sliced SET name = name || ' v2', updated_at = '${T1}'::timestamptz + interval '1 day'
+        WHERE id % 25 = 0 AND id <= 400;
+      INSERT INTO sliced_log SELECT 'line ' || i FROM generate_series(121, 150) AS i;
+    `);
+    await syncBoth();
+    const [one, tiny, oneLog, tinyLog] = await Promise.all([
+      tableRows(oneSliceHome, 'sliced_db.public_sliced'),
+      tableRows(tinySliceHome, 'sliced_db.public_sliced'),
+      tableRows(oneSliceHome, 'sliced_db.public_sliced_log'),
+      tableRows(tinySliceHome, 'sliced_db.public_sliced_log'),
+    ]);
+
+    // Assess: 400 + 2 ties + 58 new + 16 updated; the keyless table is loaded whole each run
+    expect(firstSlices).toBeGreaterThan(10);
+    expect(one).toHaveLength(400 + 2 + 58 + 16);
+    expect(tiny).toEqual(one);
+    expect(oneLog).toHaveLength(120 + 150);
+    expect(tinyLog).toEqual(oneLog);
   });
 
   it('keeps the password out of `sources show`, the state files and the rest of the home', async () => {

@@ -67,7 +67,8 @@ describe('sluice sync in slices', () => {
     // Act
     const interrupted = await syncInterrupted(interruptedHome, 3);
     const between = await runCli(['runs', 'shop', '--json'], { home: interruptedHome });
-    const continued = await runCli(['sync', 'shop'], { home: interruptedHome });
+    // A stream selection cannot narrow a run that is already under way: it is said, not silently dropped.
+    const continued = await runCli(['sync', 'shop', '--stream', 'orders'], { home: interruptedHome });
     const clean = await runCli(['sync', 'shop', '--quiet'], { home: cleanHome });
     const landed = await runCli(['query', ROWS, '--json'], { home: interruptedHome });
     const expected = await runCli(['query', ROWS, '--json'], { home: cleanHome });
@@ -87,6 +88,9 @@ describe('sluice sync in slices', () => {
     expect(continued.code, continued.stderr).toBe(0);
     expect(continued.stderr).toContain(
       `continuing run ${stopped!.runId} from slice ${stopped!.slices + 1} (${stopped!.slices} already published)`,
+    );
+    expect(continued.stderr).toContain(
+      `--stream orders not applied: the unfinished run ${stopped!.runId} keeps its streams (customers, orders, events) and is finished first; run \`sluice sync shop --stream orders\` again afterwards`,
     );
     expect(clean.code, clean.stderr).toBe(0);
     expect(JSON.parse(landed.stdout)).toEqual(JSON.parse(expected.stdout));

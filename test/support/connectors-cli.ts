@@ -49,10 +49,26 @@ export function parseRunReport(text: string): SyncReport {
   return { status, streams, text };
 }
 
-/** `sluice sync <source> --quiet`, its printed report parsed. */
-export async function sync(home: string, source: string): Promise<SyncReport> {
-  const result = await cliOk(['sync', source, '--quiet'], home);
+/** `sluice sync <source> --quiet [args…]`, its printed report parsed. */
+export async function sync(home: string, source: string, args: readonly string[] = []): Promise<SyncReport> {
+  const result = await cliOk(['sync', source, '--quiet', ...args], home);
   return parseRunReport(result.stdout);
+}
+
+/** How many slices the run `sluice runs <source> --json` lists first (the latest) published. */
+export async function latestRunSlices(home: string, source: string): Promise<number> {
+  const result = await cliOk(['runs', source, '--json'], home);
+  const runs = JSON.parse(result.stdout) as { slices?: number }[];
+  return runs[0]?.slices ?? 0;
+}
+
+/**
+ * Every row of a table, the columns that name the run left out, sorted: two
+ * lakes that landed the same records compare equal row for row, repeats included.
+ */
+export async function tableRows(home: string, table: string): Promise<string[]> {
+  const rows = await query(home, `SELECT * EXCLUDE (_sluice_run_id, _sluice_extracted_at) FROM ${table}`);
+  return rows.map((row) => JSON.stringify(row)).sort();
 }
 
 /** `sluice query <sql> --json`: the rows. */

@@ -10,7 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addSource, cliOk, fileCount, filesContaining, query, sync } from '../../support/connectors-cli.js';
+import {
+  addSource,
+  cliOk,
+  fileCount,
+  filesContaining,
+  latestRunSlices,
+  query,
+  sync,
+  tableRows,
+} from '../../support/connectors-cli.js';
 import {
   createBucket,
   emptyAndDeleteBucket,
@@ -141,6 +150,74 @@ describe('s3-files source through the CLI', () => {
       events: 150,
       event_ids: 150,
     });
+  });
+
+  it('lands, run after run, the same rows in tiny slices as in one slice, maxFilesPerRun counting the whole run', async () => {
+    // Prepare: a home synced in one slice per run and one in slices of at most 7 rows (every
+    // slice ends after a page of 20 records), reading at most 4 files per run
+    const homes = await Promise.all([
+      mkdtemp(join(tmpdir(), 'sluice-s3-one-slice-')),
+      mkdtemp(join(tmpdir(), 'sluice-s3-tiny-slices-')),
+    ]);
+    const [oneHome, tinyHome] = homes;
+    const slicedKey = (file: number): string => `sliced/orders/part-${String(file).padStart(3, '0')}.csv`;
+    try {
+      for (let f = 0; f < 6; f++) await put(client, bucket, slicedKey(f), ordersCsv(f));
+      for (let f = 0; f < 3; f++) await put(client, bucket, `sliced/events/e-${f}.jsonl`, eventsJsonl(f));
+      const definition = {
+        name: 'sliced',
+        type: 's3-files',
+        config: {
+          bucket,
+          prefix: 'sliced',
+          endpoint: emulatorUrl(),
+          forcePathStyle: true,
+          region: process.env.AWS_REGION ?? 'us-east-1',
+          accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+          secretAccessKey,
+          maxFilesPerRun: 4,
+          pageSize: 20,
+          streams: [
+            { name: 'orders', glob: 'orders/*.csv', format: 'csv' },
+            { name: 'events', glob: 'events/*.jsonl', format: 'jsonl' },
+          ],
+        },
+      };
+      await addSource(oneHome!, definition);
+      await addSource(tinyHome!, definition);
+      const syncBoth = async (): Promise<void> => {
+        for (const [target, args] of [
+          [oneHome!, []],
+          [tinyHome!, ['--slice-rows', '7']],
+        ] as const) {
+          const report = await sync(target, 'sliced', args);
+          expect(report.status, report.text).toBe('SUCCEEDED');
+        }
+      };
+
+      // Act: three runs, the bucket changing after the first (2 new files, one replaced)
+      await syncBoth();
+      const firstSlices = await latestRunSlices(tinyHome!, 'sliced');
+      const [firstOrders] = await query<{ n: number }>(tinyHome!, 'SELECT count(*) AS n FROM sliced.orders');
+      for (let f = 6; f < 8; f++) await put(client, bucket, slicedKey(f), ordersCsv(f));
+      await put(client, bucket, slicedKey(1), ordersCsv(1, 2));
+      await syncBoth();
+      await syncBoth();
+      const tables = await Promise.all(
+        [oneHome!, tinyHome!].flatMap((h) => [tableRows(h, 'sliced.orders'), tableRows(h, 'sliced.events')]),
+      );
+
+      // Assess: 4 files in the first run however many slices it took; then every file and the
+      // replaced one again; the lakes equal row for row
+      expect(firstSlices).toBeGreaterThan(10);
+      expect(firstOrders).toEqual({ n: 4 * ORDERS_PER_FILE });
+      expect(tables[0]).toHaveLength(9 * ORDERS_PER_FILE);
+      expect(tables[2]).toEqual(tables[0]);
+      expect(tables[1]).toHaveLength(3 * EVENTS_PER_FILE);
+      expect(tables[3]).toEqual(tables[1]);
+    } finally {
+      await Promise.all(homes.map((h) => rm(h, { recursive: true, force: true })));
+    }
   });
 
   it('keeps the secret access key out of `sources show`, the state files and the rest of the home', async () => {

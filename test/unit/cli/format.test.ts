@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatBytes,
   formatDuration,
+  formatEstimate,
   formatQueryResult,
   formatRunReport,
   renderTable,
@@ -98,5 +99,16 @@ describe('formatQueryResult', () => {
       ],
     });
     expect(text).toBe(['status    n', '------  ---', 'paid    392', '∅        20', '(2 rows)'].join('\n'));
+  });
+});
+
+describe('formatEstimate', () => {
+  it('shows the percentage and the time left when the connector reported a total', () => {
+    expect(formatEstimate(2_500, 10_000, 100)).toBe(` · 25% · ETA ${formatDuration(75_000)}`);
+  });
+
+  it('shows nothing without a total, and stays below 100% when the estimate was too low', () => {
+    expect(formatEstimate(2_500, undefined, 100)).toBe('');
+    expect(formatEstimate(12_000, 10_000, 100)).toBe(' · 99%');
   });
 });

@@ -414,6 +414,42 @@ describe('postgres connector: reads', () => {
   });
 });
 
+describe('postgres connector: progress totals', () => {
+  it("reports a full load's row estimate from the catalog, and none for an incremental read", async () => {
+    // Prepare: the estimate exists once the table has been analysed
+    await sql(`
+      CREATE TABLE estimated (id integer PRIMARY KEY, updated_at timestamptz NOT NULL);
+      INSERT INTO estimated SELECT i, now() FROM generate_series(1, 1234) AS i;
+      ANALYZE estimated;
+    `);
+    const full = await streamOf({ tables: ['public.estimated'], cursorColumns: {} }, 'public_estimated');
+    const incremental = await streamOf(
+      { tables: ['public.estimated'], cursorColumns: { 'public.estimated': 'updated_at' } },
+      'public_estimated',
+    );
+    const totals: number[] = [];
+    const readWith = async (stream: Stream, since: string | undefined): Promise<void> => {
+      const ctx = {
+        since,
+        committedCursor: since,
+        signal: new AbortController().signal,
+        logger: silentLogger,
+        reportTotal: (n: number) => totals.push(n),
+      };
+      for await (const _ of stream.read(ctx)) {
+        // drain
+      }
+    };
+
+    // Act
+    await readWith(full, undefined);
+    await readWith(incremental, '2000-01-01T00:00:00Z');
+
+    // Assess
+    expect(totals).toEqual([1234]);
+  });
+});
+
 describe('postgres connector: check and errors', () => {
   it('passes check over TLS with verify-full and the server CA', async () => {
     // Act
