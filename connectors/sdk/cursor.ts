@@ -48,6 +48,8 @@ export function compareCursor(a: CursorValue, b: CursorValue): number {
  * canonical and take the slow path).
  */
 function isCanonicalUtc(s: string): boolean {
+  // One side is usually the same string again and again (the highest cursor so far).
+  if (s === lastCanonical) return true;
   const n = s.length;
   if (n < 20 || s.charCodeAt(n - 1) !== 90 || s.charCodeAt(10) !== 84) return false;
   if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)
@@ -65,8 +67,12 @@ function isCanonicalUtc(s: string): boolean {
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   const days =
     month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-  return day <= days;
+  if (day > days) return false;
+  lastCanonical = s;
+  return true;
 }
+
+let lastCanonical: string | undefined;
 
 function digit(s: string, i: number): number {
   const c = s.charCodeAt(i) - 48;

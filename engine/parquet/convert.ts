@@ -15,6 +15,7 @@ import { ParquetConversionError, ParquetError } from './errors.js';
 import {
   parseDateDays,
   parseTimestampMicros,
+  smallDecimalUnscaled,
   toBoolean,
   toDateDays,
   toDecimalUnscaled,
@@ -314,7 +315,7 @@ function makeHelpers(columns: readonly ParquetColumn[]): Helpers {
     },
     decimal: (v, column, row, words) => {
       const spec = decimals[column]!;
-      const small = typeof v === 'string' ? smallDecimal(v, spec.precision, spec.scale) : Number.NaN;
+      const small = typeof v === 'string' ? smallDecimalUnscaled(v, spec.precision, spec.scale) : Number.NaN;
       if (!Number.isNaN(small)) {
         // |small| < 2^53: the low word, then the high word sign-extended into the upper two.
         const hi = Math.floor(small / TWO_32);
@@ -330,39 +331,6 @@ function makeHelpers(columns: readonly ParquetColumn[]): Helpers {
       for (let k = 0; k < 4; k++) words[row * 4 + k] = Number(BigInt.asIntN(32, n >> BigInt(32 * k)));
     },
   };
-}
-
-const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k);
-
-/**
- * The unscaled value of plain decimal text (`-123.45`) with at most 15
- * digits, as an exact number; NaN for anything else (exponents, spaces, more
- * digits, more fraction digits than `scale`, more than `precision` digits),
- * which takes the exact BigInt path.
- */
-function smallDecimal(text: string, precision: number, scale: number): number {
-  const n = text.length;
-  let i = text.charCodeAt(0) === 45 ? 1 : 0;
-  const negative = i === 1;
-  if (n - i > 16 || n === i) return Number.NaN;
-  let value = 0;
-  let digits = 0;
-  let fraction = -1;
-  for (; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46 && fraction < 0) fraction = 0;
-    else if (c >= 48 && c <= 57) {
-      value = value * 10 + (c - 48);
-      digits++;
-      if (fraction >= 0) fraction++;
-    } else return Number.NaN;
-  }
-  if (digits === 0 || fraction === 0) return Number.NaN;
-  const fractionDigits = Math.max(fraction, 0);
-  if (fractionDigits > scale) return Number.NaN;
-  const unscaled = value * POWERS_OF_TEN[scale - fractionDigits]!;
-  if (!(unscaled < POWERS_OF_TEN[Math.min(precision, 15)]!) || precision < 1) return Number.NaN;
-  return negative ? -unscaled : unscaled;
 }
 
 /** Bitmap with every row present except `nulls`. */
