@@ -53,6 +53,8 @@ interface Args {
   /** A child process: `engine` or `postgres` (with `--target` JSON). */
   readonly childKind: Workload | undefined;
   readonly target: string | undefined;
+  /** The engine's `rowGroupBytes` (0: its default). */
+  readonly rowGroupBytes: number;
   /** Slice length of the sliced engine run, in seconds (0: skip it). */
   readonly sliceSeconds: number;
   readonly repeat: number;
@@ -86,6 +88,7 @@ function parseArgs(argv: readonly string[]): Args {
     only: [Workload.engine, Workload.postgres],
     childKind: undefined,
     target: undefined,
+    rowGroupBytes: 0,
     child: false,
     save: true,
   };
@@ -102,6 +105,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--skip-10m') args.rows10m = 0;
     else if (flag === '--slice-seconds') args.sliceSeconds = number();
     else if (flag === '--pg-rows') args.pgRows = number();
+    else if (flag === '--row-group-bytes') args.rowGroupBytes = number();
     else if (flag === '--only') {
       const value = argv[++i];
       if (value !== Workload.engine && value !== Workload.postgres)
@@ -129,6 +133,10 @@ function median(values: readonly number[]): number {
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 
 /** One sync of `rows` rows through the engine into a fresh local lake, in this process (in slices if asked). */
+/** `--row-group-bytes`, passed on to every child (0: the engine's default). */
+let rowGroupBytes = 0;
+const rowGroupOptions = (): { rowGroupBytes?: number } => (rowGroupBytes > 0 ? { rowGroupBytes } : {});
+
 async function engineRun(rows: number, sliceSeconds = 0): Promise<EngineRun> {
   const home = await mkdtemp(join(os.tmpdir(), 'sluice-bench-'));
   try {
@@ -143,6 +151,7 @@ async function engineRun(rows: number, sliceSeconds = 0): Promise<EngineRun> {
         connector: benchConnector as never,
         config: { rows },
         ...(sliceSeconds > 0 ? { sliceSeconds } : {}),
+        ...rowGroupOptions(),
       },
     );
     const seconds = (performance.now() - started) / 1000;
@@ -192,7 +201,8 @@ function postgresRunInChild(target: PgTarget, rows: number): Promise<PgEngineRun
 function runChild<T>(flags: readonly string[]): Promise<T> {
   const script = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, script, ...flags], {
+    const all = [...flags, '--row-group-bytes', String(rowGroupBytes)];
+    const child = spawn(process.execPath, [...process.execArgv, script, ...all], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -259,9 +269,12 @@ async function save(
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  rowGroupBytes = args.rowGroupBytes;
   if (args.child && args.childKind === Workload.postgres) {
     const target = JSON.parse(args.target ?? '{}') as PgTarget;
-    process.stdout.write(`${JSON.stringify(await postgresEngineRun(target, args.rows))}\n`);
+    process.stdout.write(
+      `${JSON.stringify(await postgresEngineRun(target, args.rows, rowGroupOptions()))}\n`,
+    );
     return;
   }
   if (args.child) {

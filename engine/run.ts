@@ -118,7 +118,7 @@ export interface SliceOptions extends RunStepOptions {
   readonly rowGroupRows?: number;
   /**
    * A row group is cut once its estimated column data (Arrow) reaches this
-   * size: the unit of memory, whatever the width of the rows. @default 8388608 (8 MiB)
+   * size: the unit of memory, whatever the width of the rows. @default 16777216 (16 MiB)
    */
   readonly rowGroupBytes?: number;
   /** @default 'snappy' */
@@ -133,7 +133,7 @@ export interface SliceOptions extends RunStepOptions {
 }
 
 /** Estimated Arrow bytes per row group (see `rowGroupBytes`). */
-export const DEFAULT_ROW_GROUP_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_ROW_GROUP_BYTES = 16 * 1024 * 1024;
 
 export class SyncError extends SluiceError {
   public readonly run: RunRecord;
