@@ -51,6 +51,8 @@ export interface StreamLandingSettings {
   readonly partition: string;
   readonly targetFileBytes: number;
   readonly rowGroupRows: number;
+  /** Cut a row group once its estimated Arrow size reaches this. */
+  readonly rowGroupBytes: number;
   readonly compression: 'snappy' | 'zstd';
   readonly progressIntervalMs: number;
 }
@@ -109,6 +111,36 @@ function validateCursor(source: string, stream: string, next: CursorState): void
       { field: 'incremental.cursorField' },
     );
   }
+}
+
+/** One record in every this many is measured for the row group's size estimate. */
+const SIZE_SAMPLE_EVERY = 64;
+
+/**
+ * Roughly the Arrow bytes a record takes: text as its length plus an offset,
+ * nested values as their JSON-ish size, every other value 8 bytes.
+ */
+export function estimateRecordBytes(record: SourceRecord): number {
+  let bytes = 0;
+  for (const name in record) {
+    const value = record[name];
+    if (typeof value === 'string') bytes += value.length + 4;
+    else if (typeof value === 'object' && value !== null && !(value instanceof Date))
+      bytes += nestedBytes(value, 0);
+    else bytes += 8;
+  }
+  return bytes;
+}
+
+function nestedBytes(value: unknown, depth: number): number {
+  if (typeof value === 'string') return value.length + 2;
+  if (typeof value !== 'object' || value === null || depth > 4) return 8;
+  let bytes = 2;
+  if (Array.isArray(value)) for (const item of value) bytes += nestedBytes(item, depth + 1) + 1;
+  else
+    for (const [key, item] of Object.entries(value as Record<string, unknown>))
+      bytes += key.length + 4 + nestedBytes(item, depth + 1);
+  return bytes;
 }
 
 /** Lands one stream's part of a slice. Throws with this attempt's staged files removed. */
@@ -172,6 +204,10 @@ export async function landStreamSlice(
   let keysAtMax: string[] = [...(staged?.keysAtMax ?? [])];
   let recordsAtMax: SourceRecord[] = [];
   let batch: SourceRecord[] = [];
+  // Rows per group follow the sampled record size, so a group holds about `rowGroupBytes` whatever the row width.
+  let rowBytes = 0;
+  let rowLimit = settings.rowGroupRows;
+  const metadataBytes = runId.length + source.length + 16;
   let lastProgress = Date.now();
   const priorRows = start.committed.rows + (staged?.rows ?? 0);
   const priorBytes = start.committed.bytes + (staged?.files.reduce((sum, f) => sum + f.bytes, 0) ?? 0);
@@ -287,9 +323,17 @@ export async function landStreamSlice(
             }
           }
         }
+        if (rows % SIZE_SAMPLE_EVERY === 0) {
+          const bytes = estimateRecordBytes(record) + metadataBytes;
+          rowBytes = rowBytes === 0 ? bytes : rowBytes * 0.875 + bytes * 0.125;
+          rowLimit = Math.max(
+            1,
+            Math.min(settings.rowGroupRows, Math.floor(settings.rowGroupBytes / rowBytes)),
+          );
+        }
         batch.push(record);
         rows++;
-        if (batch.length >= settings.rowGroupRows) await flush();
+        if (batch.length >= rowLimit) await flush();
       }
       if (Date.now() - lastProgress >= settings.progressIntervalMs) {
         lastProgress = Date.now();

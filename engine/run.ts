@@ -116,8 +116,13 @@ export interface SliceOptions extends RunStepOptions {
   readonly sliceRows?: number;
   /** @default 134217728 (128 MiB) */
   readonly targetFileBytes?: number;
-  /** Rows per Parquet row group (the unit of memory). @default 65536 */
+  /** At most this many rows per Parquet row group. @default 65536 */
   readonly rowGroupRows?: number;
+  /**
+   * A row group is cut once its estimated column data (Arrow) reaches this
+   * size: the unit of memory, whatever the width of the rows. @default 16777216 (16 MiB)
+   */
+  readonly rowGroupBytes?: number;
   /** @default 'snappy' */
   readonly compression?: 'snappy' | 'zstd';
   /** Attempts per stream on transient source errors. @default 3 */
@@ -128,6 +133,9 @@ export interface SliceOptions extends RunStepOptions {
   /** How often progress is reported. @default 2000 */
   readonly progressIntervalMs?: number;
 }
+
+/** Estimated Arrow bytes per row group (see `rowGroupBytes`). */
+export const DEFAULT_ROW_GROUP_BYTES = 16 * 1024 * 1024;
 
 export class SyncError extends SluiceError {
   public readonly run: RunRecord;
@@ -485,6 +493,7 @@ async function landWithRetries(
           partition: ctx.partition,
           targetFileBytes: options.targetFileBytes ?? 128 * 1024 * 1024,
           rowGroupRows: options.rowGroupRows ?? 65_536,
+          rowGroupBytes: options.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES,
           compression: options.compression ?? 'snappy',
           progressIntervalMs: options.progressIntervalMs ?? 2000,
         },

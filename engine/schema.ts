@@ -28,6 +28,8 @@ import { ValidationError } from './errors.js';
 import {
   parseDateDays,
   parseTimestampMicros,
+  parseUtcTimestampMicros,
+  smallDecimalUnscaled,
   toDecimalUnscaled,
   toInt32,
   toInt64,
@@ -130,6 +132,18 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_TIMESTAMP =
   /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
 
+const decimalSpecs = new Map<ColumnType, { precision: number; scale: number }>();
+
+/** `decimal(p,s)` parsed once per type, not per value. */
+function decimalSpec(type: ColumnType): { precision: number; scale: number } {
+  let spec = decimalSpecs.get(type);
+  if (spec === undefined) {
+    spec = parseDecimalType(type)!;
+    decimalSpecs.set(type, spec);
+  }
+  return spec;
+}
+
 /** Whether the writer stores this (non-null) value in a column of `type` exactly. */
 export function fits(value: unknown, type: ColumnType): boolean {
   switch (columnKind(type)) {
@@ -153,6 +167,8 @@ export function fits(value: unknown, type: ColumnType): boolean {
       return typeof value === 'boolean' || value === 'true' || value === 'false';
     case 'timestamp':
       if (value instanceof Date) return !Number.isNaN(value.getTime());
+      // The common canonical form skips the regex (it would match it).
+      if (typeof value === 'string' && !Number.isNaN(parseUtcTimestampMicros(value))) return true;
       return (
         typeof value === 'string' && ISO_TIMESTAMP.test(value) && !Number.isNaN(parseTimestampMicros(value))
       );
@@ -160,7 +176,9 @@ export function fits(value: unknown, type: ColumnType): boolean {
       if (value instanceof Date) return value.getTime() % DAY_MS === 0;
       return typeof value === 'string' && ISO_DATE.test(value) && !Number.isNaN(parseDateDays(value));
     case 'decimal': {
-      const spec = parseDecimalType(type)!;
+      const spec = decimalSpec(type);
+      if (typeof value === 'string' && !Number.isNaN(smallDecimalUnscaled(value, spec.precision, spec.scale)))
+        return true;
       return toDecimalUnscaled(value, spec.precision, spec.scale) !== undefined;
     }
   }

@@ -107,9 +107,41 @@ function clamp<T>(text: string, min: T, max: T): T | undefined {
  * `infinity` and years past 9999 become 9999-12-31T23:59:59.999999Z.
  */
 export function toIsoTimestamp(text: string): string {
+  const fast = canonicalTimestamp(text);
+  if (fast !== undefined) return fast;
   const match = PG_TIMESTAMP.exec(text);
   if (!match) return clamp(text, MIN_TIMESTAMP, MAX_TIMESTAMP) ?? text;
   return `${match[1]}T${match[2]}.${(match[3] ?? '').padEnd(6, '0')}Z`;
+}
+
+/** The digits of a PostgreSQL timestamp's text, by position (`YYYY-MM-DD HH:MM:SS`). */
+const TIMESTAMP_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+
+/**
+ * What PostgreSQL emits (`2026-01-02 03:04:05[.f{1,6}][+00]`) without the
+ * regex, giving exactly the regex path's result; undefined for anything else.
+ */
+function canonicalTimestamp(text: string): string | undefined {
+  let n = text.length;
+  if (
+    n >= 22 &&
+    text.charCodeAt(n - 3) === 43 &&
+    text.charCodeAt(n - 2) === 48 &&
+    text.charCodeAt(n - 1) === 48
+  )
+    n -= 3;
+  if (n < 19 || n === 20 || n > 26) return undefined;
+  if (text.charCodeAt(10) !== 32 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return undefined;
+  if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return undefined;
+  for (const i of TIMESTAMP_DIGITS) if (!isDigit(text.charCodeAt(i))) return undefined;
+  if (n === 19) return `${text.slice(0, 10)}T${text.slice(11, 19)}.000000Z`;
+  if (text.charCodeAt(19) !== 46) return undefined;
+  for (let i = 20; i < n; i++) if (!isDigit(text.charCodeAt(i))) return undefined;
+  return `${text.slice(0, 10)}T${text.slice(11, n)}${'000000'.slice(0, 26 - n)}Z`;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
 }
 
 /** `YYYY-MM-DD`, clamped like timestamps (`infinity` → 9999-12-31). */

@@ -63,6 +63,8 @@ export interface ChunkQuery {
 export interface ReadPlan {
   readonly columnCount: number;
   readonly converters: readonly Converter[];
+  /** Columns whose text value is the record value (text, json). */
+  readonly identity: readonly boolean[];
   readonly names: readonly string[];
   readonly keyParts: readonly KeyPart[];
   /** Builds the query for the chunk after `last` (the previous chunk's key values, as text). */
@@ -113,6 +115,7 @@ export function readPlan(plan: TablePlan): ReadPlan {
   return {
     columnCount: plan.columns.length,
     converters: plan.columns.map((c) => converterFor(c.mapping.kind)),
+    identity: plan.columns.map((c) => c.mapping.kind === 'text' || c.mapping.kind === 'json'),
     names: plan.columns.map((c) => c.name),
     keyParts,
     chunk(since, last, limit) {
@@ -141,14 +144,25 @@ export function readPlan(plan: TablePlan): ReadPlan {
   };
 }
 
-function toRecord(read: ReadPlan, row: readonly (string | null)[]): SourceRecord {
-  const record: SourceRecord = {};
-  for (let i = 0; i < read.columnCount; i++) {
-    const value = row[i];
-    record[read.names[i]!] = value === null || value === undefined ? null : read.converters[i]!(value);
-  }
-  return record;
+type RecordBuilder = (row: readonly (string | null)[]) => SourceRecord;
+
+/**
+ * Builds records from text rows with one object literal per row (every
+ * column name a literal key, so each record is allocated at its final shape
+ * in one go); text and json values are taken as they are, the others go
+ * through their column's converter. Names enter only as JSON string literals.
+ */
+function recordBuilder(read: ReadPlan): RecordBuilder {
+  const fields = read.names.map((name, i) => {
+    const value = read.identity[i] ? `r[${i}]` : `(r[${i}] === null ? null : c[${i}](r[${i}]))`;
+    return `${JSON.stringify(name)}: ${value}`;
+  });
+  const make = new Function('c', `'use strict'; return (r) => ({ ${fields.join(', ')} });`);
+  return make(read.converters) as RecordBuilder;
 }
+
+/** A query's outcome, settled so that a prefetch failing while nobody awaits it is no unhandled rejection. */
+type Fetched = { readonly rows: (string | null)[][] } | { readonly error: unknown };
 
 /** The file nodes of a table and of every partition under it: a rewrite of any of them changes the text. */
 const FILENODES = `SELECT string_agg(coalesce(pg_relation_filenode(relid)::text, '-'), ',' ORDER BY relid) AS filenode
@@ -247,48 +261,55 @@ export async function* readTable(
       ? resumeKey(ctx.resumeFrom, read, plan.stream, filenode)
       : undefined;
     const key = read.keyParts.map((k) => k.name);
+    const toRecord = recordBuilder(read);
+    const fetch = (after: string[] | undefined): Promise<Fetched> => {
+      const query = read.chunk(since, after, config.chunkSize);
+      return client
+        .query<(string | null)[]>({ text: query.text, values: query.values, rowMode: 'array' })
+        .then(
+          (result) => ({ rows: result.rows }),
+          (error: unknown) => ({ error }),
+        );
+    };
     let total = 0;
-    for (let chunk = 1; ; chunk++) {
+    // The next chunk's query runs on the server while the engine lands this one.
+    let pending: Promise<Fetched> | undefined = fetch(last);
+    for (let chunk = 1; pending !== undefined; chunk++) {
       signal.throwIfAborted();
-      const query = read.chunk(since, last, config.chunkSize);
       const started = Date.now();
-      let result: pg.QueryArrayResult<(string | null)[]>;
-      try {
-        result = await client.query<(string | null)[]>({
-          text: query.text,
-          values: query.values,
-          rowMode: 'array',
-        });
-      } catch (error) {
+      const fetched: Fetched = await pending;
+      pending = undefined;
+      if ('error' in fetched) {
         signal.throwIfAborted();
-        throw toConnectorError(connectionError(client) ?? error, config, { table: subject });
+        throw toConnectorError(connectionError(client) ?? fetched.error, config, { table: subject });
       }
       signal.throwIfAborted();
-      const rows = result.rows;
+      const rows = fetched.rows;
       total += rows.length;
       logger.debug('postgres chunk read', {
         stream: plan.stream,
         chunk,
         rows: rows.length,
-        ms: Date.now() - started,
+        waitedMs: Date.now() - started,
       });
-      if (rows.length > 0) {
-        const tail = rows[rows.length - 1]!;
-        const next = read.keyParts.map((_, i) => tail[read.columnCount + i] as string);
-        // A key that does not move would re-read the same chunk forever: fail loudly instead.
-        if (last && next.every((value, i) => value === last![i])) {
-          throw new SystemError(`keyset pagination of ${subject} did not advance past (${next.join(', ')})`);
-        }
-        last = next;
-        yield rows.map((row) => toRecord(read, row));
-        const position: PostgresPosition = {
-          key,
-          after: next,
-          ...(filenode !== undefined ? { filenode } : {}),
-        };
-        yield checkpoint(position);
+      if (rows.length === 0) break;
+      const tail = rows[rows.length - 1]!;
+      const next = read.keyParts.map((_, i) => tail[read.columnCount + i] as string);
+      // A key that does not move would re-read the same chunk forever: fail loudly instead.
+      if (last && next.every((value, i) => value === last![i])) {
+        throw new SystemError(`keyset pagination of ${subject} did not advance past (${next.join(', ')})`);
       }
-      if (rows.length < config.chunkSize) break;
+      last = next;
+      if (rows.length >= config.chunkSize) pending = fetch(next);
+      const records = new Array<SourceRecord>(rows.length);
+      for (let i = 0; i < rows.length; i++) records[i] = toRecord(rows[i]!);
+      yield records;
+      const position: PostgresPosition = {
+        key,
+        after: next,
+        ...(filenode !== undefined ? { filenode } : {}),
+      };
+      yield checkpoint(position);
     }
     await client.query('COMMIT').catch(() => undefined);
     logger.info('postgres table read', { stream: plan.stream, rows: total });

@@ -15,6 +15,7 @@ import { ParquetConversionError, ParquetError } from './errors.js';
 import {
   parseDateDays,
   parseTimestampMicros,
+  smallDecimalUnscaled,
   toBoolean,
   toDateDays,
   toDecimalUnscaled,
@@ -314,6 +315,17 @@ function makeHelpers(columns: readonly ParquetColumn[]): Helpers {
     },
     decimal: (v, column, row, words) => {
       const spec = decimals[column]!;
+      const small = typeof v === 'string' ? smallDecimalUnscaled(v, spec.precision, spec.scale) : Number.NaN;
+      if (!Number.isNaN(small)) {
+        // |small| < 2^53: the low word, then the high word sign-extended into the upper two.
+        const hi = Math.floor(small / TWO_32);
+        const base = row * 4;
+        words[base] = small - hi * TWO_32;
+        words[base + 1] = hi;
+        words[base + 2] = hi < 0 ? -1 : 0;
+        words[base + 3] = hi < 0 ? -1 : 0;
+        return;
+      }
       const n = toDecimalUnscaled(v, spec.precision, spec.scale);
       if (n === undefined) fail(column, row, v);
       for (let k = 0; k < 4; k++) words[row * 4 + k] = Number(BigInt.asIntN(32, n >> BigInt(32 * k)));

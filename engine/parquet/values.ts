@@ -52,6 +52,16 @@ function parseDatePart(s: string): number {
  * means UTC, never local time); anything else goes through `Date.parse`.
  */
 export function parseTimestampMicros(s: string): number {
+  const fast = parseUtcTimestampMicros(s);
+  return Number.isNaN(fast) ? parseTimestampGeneral(s) : fast;
+}
+
+/**
+ * Only `YYYY-MM-DDTHH:MM:SS[.fff|.ffffff]Z` with every field in range (what
+ * toISOString, most APIs and the PostgreSQL connector emit) → epoch
+ * microseconds; NaN for anything else.
+ */
+export function parseUtcTimestampMicros(s: string): number {
   const n = s.length;
   // Fast path: `YYYY-MM-DDTHH:MM:SS[.fff[fff]]Z`, what toISOString and most APIs emit.
   if (
@@ -90,7 +100,7 @@ export function parseTimestampMicros(s: string): number {
       return (daysFromCivil(y, m, day) * 86_400 + hh * 3600 + mi * 60 + ss) * 1_000_000 + frac;
     }
   }
-  return parseTimestampGeneral(s);
+  return Number.NaN;
 }
 
 /** One digit at `i`, or a value far out of every range when it is not a digit. */
@@ -286,4 +296,37 @@ export function toDecimalUnscaled(v: unknown, precision: number, scale: number):
   const unscaled = BigInt(digits === '' ? '0' : digits);
   if (unscaled >= 10n ** BigInt(precision)) return undefined;
   return sign === '-' ? -unscaled : unscaled;
+}
+
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+/**
+ * The unscaled value of plain decimal text (`-123.45`) with at most 15
+ * digits, as an exact number; NaN for anything else (exponents, spaces, more
+ * digits, more fraction digits than `scale`, more than `precision` digits),
+ * which takes the exact BigInt path.
+ */
+export function smallDecimalUnscaled(text: string, precision: number, scale: number): number {
+  const n = text.length;
+  let i = text.charCodeAt(0) === 45 ? 1 : 0;
+  const negative = i === 1;
+  if (n - i > 16 || n === i) return Number.NaN;
+  let value = 0;
+  let digits = 0;
+  let fraction = -1;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 && fraction < 0) fraction = 0;
+    else if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      digits++;
+      if (fraction >= 0) fraction++;
+    } else return Number.NaN;
+  }
+  if (digits === 0 || fraction === 0) return Number.NaN;
+  const fractionDigits = Math.max(fraction, 0);
+  if (fractionDigits > scale) return Number.NaN;
+  const unscaled = value * POWERS_OF_TEN[scale - fractionDigits]!;
+  if (!(unscaled < POWERS_OF_TEN[Math.min(precision, 15)]!) || precision < 1) return Number.NaN;
+  return negative ? -unscaled : unscaled;
 }

@@ -58,6 +58,16 @@ describe('postgres value conversion', () => {
     expect(toIsoTimestamp('2026-01-02 03:04:05')).toBe('2026-01-02T03:04:05.000000Z');
     expect(toIsoTimestamp('2026-01-02 03:04:05.12+00')).toBe('2026-01-02T03:04:05.120000Z');
     expect(toIsoTimestamp('2026-01-02 03:04:05.123456+00:00')).toBe('2026-01-02T03:04:05.123456Z');
+    expect(toIsoTimestamp('2026-01-02 03:04:05.123456+00')).toBe('2026-01-02T03:04:05.123456Z');
+    expect(toIsoTimestamp('2026-01-02 03:04:05.1')).toBe('2026-01-02T03:04:05.100000Z');
+    expect(toIsoTimestamp('2026-01-02 03:04:05+00')).toBe('2026-01-02T03:04:05.000000Z');
+  });
+
+  it('leaves text that is not a PostgreSQL timestamp as it is', () => {
+    expect(toIsoTimestamp('2026-01-02 03:04:05.+00')).toBe('2026-01-02 03:04:05.+00');
+    expect(toIsoTimestamp('2026-01-02 03:04:05.1234567')).toBe('2026-01-02 03:04:05.1234567');
+    expect(toIsoTimestamp('2026-01-02 03:04:0x+00')).toBe('2026-01-02 03:04:0x+00');
+    expect(toIsoTimestamp('2026-01-02T03:04:05')).toBe('2026-01-02T03:04:05');
   });
 
   it('clamps infinities, BC and five-digit years into the ISO range, keeping their order', () => {

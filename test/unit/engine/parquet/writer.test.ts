@@ -526,6 +526,8 @@ describe('createParquetWriter', () => {
       { small: 7, money: '12.5', wide: '12345678901234567890.0123456789' },
       { small: '-99999', money: 0.1, wide: -1n },
       { small: null, money: '-1e3', wide: '1.50000000000000' },
+      { small: '0', money: '-0.01', wide: '-3' },
+      { small: '99999', money: '9999999999.99', wide: '-12345.5' },
     ];
 
     // Act
@@ -548,6 +550,8 @@ describe('createParquetWriter', () => {
       { small: '7', money: '12.50', wide: '12345678901234567890.0123456789' },
       { small: '-99999', money: '0.10', wide: '-1.0000000000' },
       { small: null, money: '-1000.00', wide: '1.5000000000' },
+      { small: '0', money: '-0.01', wide: '-3.0000000000' },
+      { small: '99999', money: '9999999999.99', wide: '-12345.5000000000' },
     ]);
   });
 
