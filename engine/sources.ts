@@ -9,6 +9,7 @@ import type { Connector } from '../connectors/sdk/types.js';
 import { ConflictError, ValidationError } from './errors.js';
 import type { SecretStore, SourceDefinition, StateStore } from './ports.js';
 import { extractSecrets, resolveSecrets, secretRefs } from './secrets.js';
+import { parseQuality, type QualityDeclarations } from './stages/quality.js';
 
 export interface ConnectorRegistry {
   get(type: string): Connector<never> | undefined;
@@ -34,9 +35,10 @@ export interface SourceInput {
   readonly streams?: readonly string[];
   readonly schedule?: string;
   readonly slaMinutes?: number;
+  readonly quality?: QualityDeclarations;
 }
 
-const KNOWN_FIELDS = ['name', 'type', 'config', 'streams', 'schedule', 'slaMinutes'];
+const KNOWN_FIELDS = ['name', 'type', 'config', 'streams', 'schedule', 'slaMinutes', 'quality'];
 
 /** Checks the shape of a source definition; the message names the field at fault. */
 export function parseSourceInput(input: unknown, registry: ConnectorRegistry): SourceInput {
@@ -51,7 +53,7 @@ export function parseSourceInput(input: unknown, registry: ConnectorRegistry): S
       });
     }
   }
-  const { name, type, config, streams, schedule, slaMinutes } = body;
+  const { name, type, config, streams, schedule, slaMinutes, quality } = body;
   if (typeof name !== 'string' || !SOURCE_NAME.test(name)) {
     throw new ValidationError(
       '"name" must be snake_case: a lowercase letter, then lowercase letters, digits or single _ between them (no "__", which separates source and stream in table names; at most 63)',
@@ -98,6 +100,7 @@ export function parseSourceInput(input: unknown, registry: ConnectorRegistry): S
     ...(streams ? { streams: streams as string[] } : {}),
     ...(schedule ? { schedule: schedule as string } : {}),
     ...(slaMinutes ? { slaMinutes: slaMinutes as number } : {}),
+    ...(quality !== undefined ? { quality: parseQuality(quality) } : {}),
   };
 }
 
