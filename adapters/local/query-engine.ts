@@ -165,7 +165,10 @@ export class DuckDbQueryEngine implements QueryEngine {
     if (!this.options.state || table.primaryKey.length === 0) return [];
     const watermark = await readWatermark(this.options.state, table.source, table.stream);
     if (watermark.manifest === undefined) return [];
-    const file = this.options.objects.uri(currentSnapshotKey(table.source, table.stream, watermark.manifest));
+    const key = currentSnapshotKey(table.source, table.stream, watermark.manifest);
+    // A watermark without a local snapshot belongs to another engine's current table (Iceberg on Athena).
+    if (!(await this.options.objects.list(key)).some((o) => o.key === key)) return [];
+    const file = this.options.objects.uri(key);
     const names = [
       `${quoteIdentifier(table.source)}.${quoteIdentifier(`${table.stream}__current`)}`,
       `main.${quoteIdentifier(currentTableName(table.source, table.stream))}`,
