@@ -169,7 +169,11 @@ export function buildProgram(): Command {
       positiveWholeNumber,
     )
     .option('-q, --quiet', 'no progress lines')
-    .option('--no-stages', 'skip the transform stages (quality checks, merge into current) after the run')
+    .option(
+      '--no-stages',
+      'skip the transform stages (quality checks, merge into current, models) after the run',
+    )
+    .option('--models <dir>', 'directory of SQL models (default: $SLUICE_MODELS, else ./models if it exists)')
     .action(
       async (
         name: string,
@@ -180,6 +184,7 @@ export function buildProgram(): Command {
           sliceSeconds?: number;
           sliceRows?: number;
           stages: boolean;
+          models?: string;
         },
         command: Command,
       ) => {
@@ -202,7 +207,11 @@ export function buildProgram(): Command {
         }
         if (options.stages) {
           const { runSourceStages, stagesFailed } = await import('./commands/stages.js');
-          run = await runSourceStages(ctx, name, { runId: run.runId, waitSeconds: options.wait });
+          run = await runSourceStages(ctx, name, {
+            runId: run.runId,
+            waitSeconds: options.wait,
+            ...(options.models ? { modelsDir: options.models } : {}),
+          });
           if (run.status !== 'SUCCEEDED') {
             if (!json(command)) process.stdout.write(`${formatRunReport(run)}\n`);
             throw stagesFailed(run);
@@ -217,7 +226,7 @@ export function buildProgram(): Command {
   stages
     .command('run <source>')
     .description(
-      "run the stages (quality checks, merge into <source>__<stream>__current) for the source's latest run",
+      "run the stages (quality checks, merge into <source>__<stream>__current, models) for the source's latest run",
     )
     .option(
       '-w, --wait <seconds>',
@@ -225,13 +234,17 @@ export function buildProgram(): Command {
       wholeNumber,
       0,
     )
-    .action(async (name: string, options: { wait: number }, command: Command) => {
+    .option('--models <dir>', 'directory of SQL models (default: $SLUICE_MODELS, else ./models if it exists)')
+    .action(async (name: string, options: { wait: number; models?: string }, command: Command) => {
       const ctx = await context(command);
       const [{ runSourceStages, stagesFailed }, { formatRunReport }] = await Promise.all([
         import('./commands/stages.js'),
         import('./format.js'),
       ]);
-      const run = await runSourceStages(ctx, name, { waitSeconds: options.wait });
+      const run = await runSourceStages(ctx, name, {
+        waitSeconds: options.wait,
+        ...(options.models ? { modelsDir: options.models } : {}),
+      });
       if (run.status !== 'SUCCEEDED') {
         if (!json(command)) process.stdout.write(`${formatRunReport(run)}\n`);
         throw stagesFailed(run);

@@ -33,6 +33,7 @@ import type {
   TableDefinition,
 } from '../../engine/ports.js';
 import { currentSnapshotKey, currentTableName } from '../../engine/stages/merge-plan.js';
+import { modelPointerKey } from '../../engine/stages/models.js';
 import { readWatermark } from '../../engine/stages/watermark.js';
 import { athenaReads, describeFileType } from './athena-types.js';
 
@@ -150,10 +151,30 @@ export class DuckDbQueryEngine implements QueryEngine {
       current.add(portable);
       for (const view of await this.currentViews(table)) current.add(view);
     }
+    for (const name of await this.modelViews()) current.add(name);
     for (const name of this.views) {
       if (!current.has(name)) await this.connection.run(`DROP VIEW IF EXISTS ${name}`);
     }
     this.views = current;
+  }
+
+  /** SQL models (engine/stages/models.ts): a view per model over the file its pointer names. */
+  private async modelViews(): Promise<string[]> {
+    const names: string[] = [];
+    const decoder = new TextDecoder();
+    for (const object of await this.options.objects.list('models/')) {
+      const match = /^models\/([a-z][a-z0-9_]*)\/_current\.json$/.exec(object.key);
+      if (!match || object.key !== modelPointerKey(match[1]!)) continue;
+      const bytes = await this.options.objects.get(object.key);
+      if (!bytes) continue;
+      const { key } = JSON.parse(decoder.decode(bytes)) as { key: string };
+      const name = `main.${quoteIdentifier(match[1]!)}`;
+      await this.connection.run(
+        `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM read_parquet(${quoteString(this.options.objects.uri(key))})`,
+      );
+      names.push(name);
+    }
+    return names;
   }
 
   /**

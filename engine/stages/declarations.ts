@@ -12,6 +12,8 @@ export const StageKind = {
   quality: 'quality',
   /** Newest version per key into `<source>__<stream>__current`, tombstones applied. */
   merge: 'merge',
+  /** The SQL models (`models/*.sql`), in dependency order, materialised as tables. */
+  models: 'models',
 } as const;
 export type StageKind = (typeof StageKind)[keyof typeof StageKind];
 
@@ -56,6 +58,12 @@ export const STAGES: readonly StageDeclaration[] = [
     kind: StageKind.merge,
     retry: DEFAULT_RETRY,
     description: 'merge the raw files committed since the last merge into <source>__<stream>__current',
+  },
+  {
+    name: 'models',
+    kind: StageKind.models,
+    retry: DEFAULT_RETRY,
+    description: 'build the SQL models (models/*.sql) in dependency order',
   },
 ];
 

@@ -23,6 +23,17 @@ export {
 } from './merge-plan.js';
 export { duckDbType, hiveType, type RenderOptions, renderMerge } from './merge-sql.js';
 export {
+  type Model,
+  type ModelFile,
+  modelDataKey,
+  modelPointerKey,
+  orderModels,
+  parseModel,
+  renderModel,
+  resolveRefs,
+  runModels,
+} from './models.js';
+export {
   parseQuality,
   type QualityCheck,
   type QualityDeclarations,

@@ -22,8 +22,9 @@ import type {
 } from '../ports.js';
 import { runIdsWithState } from '../run-state.js';
 import { retryDelayMs, STAGES, type StageDeclaration, StageKind, validateStages } from './declarations.js';
-import { QualityFailedError } from './errors.js';
+import { ModelError, QualityFailedError } from './errors.js';
 import { type MergePhase, mergeTable } from './merge.js';
+import { type ModelFile, runModels } from './models.js';
 import { runQuality } from './quality.js';
 
 export interface StageDeps {
@@ -52,6 +53,8 @@ export interface RunStagesOptions {
   readonly runId?: string;
   /** @default STAGES */
   readonly stages?: readonly StageDeclaration[];
+  /** The SQL models the models stage builds (`models/*.sql`). @default none */
+  readonly models?: readonly ModelFile[];
   readonly signal?: AbortSignal;
   /** @default 0 */
   readonly leaseWaitMs?: number;
@@ -79,9 +82,13 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Errors a retry cannot fix: bad declarations and failed quality checks. */
+/** Errors a retry cannot fix: bad declarations, failed quality checks, models that do not run. */
 function retryable(error: unknown): boolean {
-  return !(error instanceof ValidationError || error instanceof QualityFailedError);
+  return !(
+    error instanceof ValidationError ||
+    error instanceof QualityFailedError ||
+    error instanceof ModelError
+  );
 }
 
 async function execute(ctx: StageContext): Promise<StageResult> {
@@ -128,6 +135,14 @@ async function execute(ctx: StageContext): Promise<StageResult> {
       }
       return { detail };
     }
+    case StageKind.models:
+      return {
+        detail: await runModels(
+          { objects: deps.objects, engine: ctx.engine },
+          options.models ?? [],
+          ctx.run.runId,
+        ),
+      };
   }
 }
 

@@ -43,7 +43,7 @@ describe('sluice stages', () => {
     expect(rerun.code).toBe(0);
     const record = JSON.parse(rerun.stdout) as { status: string; stages: { name: string; status: string }[] };
     expect(record.status).toBe('SUCCEEDED');
-    expect(record.stages.map((s) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(record.stages.map((s) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     expect((JSON.parse(current.stdout) as { n: number }[])[0]!.n).toBeGreaterThan(0);
   });
 });

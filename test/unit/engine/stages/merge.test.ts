@@ -85,6 +85,7 @@ describe('merge into current (DuckDB)', () => {
     expect(second.stages?.map((s) => [s.name, s.status])).toEqual([
       ['quality', 'SUCCEEDED'],
       ['merge', 'SUCCEEDED'],
+      ['models', 'SUCCEEDED'],
     ]);
     for (const stream of ['orders', 'customers']) {
       const { actual, expected } = await compare(lake, stream);

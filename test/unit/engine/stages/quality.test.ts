@@ -58,6 +58,7 @@ describe('quality stage', () => {
     expect(run.stages?.map((s) => [s.name, s.status, s.attempts])).toEqual([
       ['quality', 'FAILED', 1],
       ['merge', 'SKIPPED', 0],
+      ['models', 'SKIPPED', 0],
     ]);
     await expect(lake!.query('SELECT count(*) FROM shop__orders__current')).rejects.toThrow(/does not exist/);
     expect((await lake!.backend.state.getRun('shop', run.runId))?.status).toBe('QUALITY_FAILED');
