@@ -11,6 +11,9 @@
  *   ALTER TABLE t ADD COLUMNS (…)          → ALTER TABLE t ADD COLUMN IF NOT EXISTS …, one per column
  *   OPTIMIZE t REWRITE DATA USING BIN_PACK → ALTER TABLE t EXECUTE optimize
  *   VACUUM t                               → ALTER TABLE t EXECUTE expire_snapshots(…), remove_orphan_files(…)
+ *   CREATE TABLE t WITH (table_type = 'ICEBERG', is_external = false, location = …) AS …
+ *       → CREATE TABLE iceberg.… WITH (location, format) AS …
+ *   DROP TABLE `t`, ALTER TABLE t RENAME TO u → qualified names (Iceberg for the rename)
  */
 
 export class TranslationError extends Error {
@@ -172,6 +175,37 @@ export function translate(sql: string, options: TranslateOptions): string[] {
     return [
       `ALTER TABLE ${table} EXECUTE expire_snapshots(retention_threshold => ${retention})`,
       `ALTER TABLE ${table} EXECUTE remove_orphan_files(retention_threshold => ${retention})`,
+    ];
+  }
+
+  m = /^CREATE\s+TABLE\s+([`"\w.]+)\s+WITH\s*\(/is.exec(text);
+  if (m) {
+    const { inner, end } = parenthesised(text, m[0].length - 1);
+    const props = new Map<string, string>();
+    for (const part of splitTopLevel(inner)) {
+      const p = /^(\w+)\s*=\s*(.+)$/s.exec(part);
+      if (!p) throw new TranslationError(`cannot read the table property "${part}"`);
+      props.set(p[1]!.toLowerCase(), p[2]!.trim());
+    }
+    if (props.get('table_type')?.replaceAll("'", '').toUpperCase() !== 'ICEBERG') {
+      throw new TranslationError("only Iceberg CTAS (WITH (table_type = 'ICEBERG')) is translated");
+    }
+    const with_ = [
+      ...(props.has('location') ? [`location = ${props.get('location')}`] : []),
+      `format = ${props.get('format')?.toUpperCase() ?? "'PARQUET'"}`,
+    ];
+    return [
+      `CREATE TABLE ${tableName(m[1]!, iceberg, options.schema)} WITH (${with_.join(', ')})${text.slice(end)}`,
+    ];
+  }
+
+  m = /^DROP\s+TABLE\s+(IF\s+EXISTS\s+)?([`"\w.]+)$/is.exec(text);
+  if (m) return [`DROP TABLE ${m[1] ? 'IF EXISTS ' : ''}${tableName(m[2]!, hive, options.schema)}`];
+
+  m = /^ALTER\s+TABLE\s+([`"\w.]+)\s+RENAME\s+TO\s+([`"\w.]+)$/is.exec(text);
+  if (m) {
+    return [
+      `ALTER TABLE ${tableName(m[1]!, iceberg, options.schema)} RENAME TO ${tableName(m[2]!, iceberg, options.schema)}`,
     ];
   }
 

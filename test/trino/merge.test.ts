@@ -63,10 +63,16 @@ async function stages(
       source: sampleSource(),
       streams: await sampleConnector.streams(SAMPLE_CONFIG),
       stages: list,
+      models: [BY_STATUS],
       ...(onPhase ? { onPhase } : {}),
     },
   );
 }
+
+const BY_STATUS = {
+  path: 'models/orders_by_status.sql',
+  sql: "SELECT status, count(*) AS orders FROM ref('shop__orders__current') GROUP BY status",
+};
 
 const pick = (r: Record<string, unknown>) => ({
   id: r.id,
@@ -122,6 +128,12 @@ describe('merge into current on Trino (Athena SQL)', () => {
         expect(rows.length).toBeGreaterThan(0);
         expect(rows.map(pick)).toEqual(expected);
       }
+      const byStatus = await trino.query('SELECT status, orders FROM orders_by_status ORDER BY status');
+      const direct = await trino.query(
+        'SELECT status, count(*) AS orders FROM shop__orders__current GROUP BY status ORDER BY status',
+      );
+      expect(byStatus.rows.length).toBeGreaterThan(0);
+      expect(byStatus.rows).toEqual(direct.rows);
       const tombstones = await trino.query('SELECT count(*) AS n FROM shop__orders WHERE _sluice_deleted');
       expect(Number(tombstones.rows[0]!.n)).toBeGreaterThan(0);
     } finally {

@@ -77,6 +77,21 @@ describe('translate (Athena → Trino)', () => {
     ]);
   });
 
+  it('turns an Iceberg CTAS with table_type into one in the iceberg catalog, and qualifies DROP and RENAME', () => {
+    expect(
+      translate(
+        `CREATE TABLE "m__next" WITH (table_type = 'ICEBERG', is_external = false, location = 's3://b/models/m/r1/') AS SELECT 1 AS x`,
+        opts,
+      ),
+    ).toEqual([
+      `CREATE TABLE iceberg."lake"."m__next" WITH (location = 's3://b/models/m/r1/', format = 'PARQUET') AS SELECT 1 AS x`,
+    ]);
+    expect(translate('DROP TABLE IF EXISTS `m`', opts)).toEqual(['DROP TABLE IF EXISTS hive."lake"."m"']);
+    expect(translate('ALTER TABLE "m__next" RENAME TO "m"', opts)).toEqual([
+      'ALTER TABLE iceberg."lake"."m__next" RENAME TO iceberg."lake"."m"',
+    ]);
+  });
+
   it('passes DML through unchanged', () => {
     const merge = 'MERGE INTO "t" t USING (SELECT 1 AS "id") s ON (t."id" = s."id") WHEN MATCHED THEN DELETE';
     expect(translate(`${merge};`, opts)).toEqual([merge]);
