@@ -222,6 +222,16 @@ export function buildProgram(): Command {
       },
     );
 
+  program
+    .command('lineage <table>')
+    .description(
+      'where a table (current table or model) got its rows: the tables, files and source runs behind it',
+    )
+    .action(async (table: string, _options: unknown, command: Command) => {
+      const { showLineage } = await import('./commands/lineage.js');
+      await showLineage(await context(command), table, json(command));
+    });
+
   const stages = program.command('stages').description('the transform stages that run after each sync');
   stages
     .command('run <source>')

@@ -9,6 +9,14 @@ export {
   validateStages,
 } from './declarations.js';
 export { ModelError, QualityFailedError, StageError } from './errors.js';
+export {
+  type LineageNode,
+  type LineageRecord,
+  lineageKey,
+  lineageOf,
+  recordLineage,
+  traceLineage,
+} from './lineage.js';
 export { type MergeDeps, type MergePhase, mergeTable } from './merge.js';
 export {
   CURRENT_SUFFIX,

@@ -28,6 +28,8 @@ export interface MergeDeps {
   readonly state: StateStore;
   readonly engine: () => Promise<QueryEngine>;
   readonly onPhase?: (phase: MergePhase, detail: { table: string }) => void | Promise<void>;
+  /** Called once the plan is applied, before the watermark moves (lineage is recorded here, so it is never lost). */
+  readonly applied?: (plan: MergePlan) => Promise<void>;
 }
 
 /** Merges one table; returns the plan it applied, or undefined when nothing was new. */
@@ -62,6 +64,7 @@ export async function mergeTable(
     const [sql] = renderMerge(plan, 'duckdb', { uri, target, ...(previous ? { previous } : {}) });
     await engine.query(sql!);
   }
+  await deps.applied?.(plan);
   await deps.onPhase?.('merge-applied', { table: plan.table });
   await advanceWatermark(deps.state, plan.source, plan.stream, watermark.version, plan.to);
   await deps.onPhase?.('watermark-advanced', { table: plan.table });

@@ -115,16 +115,16 @@ export interface ModelDeps {
   readonly engine: () => Promise<QueryEngine>;
 }
 
-/** Builds every model in dependency order; returns one detail line per model. */
+/** Builds every model in dependency order; returns the models built. */
 export async function runModels(
   deps: ModelDeps,
   files: readonly ModelFile[],
   version: string,
-): Promise<string[]> {
+): Promise<Model[]> {
   const models = orderModels(files);
   if (models.length === 0) return [];
   const engine = await deps.engine();
-  const detail: string[] = [];
+  const built: Model[] = [];
   const encoder = new TextEncoder();
   for (const model of models) {
     const uri = (key: string) => deps.objects.uri(key);
@@ -147,7 +147,7 @@ export async function runModels(
         cause: error,
       });
     }
-    detail.push(`${model.name} (${model.path})`);
+    built.push(model);
   }
-  return detail;
+  return built;
 }

@@ -23,6 +23,7 @@ import type {
 import { runIdsWithState } from '../run-state.js';
 import { retryDelayMs, STAGES, type StageDeclaration, StageKind, validateStages } from './declarations.js';
 import { ModelError, QualityFailedError } from './errors.js';
+import { recordLineage } from './lineage.js';
 import { type MergePhase, mergeTable } from './merge.js';
 import { type ModelFile, runModels } from './models.js';
 import { runQuality } from './quality.js';
@@ -124,25 +125,44 @@ async function execute(ctx: StageContext): Promise<StageResult> {
             engine: ctx.engine,
             onPhase: (phase, d) =>
               options.onPhase?.(phase, { stage: ctx.stage.name, attempt: ctx.attempt, table: d.table }),
+            applied: (applied) =>
+              recordLineage(deps.objects, {
+                table: applied.table,
+                stage: ctx.stage.name,
+                runId: ctx.run.runId,
+                at: (deps.clock ?? (() => new Date()))().toISOString(),
+                inputs: [applied.rawTable],
+                files: applied.files.map((f) => f.key),
+                sourceRuns: [...new Set(applied.files.map((f) => f.runId))],
+              }),
           },
           table,
           byName.get(table.stream),
         );
-        if (plan)
-          detail.push(
-            `${plan.table}: ${plan.files.length} new ${plan.files.length === 1 ? 'file' : 'files'}`,
-          );
+        if (!plan) continue;
+        detail.push(`${plan.table}: ${plan.files.length} new ${plan.files.length === 1 ? 'file' : 'files'}`);
       }
       return { detail };
     }
-    case StageKind.models:
-      return {
-        detail: await runModels(
-          { objects: deps.objects, engine: ctx.engine },
-          options.models ?? [],
-          ctx.run.runId,
-        ),
-      };
+    case StageKind.models: {
+      const at = (deps.clock ?? (() => new Date()))().toISOString();
+      const built = await runModels(
+        { objects: deps.objects, engine: ctx.engine },
+        options.models ?? [],
+        ctx.run.runId,
+      );
+      for (const model of built) {
+        await recordLineage(deps.objects, {
+          table: model.name,
+          stage: ctx.stage.name,
+          runId: ctx.run.runId,
+          at,
+          inputs: model.refs,
+          path: model.path,
+        });
+      }
+      return { detail: built.map((m) => `${m.name} (${m.path})`) };
+    }
   }
 }
 

@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { renderLineage } from '../../../../cli/commands/lineage.js';
 import { sampleConnector } from '../../../../connectors/sample/index.js';
 import { silentLogger } from '../../../../connectors/sdk/logger.js';
 import type { RunRecord } from '../../../../engine/ports.js';
 import { STAGES } from '../../../../engine/stages/declarations.js';
 import { ModelError } from '../../../../engine/stages/errors.js';
+import { traceLineage } from '../../../../engine/stages/lineage.js';
 import { type ModelFile, orderModels, renderModel } from '../../../../engine/stages/models.js';
 import { runStages } from '../../../../engine/stages/runner.js';
 import { openTestLake, SAMPLE_CONFIG, sampleSource, type TestLake } from '../../../support/lake.js';
@@ -57,6 +59,45 @@ describe('SQL models', () => {
     const top = await lake!.query('SELECT * FROM a_top_status');
     expect(model).toEqual(direct);
     expect(top).toEqual([{ status: direct[0]!.status }]);
+  });
+
+  it('traces a model back through current to the source runs that landed its rows', async () => {
+    // Prepare
+    const first = await stagesWith([TOP, BY_STATUS]);
+    const b = lake!.backend;
+    const second = await lake!.sync();
+    await runStages(
+      {
+        objects: b.objects,
+        state: b.state,
+        catalog: b.catalog,
+        logger: silentLogger,
+        openQueryEngine: () => b.openQueryEngine(),
+      },
+      {
+        source: sampleSource(),
+        streams: await sampleConnector.streams(SAMPLE_CONFIG),
+        models: [TOP, BY_STATUS],
+      },
+    );
+
+    // Act
+    const lineage = await traceLineage(b.objects, 'a_top_status');
+
+    // Assess
+    const landed = await lake!.query('SELECT DISTINCT _sluice_run_id AS r FROM shop.orders ORDER BY r');
+    expect(landed.map((r) => r.r)).toEqual([first.runId, second.runId]);
+    expect(lineage.sourceRuns).toEqual([first.runId, second.runId]);
+    expect(lineage.inputs.map((n) => n.table)).toEqual(['z_by_status']);
+    expect(lineage.inputs[0]!.inputs.map((n) => n.table)).toEqual(['shop__orders__current']);
+    const current = lineage.inputs[0]!.inputs[0]!;
+    expect(current.inputs.map((n) => n.table)).toEqual(['shop__orders']);
+    const files = current.records.flatMap((r) => r.files ?? []);
+    expect(files).toEqual((await b.objects.list('raw/shop/orders/')).map((o) => o.key));
+    const text = renderLineage(lineage);
+    expect(text).toContain('a_top_status (model models/a_top_status.sql');
+    expect(text).toContain('   └─ shop__orders__current (merge: 2 merges');
+    expect(text).toContain(`source runs: ${first.runId}, ${second.runId}`);
   });
 
   it('fails the stage naming the file when a model does not run', async () => {
