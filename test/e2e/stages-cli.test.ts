@@ -33,6 +33,8 @@ describe('sluice stages', () => {
     const current = await runCli(['query', 'SELECT count(*) AS n FROM tiny__orders__current', '--json'], {
       home,
     });
+    const lineage = await runCli(['lineage', 'tiny__orders__current'], { home });
+    const unknown = await runCli(['lineage', 'no_such_table'], { home });
 
     // Assess
     expect(failed.code).toBe(1);
@@ -41,9 +43,18 @@ describe('sluice stages', () => {
     expect(runs.stdout).toContain('QUALITY_FAILED');
     expect(runs.stdout).toContain('0/1 passed');
     expect(rerun.code).toBe(0);
-    const record = JSON.parse(rerun.stdout) as { status: string; stages: { name: string; status: string }[] };
+    const record = JSON.parse(rerun.stdout) as {
+      runId: string;
+      status: string;
+      stages: { name: string; status: string }[];
+    };
     expect(record.status).toBe('SUCCEEDED');
     expect(record.stages.map((s) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     expect((JSON.parse(current.stdout) as { n: number }[])[0]!.n).toBeGreaterThan(0);
+    expect(lineage.code).toBe(0);
+    expect(lineage.stdout).toContain('└─ tiny__orders (raw table, landed by source runs)');
+    expect(lineage.stdout).toContain(`source runs: ${record.runId}`);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no lineage for "no_such_table"');
   });
 });
