@@ -5,6 +5,7 @@
  * anything. SLUICE_TRINO_URL points at a running server instead.
  */
 import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -26,5 +27,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   process.env.SLUICE_TRINO_URL = `http://127.0.0.1:${port}`;
   return async () => {
     await run('bash', ['scripts/trino-stop.sh'], { env: { ...process.env, TRINO_STATE: state } });
+    // A state directory the start script made for this run goes too (metastore, Iceberg metadata, logs).
+    if (!process.env.TRINO_STATE) await rm(state!, { recursive: true, force: true });
   };
 }
