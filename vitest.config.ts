@@ -1,5 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The `trino` project (Athena SQL on a real Trino) joins `npm test` only when
+ * SLUICE_TRINO=1; `npm run test:trino` selects it by name, and its setup fails
+ * loudly when the variable is missing.
+ */
+const trino = process.env.SLUICE_TRINO === '1' || process.argv.includes('trino');
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -22,6 +29,22 @@ export default defineConfig({
           globalSetup: ['test/integration/setup/emulator.ts', 'test/setup/build.ts'],
         },
       },
+      ...(trino
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'trino',
+                include: ['test/trino/**/*.test.ts'],
+                globalSetup: ['test/trino/setup.ts'],
+                testTimeout: 300_000,
+                hookTimeout: 300_000,
+                // One Trino on 2 cores: files one at a time.
+                fileParallelism: false,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

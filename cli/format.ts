@@ -90,8 +90,33 @@ export function formatRunReport(run: RunRecord): string {
   }
   const changes = streams.flatMap(([name, s]) => s.schemaChanges.map((c) => `  ${name}: ${c}`));
   if (changes.length > 0) lines.push('', 'schema changes:', ...changes);
+  lines.push(...formatStages(run));
   if (run.error) lines.push('', `error: ${run.error}`);
   return lines.join('\n');
+}
+
+/** The stages after the run and its quality checks (failing ones with counts and sample keys). */
+export function formatStages(run: RunRecord): string[] {
+  const lines: string[] = [];
+  if (run.stages && run.stages.length > 0) {
+    lines.push('', 'stages:');
+    for (const stage of run.stages) {
+      const tries = stage.attempts > 1 ? ` after ${stage.attempts} attempts` : '';
+      lines.push(`  ${stage.name}: ${stage.status}${tries}${stage.error ? ` · ${stage.error}` : ''}`);
+      for (const detail of stage.detail ?? []) lines.push(`    ${detail}`);
+    }
+  }
+  if (run.quality && run.quality.length > 0) {
+    const failed = run.quality.filter((q) => !q.passed);
+    lines.push('', `quality: ${run.quality.length - failed.length} of ${run.quality.length} checks passed`);
+    for (const q of failed) {
+      const keys = q.sampleKeys.length > 0 ? ` · keys ${q.sampleKeys.join(', ')}` : '';
+      lines.push(
+        `  ${q.severity} ${q.stream} ${q.check}: ${formatCount(q.failingRows)} of ${formatCount(q.rows)} rows${keys}`,
+      );
+    }
+  }
+  return lines;
 }
 
 export function formatProgress(progress: SyncProgress): string {

@@ -169,6 +169,11 @@ export function buildProgram(): Command {
       positiveWholeNumber,
     )
     .option('-q, --quiet', 'no progress lines')
+    .option(
+      '--no-stages',
+      'skip the transform stages (quality checks, merge into current, models) after the run',
+    )
+    .option('--models <dir>', 'directory of SQL models (default: $SLUICE_MODELS, else ./models if it exists)')
     .action(
       async (
         name: string,
@@ -178,6 +183,8 @@ export function buildProgram(): Command {
           quiet?: boolean;
           sliceSeconds?: number;
           sliceRows?: number;
+          stages: boolean;
+          models?: string;
         },
         command: Command,
       ) => {
@@ -198,10 +205,77 @@ export function buildProgram(): Command {
         } catch (error) {
           throw leaseHint(error, options.wait);
         }
+        if (options.stages) {
+          const { runSourceStages, stagesFailed } = await import('./commands/stages.js');
+          run = await runSourceStages(ctx, name, {
+            runId: run.runId,
+            waitSeconds: options.wait,
+            ...(options.models ? { modelsDir: options.models } : {}),
+          });
+          if (run.status !== 'SUCCEEDED') {
+            if (!json(command)) process.stdout.write(`${formatRunReport(run)}\n`);
+            throw stagesFailed(run);
+          }
+        }
         if (json(command)) printJson(run);
         else process.stdout.write(`${formatRunReport(run)}\n`);
       },
     );
+
+  program
+    .command('lineage <table>')
+    .description(
+      'where a table (current table or model) got its rows: the tables, files and source runs behind it',
+    )
+    .action(async (table: string, _options: unknown, command: Command) => {
+      const { showLineage } = await import('./commands/lineage.js');
+      await showLineage(await context(command), table, json(command));
+    });
+
+  const stages = program.command('stages').description('the transform stages that run after each sync');
+  stages
+    .command('run <source>')
+    .description(
+      "run the stages (quality checks, merge into <source>__<stream>__current, models) for the source's latest run",
+    )
+    .option(
+      '-w, --wait <seconds>',
+      'wait up to this long for a run of the source holding its lease',
+      wholeNumber,
+      0,
+    )
+    .option('--models <dir>', 'directory of SQL models (default: $SLUICE_MODELS, else ./models if it exists)')
+    .action(async (name: string, options: { wait: number; models?: string }, command: Command) => {
+      const ctx = await context(command);
+      const [{ runSourceStages, stagesFailed }, { formatRunReport }] = await Promise.all([
+        import('./commands/stages.js'),
+        import('./format.js'),
+      ]);
+      const run = await runSourceStages(ctx, name, {
+        waitSeconds: options.wait,
+        ...(options.models ? { modelsDir: options.models } : {}),
+      });
+      if (run.status !== 'SUCCEEDED') {
+        if (!json(command)) process.stdout.write(`${formatRunReport(run)}\n`);
+        throw stagesFailed(run);
+      }
+      if (json(command)) printJson(run);
+      else process.stdout.write(`${formatRunReport(run)}\n`);
+    });
+  stages
+    .command('list')
+    .description('the stage list (name, kind, retry policy) in the order it runs')
+    .action(async (_options: unknown, command: Command) => {
+      const { STAGES } = await import('../engine/stages/declarations.js');
+      if (json(command)) printJson(STAGES);
+      else {
+        for (const s of STAGES) {
+          process.stdout.write(
+            `${s.name} (${s.kind}): ${s.description}; ${s.retry.maxAttempts} attempts, ${s.retry.intervalMs} ms × ${s.retry.backoffRate}\n`,
+          );
+        }
+      }
+    });
 
   program
     .command('runs [source]')

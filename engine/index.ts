@@ -21,18 +21,20 @@ export type {
   Lease,
   ObjectInfo,
   ObjectStore,
+  QualityResult,
   QueryEngine,
   QueryResult,
   RunRecord,
   SchemaVersion,
   SecretStore,
   SourceDefinition,
+  StageOutcome,
   StateStore,
   StreamRunStats,
   TableDefinition,
   VersionedCursor,
 } from './ports.js';
-export { RunStatus } from './ports.js';
+export { RunStatus, SqlDialect, StageStatus } from './ports.js';
 export { type ResetDeps, resetCursors } from './reset.js';
 export {
   type BeginRunOptions,
@@ -60,4 +62,5 @@ export {
   SOURCE_NAME,
   type SourceInput,
 } from './sources.js';
+export * from './stages/index.js';
 export { runSync, type SyncOptions } from './sync.js';

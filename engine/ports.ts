@@ -4,6 +4,7 @@
  * Athena. The engine never imports an adapter.
  */
 import type { ColumnType, CursorValue } from '../connectors/sdk/types.js';
+import type { QualityDeclarations } from './stages/quality.js';
 
 // ---------- object store (the lake bucket) ----------
 
@@ -54,6 +55,8 @@ export interface SourceDefinition {
   readonly clientToken?: string;
   /** Freshness SLA in minutes. */
   readonly slaMinutes?: number;
+  /** Data-quality checks per stream, run by the quality stage (engine/stages/quality.ts). */
+  readonly quality?: QualityDeclarations;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -84,6 +87,8 @@ export const RunStatus = {
   running: 'RUNNING',
   succeeded: 'SUCCEEDED',
   failed: 'FAILED',
+  /** Landed and committed, but an `error` data-quality check failed: not promoted into `current`. */
+  qualityFailed: 'QUALITY_FAILED',
 } as const;
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 
@@ -112,6 +117,45 @@ export interface RunRecord {
   readonly recovered?: readonly string[];
   /** Slices this run has published (runs in slices: docs/adr/0005). */
   readonly slices?: number;
+  /** The transform stages run after the run committed, in order (docs/transforms.md). */
+  readonly stages?: readonly StageOutcome[];
+  /** Data-quality check results of the quality stage (every check, passing or not). */
+  readonly quality?: readonly QualityResult[];
+}
+
+export const StageStatus = {
+  succeeded: 'SUCCEEDED',
+  failed: 'FAILED',
+  skipped: 'SKIPPED',
+} as const;
+export type StageStatus = (typeof StageStatus)[keyof typeof StageStatus];
+
+/** One stage's execution after a run (in the run record). */
+export interface StageOutcome {
+  readonly name: string;
+  readonly status: StageStatus;
+  readonly attempts: number;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly error?: string;
+  /** What the stage did, one short line per table (e.g. `shop__orders__current: 3 files`). */
+  readonly detail?: readonly string[];
+}
+
+/** The result of one data-quality check on one stream in one run. */
+export interface QualityResult {
+  readonly stream: string;
+  /** `not_null(email)`, `unique(id)`, … */
+  readonly check: string;
+  readonly severity: 'error' | 'warn';
+  readonly passed: boolean;
+  /** Rows that failed the check (0 when it passed). */
+  readonly failingRows: number;
+  /** Rows the check looked at. */
+  readonly rows: number;
+  /** Up to five primary keys of failing rows, as JSON text. */
+  readonly sampleKeys: readonly string[];
+  readonly message: string;
 }
 
 export interface Lease {
@@ -212,7 +256,16 @@ export interface QueryResult {
   readonly rows: readonly Record<string, unknown>[];
 }
 
+/** The SQL a query engine speaks: DuckDB locally, Athena (Trino) on AWS. */
+export const SqlDialect = {
+  duckdb: 'duckdb',
+  athena: 'athena',
+} as const;
+export type SqlDialect = (typeof SqlDialect)[keyof typeof SqlDialect];
+
 export interface QueryEngine {
+  /** Which SQL the transform stages render for this engine. @default 'duckdb' */
+  readonly dialect?: SqlDialect;
   /** Runs SQL over the committed raw tables, exposed as `<source>.<stream>`. */
   query(sql: string): Promise<QueryResult>;
   close(): Promise<void>;

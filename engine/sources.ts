@@ -9,6 +9,7 @@ import type { Connector } from '../connectors/sdk/types.js';
 import { ConflictError, ValidationError } from './errors.js';
 import type { SecretStore, SourceDefinition, StateStore } from './ports.js';
 import { extractSecrets, resolveSecrets, secretRefs } from './secrets.js';
+import { parseQuality, type QualityDeclarations } from './stages/quality.js';
 
 export interface ConnectorRegistry {
   get(type: string): Connector<never> | undefined;
@@ -36,9 +37,10 @@ export interface SourceInput {
   readonly timezone?: string;
   readonly paused?: boolean;
   readonly slaMinutes?: number;
+  readonly quality?: QualityDeclarations;
 }
 
-const KNOWN_FIELDS = ['name', 'type', 'config', 'streams', 'schedule', 'timezone', 'paused', 'slaMinutes'];
+const KNOWN_FIELDS = ['name', 'type', 'config', 'streams', 'schedule', 'timezone', 'paused', 'slaMinutes', 'quality'];
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -62,7 +64,7 @@ export function parseSourceInput(input: unknown, registry: ConnectorRegistry): S
       });
     }
   }
-  const { name, type, config, streams, schedule, timezone, paused, slaMinutes } = body;
+  const { name, type, config, streams, schedule, timezone, paused, slaMinutes, quality } = body;
   if (typeof name !== 'string' || !SOURCE_NAME.test(name)) {
     throw new ValidationError(
       '"name" must be snake_case: a lowercase letter, then lowercase letters, digits or single _ between them (no "__", which separates source and stream in table names; at most 63)',
@@ -119,6 +121,7 @@ export function parseSourceInput(input: unknown, registry: ConnectorRegistry): S
     ...(timezone ? { timezone: timezone as string } : {}),
     ...(paused !== undefined ? { paused: paused as boolean } : {}),
     ...(slaMinutes ? { slaMinutes: slaMinutes as number } : {}),
+    ...(quality !== undefined ? { quality: parseQuality(quality) } : {}),
   };
 }
 

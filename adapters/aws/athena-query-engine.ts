@@ -91,6 +91,7 @@ export class AthenaQueryError extends SluiceError {
 }
 
 export class AthenaQueryEngine implements QueryEngine {
+  public readonly dialect = 'athena' as const;
   public readonly client: AthenaClient;
   private readonly options: Required<Omit<AthenaQueryEngineOptions, 'client' | 'outputLocation'>> & {
     readonly outputLocation: string | undefined;

@@ -49,6 +49,6 @@ export async function openLocalBackend(home: string): Promise<LocalBackend> {
     state,
     catalog,
     secrets: new LocalSecretStore(root),
-    openQueryEngine: () => DuckDbQueryEngine.open({ catalog, objects }),
+    openQueryEngine: () => DuckDbQueryEngine.open({ catalog, objects, state }),
   };
 }

@@ -24,7 +24,17 @@ import {
 } from '@duckdb/node-api';
 import type { ColumnType } from '../../connectors/sdk/types.js';
 import { SluiceError, ValidationError } from '../../engine/errors.js';
-import type { Catalog, ObjectStore, QueryEngine, QueryResult, TableDefinition } from '../../engine/ports.js';
+import type {
+  Catalog,
+  ObjectStore,
+  QueryEngine,
+  QueryResult,
+  StateStore,
+  TableDefinition,
+} from '../../engine/ports.js';
+import { currentSnapshotKey, currentTableName } from '../../engine/stages/merge-plan.js';
+import { modelPointerKey } from '../../engine/stages/models.js';
+import { readWatermark } from '../../engine/stages/watermark.js';
 import { athenaReads, describeFileType } from './athena-types.js';
 
 /** The lake's logical types as DuckDB types (Athena: boolean, int, bigint, double, string, timestamp, date). */
@@ -47,9 +57,16 @@ export interface DuckDbQueryEngineOptions {
   readonly catalog: Catalog;
   /** The lake; `uri(location)` tells DuckDB where a table's files are. */
   readonly objects: ObjectStore;
+  /**
+   * Where the merge watermarks are: each keyed table's `current` snapshot is
+   * the one its watermark names (engine/stages/merge.ts). Without it, no
+   * `current` tables are exposed.
+   */
+  readonly state?: StateStore;
 }
 
 export class DuckDbQueryEngine implements QueryEngine {
+  public readonly dialect = 'duckdb' as const;
   private readonly instance: DuckDBInstance;
   private readonly connection: DuckDBConnection;
   private readonly options: DuckDbQueryEngineOptions;
@@ -132,11 +149,57 @@ export class DuckDbQueryEngine implements QueryEngine {
       const portable = `main.${quoteIdentifier(`${table.source}__${table.stream}`)}`;
       await this.connection.run(`CREATE OR REPLACE VIEW ${portable} AS SELECT * FROM ${name}`);
       current.add(portable);
+      for (const view of await this.currentViews(table)) current.add(view);
     }
+    for (const name of await this.modelViews()) current.add(name);
     for (const name of this.views) {
       if (!current.has(name)) await this.connection.run(`DROP VIEW IF EXISTS ${name}`);
     }
     this.views = current;
+  }
+
+  /** SQL models (engine/stages/models.ts): a view per model over the file its pointer names. */
+  private async modelViews(): Promise<string[]> {
+    const names: string[] = [];
+    const decoder = new TextDecoder();
+    for (const object of await this.options.objects.list('models/')) {
+      const match = /^models\/([a-z][a-z0-9_]*)\/_current\.json$/.exec(object.key);
+      if (!match || object.key !== modelPointerKey(match[1]!)) continue;
+      const bytes = await this.options.objects.get(object.key);
+      if (!bytes) continue;
+      const { key } = JSON.parse(decoder.decode(bytes)) as { key: string };
+      const name = `main.${quoteIdentifier(match[1]!)}`;
+      await this.connection.run(
+        `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM read_parquet(${quoteString(this.options.objects.uri(key))})`,
+      );
+      names.push(name);
+    }
+    return names;
+  }
+
+  /**
+   * The table's `current` view, `<source>.<stream>__current` and
+   * `<source>__<stream>__current`, over the snapshot its merge watermark
+   * names: switching the watermark is the atomic swap.
+   */
+  private async currentViews(table: TableDefinition): Promise<string[]> {
+    if (!this.options.state || table.primaryKey.length === 0) return [];
+    const watermark = await readWatermark(this.options.state, table.source, table.stream);
+    if (watermark.manifest === undefined) return [];
+    const key = currentSnapshotKey(table.source, table.stream, watermark.manifest);
+    // A watermark without a local snapshot belongs to another engine's current table (Iceberg on Athena).
+    if (!(await this.options.objects.list(key)).some((o) => o.key === key)) return [];
+    const file = this.options.objects.uri(key);
+    const names = [
+      `${quoteIdentifier(table.source)}.${quoteIdentifier(`${table.stream}__current`)}`,
+      `main.${quoteIdentifier(currentTableName(table.source, table.stream))}`,
+    ];
+    for (const name of names) {
+      await this.connection.run(
+        `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM read_parquet(${quoteString(file)})`,
+      );
+    }
+    return names;
   }
 
   /**

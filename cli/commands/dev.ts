@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import { formatCount, formatRunReport } from '../format.js';
 import { printJson } from '../output.js';
 import { printQuery } from './query.js';
+import { runSourceStages } from './stages.js';
 import { syncSource } from './sync.js';
 
 export const DEV_SOURCE = 'shop';
@@ -54,7 +55,9 @@ export async function dev(
     out(`registered source "${DEV_SOURCE}" (connector sample, ${formatCount(options.rows)} orders)`);
   }
   out(`syncing "${DEV_SOURCE}" …`);
-  const run = await syncSource(ctx, DEV_SOURCE);
+  const landed = await syncSource(ctx, DEV_SOURCE);
+  // The stages (quality, merge into shop__<stream>__current) run after the sync, as `sluice sync` does.
+  const run = await runSourceStages(ctx, DEV_SOURCE, { runId: landed.runId });
   if (json) {
     const rows = options.query ? await queryRows(ctx) : undefined;
     printJson({ source: DEV_SOURCE, registered, run, ...(rows ? { query: { sql: DEV_QUERY, rows } } : {}) });
@@ -73,6 +76,9 @@ export async function dev(
   out('next: run `npm start` again for an incremental sync, or try');
   out(`  npm run sluice -- query "SELECT * FROM ${DEV_SOURCE}.customers LIMIT 5"`);
   out(`  npm run sluice -- runs ${DEV_SOURCE}`);
+  out(
+    `  npm run sluice -- query "SELECT status, count(*) FROM ${DEV_SOURCE}__orders__current GROUP BY status"`,
+  );
 }
 
 async function queryRows(ctx: CliContext): Promise<readonly Record<string, unknown>[]> {

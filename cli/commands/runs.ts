@@ -5,6 +5,12 @@ import { formatCount, formatDuration, renderTable } from '../format.js';
 import { printResult, warn } from '../output.js';
 import { sourceOrFail } from './sources.js';
 
+/** `5/6 passed`, or `-` when no quality stage ran. */
+function checks(run: RunRecord): string {
+  if (!run.quality || run.quality.length === 0) return '-';
+  return `${run.quality.filter((q) => q.passed).length}/${run.quality.length} passed`;
+}
+
 function renderRuns(runs: readonly RunRecord[], source: string | undefined): string {
   if (runs.length === 0) return source ? `no runs of "${source}" yet` : 'no runs yet';
   const rows = runs.map((r) => {
@@ -18,19 +24,15 @@ function renderRuns(runs: readonly RunRecord[], source: string | undefined): str
       duration,
       formatCount(streams.reduce((s, x) => s + x.rows, 0)),
       formatCount(streams.reduce((s, x) => s + x.files, 0)),
+      checks(r),
       r.error ?? '',
     ];
   });
-  return renderTable(['run', 'source', 'status', 'started', 'duration', 'rows', 'files', 'note'], rows, [
-    false,
-    false,
-    false,
-    false,
-    true,
-    true,
-    true,
-    false,
-  ]);
+  return renderTable(
+    ['run', 'source', 'status', 'started', 'duration', 'rows', 'files', 'checks', 'note'],
+    rows,
+    [false, false, false, false, true, true, true, false, false],
+  );
 }
 
 export async function listRuns(
