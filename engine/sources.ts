@@ -40,7 +40,17 @@ export interface SourceInput {
   readonly quality?: QualityDeclarations;
 }
 
-const KNOWN_FIELDS = ['name', 'type', 'config', 'streams', 'schedule', 'timezone', 'paused', 'slaMinutes', 'quality'];
+const KNOWN_FIELDS = [
+  'name',
+  'type',
+  'config',
+  'streams',
+  'schedule',
+  'timezone',
+  'paused',
+  'slaMinutes',
+  'quality',
+];
 
 function isTimeZone(zone: string): boolean {
   try {
