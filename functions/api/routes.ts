@@ -25,6 +25,7 @@ import {
   parseBody,
   RouteNotFoundError,
 } from './http.js';
+import { pushEvents } from './events.js';
 import { openApiDocument } from './openapi.js';
 import type { ApiDeps, ScheduleSpec } from './ports.js';
 
@@ -317,6 +318,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     route('/sources/{name}/sync', { POST: syncRoute }),
     route('/sources/{name}/reset', { POST: resetRoute }),
     route('/sources/{name}/runs', { GET: runsRoute }),
+    route('/sources/{name}/events', { POST: (request, { name }) => pushEvents(deps, request, name!) }),
     route('/runs/{id}', { GET: runRoute }),
     route('/connectors', { GET: connectorsRoute }),
     route('/connectors/{type}/check', { POST: checkRoute }),
