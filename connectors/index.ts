@@ -1,8 +1,8 @@
 /** Every connector type Sluice ships, by type name. */
 import { type ConnectorRegistry, createRegistry } from '../engine/sources.js';
 import { postgresConnector } from './postgres/index.js';
-import { restConnector } from './rest/index.js';
 import { pushConnector } from './push/index.js';
+import { restConnector } from './rest/index.js';
 import { s3FilesConnector } from './s3-files/index.js';
 import { sampleConnector } from './sample/index.js';
 import type { Connector } from './sdk/types.js';

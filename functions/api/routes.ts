@@ -16,6 +16,7 @@ import type { RunRecord, SourceDefinition } from '../../engine/ports.js';
 import { resetCursors } from '../../engine/reset.js';
 import { extractSecrets, isSecretRef, secretRefs } from '../../engine/secrets.js';
 import { parseSourceInput, resolveSource } from '../../engine/sources.js';
+import { pushEvents } from './events.js';
 import {
   type ApiRequest,
   type ApiResponse,
@@ -25,7 +26,6 @@ import {
   parseBody,
   RouteNotFoundError,
 } from './http.js';
-import { pushEvents } from './events.js';
 import { openApiDocument } from './openapi.js';
 import type { ApiDeps, ScheduleSpec } from './ports.js';
 
