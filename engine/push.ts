@@ -159,6 +159,13 @@ export function shardOfManifest(manifest: RunManifest): string | undefined {
   return mark?.name.slice(SHARD_STREAM_PREFIX.length);
 }
 
+/** Publishes a push batch's manifest (idempotent) and records its run, as the lander would have. */
+export async function publishPushManifest(deps: SyncDeps, manifest: RunManifest): Promise<void> {
+  await publishManifest(deps, manifest);
+  const now = (deps.clock ?? (() => new Date()))().toISOString();
+  await deps.state.putRun(runRecordOf(manifest, manifest.createdAt, now, 0));
+}
+
 /**
  * Publishes pending push manifests of a source (of one shard, or all) and
  * records their runs. Idempotent; callers hold the shard's lease, or (the
@@ -177,9 +184,7 @@ export async function rollForwardPush(
     if (shard === undefined) continue;
     if (filter.shardId !== undefined && shard !== shardPart(filter.shardId)) continue;
     if (filter.olderThan && new Date(manifest.createdAt) > filter.olderThan) continue;
-    await publishManifest(deps, manifest);
-    const now = (deps.clock ?? (() => new Date()))().toISOString();
-    await deps.state.putRun(runRecordOf(manifest, manifest.createdAt, now, 0));
+    await publishPushManifest(deps, manifest);
     rolled.push(manifest.runId);
   }
   return rolled;

@@ -16,6 +16,7 @@ import type { RunRecord, SourceDefinition } from '../../engine/ports.js';
 import { resetCursors } from '../../engine/reset.js';
 import { extractSecrets, isSecretRef, secretRefs } from '../../engine/secrets.js';
 import { parseSourceInput, resolveSource } from '../../engine/sources.js';
+import { syncSourceAlarm } from './alarms.js';
 import { pushEvents } from './events.js';
 import {
   type ApiRequest,
@@ -134,6 +135,14 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
         throw error;
       }
     }
+    try {
+      await syncSourceAlarm(deps, undefined, source);
+    } catch (error) {
+      if (schedule) await deps.scheduler.delete(source.name).catch(() => undefined);
+      await deps.state.deleteSource(source.name).catch(() => undefined);
+      await undoSecrets();
+      throw error;
+    }
     return json(201, view(source));
   };
 
@@ -194,11 +203,13 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     if (after) await deps.scheduler.put(updated.name, after);
     else if (before) await deps.scheduler.delete(updated.name);
     try {
+      await syncSourceAlarm(deps, existing, updated);
       await deps.state.putSource(updated);
     } catch (error) {
-      // Put the schedule back as it was: the source did not change.
+      // Put the schedule and alarm back as they were: the source did not change.
       if (before) await deps.scheduler.put(existing.name, before).catch(() => undefined);
       else if (after) await deps.scheduler.delete(existing.name).catch(() => undefined);
+      await syncSourceAlarm(deps, updated, existing).catch(() => undefined);
       throw error;
     }
     for (const ref of secretRefs(existing.config)) {
@@ -214,6 +225,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     await deps.state.acquireLease(source.name, owner, 60_000);
     try {
       if (source.schedule !== undefined) await deps.scheduler.delete(source.name);
+      await syncSourceAlarm(deps, source, undefined);
       await deps.state.deleteSource(source.name);
       for (const ref of secretRefs(source.config)) await deps.secrets.delete(ref);
     } finally {
