@@ -51,6 +51,12 @@ export async function sourceFreshness(deps: Pick<SyncDeps, 'state'>, now: Date):
   return out;
 }
 
+/** Runs recorded FAILED that ended after `since` (the monitor's last period). */
+export async function recentFailedRuns(deps: Pick<SyncDeps, 'state'>, since: Date): Promise<number> {
+  const failed = await deps.state.listRunsByStatus(RunStatus.failed, 100);
+  return failed.filter((r) => Date.parse(r.endedAt ?? r.startedAt) > since.getTime()).length;
+}
+
 export async function rollForwardStuck(
   deps: SyncDeps,
   options: {

@@ -9,7 +9,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { SluiceError } from '../../engine/errors.js';
-import { rollForwardStuck, sourceFreshness } from '../../engine/monitor.js';
+import { recentFailedRuns, rollForwardStuck, sourceFreshness } from '../../engine/monitor.js';
 import { backend } from '../shared/backend.js';
 import { optionalEnv } from '../shared/env.js';
 import { wrap } from '../shared/middleware.js';
@@ -39,6 +39,12 @@ async function handle(_event: unknown, _context: Context): Promise<MonitorReport
     metric.addMetric('freshness', MetricUnit.Seconds, entry.seconds);
     metric.publishStoredMetrics();
   }
+  const intervalMs = Number(optionalEnv('SLUICE_MONITOR_INTERVAL_MINUTES') ?? '5') * 60_000;
+  metrics.addMetric(
+    'runsFailed',
+    MetricUnit.Count,
+    await recentFailedRuns(aws, new Date(now.getTime() - intervalMs)),
+  );
   const outcome = await rollForwardStuck({ ...aws, logger: engineLogger }, { now, stuckAfterMs });
   for (const rolled of outcome.rolledForward) {
     logger.warn('rolled a stuck commit forward', { source: rolled.source, run: rolled.runId });
