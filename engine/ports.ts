@@ -4,6 +4,7 @@
  * Athena. The engine never imports an adapter.
  */
 import type { ColumnType, CursorValue } from '../connectors/sdk/types.js';
+import type { RunCost } from './cost.js';
 
 // ---------- object store (the lake bucket) ----------
 
@@ -112,6 +113,8 @@ export interface RunRecord {
   readonly recovered?: readonly string[];
   /** Slices this run has published (runs in slices: docs/adr/0005). */
   readonly slices?: number;
+  /** What the run used and its estimated cost at list price (engine/cost.ts). */
+  readonly cost?: RunCost;
 }
 
 export interface Lease {

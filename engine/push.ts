@@ -25,6 +25,7 @@ import {
   readManifest,
   writePendingManifest,
 } from './commit.js';
+import { estimateRunCost } from './cost.js';
 import { ValidationError } from './errors.js';
 import { landStreamSlice } from './land-stream.js';
 import { partitionOf, pendingManifestPrefix } from './layout.js';
@@ -64,6 +65,8 @@ export interface PushOptions {
   /** How long to wait for the shard's lease (another invocation landing the same shard). @default 30000 */
   readonly leaseWaitMs?: number;
   readonly signal?: AbortSignal;
+  /** The function's memory, for the run's cost estimate. @default 1769 */
+  readonly memoryMb?: number;
   /** Called at each step; tests inject crashes here. */
   readonly onPhase?: (phase: PushPhase, runId: string) => void | Promise<void>;
 }
@@ -305,7 +308,16 @@ export async function landPushBatch(
     await options.onPhase?.('manifest-written', runId);
     await publishManifest(deps, manifest);
     await options.onPhase?.('published', runId);
-    const run = runRecordOf(manifest, startedAt, clock().toISOString(), Date.now() - started);
+    const durationMs = Date.now() - started;
+    const run: RunRecord = {
+      ...runRecordOf(manifest, startedAt, clock().toISOString(), durationMs),
+      cost: estimateRunCost({
+        lambdaMs: durationMs,
+        memoryMb: options.memoryMb ?? 1769,
+        requests: 1,
+        stateTransitions: 0,
+      }),
+    };
     await deps.state.putRun(run);
     return { runId, landed: fresh.length, duplicates, streams: run.streams, recovered };
   } finally {

@@ -19,8 +19,13 @@ function targetFileBytes(): number | undefined {
 
 async function handle(event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> {
   const target = targetFileBytes();
+  const memoryMb = Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 1769);
   const result = await consumeBatch(
-    { backend: backend(), logger: engineLogger, ...(target ? { options: { targetFileBytes: target } } : {}) },
+    {
+      backend: backend(),
+      logger: engineLogger,
+      options: { memoryMb, ...(target ? { targetFileBytes: target } : {}) },
+    },
     event,
     context,
   );

@@ -142,6 +142,7 @@ describe('the stream consumer', () => {
     expect(await lake.leftovers()).toEqual([]);
     const runs = await lake.backend.state.listRuns('orders_app');
     expect(runs.reduce((sum, r) => sum + (r.streams.orders?.rows ?? 0), 0)).toBe(40);
+    expect(runs.every((r) => r.cost !== undefined && r.cost.usd > 0 && r.cost.requests === 1)).toBe(true);
   });
 
   it('drops every record of a redelivered batch, after a crash before or after the commit point too', async () => {
