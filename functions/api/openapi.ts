@@ -83,7 +83,14 @@ export function openApiDocument(registry: ConnectorRegistry): Schema {
     },
     timezone: { type: 'string', default: 'UTC', description: 'IANA zone for cron schedules' },
     paused: { type: 'boolean', default: false, description: 'Keeps the schedule, disabled' },
-    slaMinutes: { type: 'number', exclusiveMinimum: 0, description: 'Freshness SLA' },
+    slaMinutes: { type: 'number', exclusiveMinimum: 0, description: 'Freshness SLA in minutes' },
+    sla: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        freshness: { type: 'string', description: 'ISO-8601 duration, e.g. PT2H (stored as slaMinutes)' },
+      },
+    },
   };
   return {
     openapi: '3.1.0',

@@ -47,7 +47,7 @@ export interface SourceView extends Omit<SourceDefinition, 'clientToken'> {
 export const PAGE_DEFAULT = 25;
 export const PAGE_MAX = 100;
 const CLIENT_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
-const PATCHABLE = ['config', 'streams', 'schedule', 'timezone', 'paused', 'slaMinutes'] as const;
+const PATCHABLE = ['config', 'streams', 'schedule', 'timezone', 'paused', 'slaMinutes', 'sla'] as const;
 
 export interface Api {
   handle(request: ApiRequest): Promise<ApiResponse>;
@@ -188,6 +188,11 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     for (const field of ['streams', 'schedule', 'timezone', 'paused', 'slaMinutes'] as const) {
       const value = field in body ? body[field] : existing[field];
       if (value !== undefined && value !== null) next[field] = value;
+    }
+    // `sla` ({"freshness": "PT2H"}) replaces the stored `slaMinutes`.
+    if (body.sla !== undefined && body.sla !== null) {
+      delete next.slaMinutes;
+      next.sla = body.sla;
     }
     const parsed = parseSourceInput(next, deps.registry);
     const stored = await extractSecrets(connector.configSchema, config, existing.name, deps.secrets);

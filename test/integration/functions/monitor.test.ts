@@ -77,7 +77,7 @@ describe('the monitor', () => {
       name: 'hooks',
       type: 'push',
       config: { streams: [{ name: 'events' }] },
-      slaMinutes: 120,
+      sla: { freshness: 'PT2H' },
     });
     expect(created.statusCode).toBe(201);
     expect((await alarm()).map((a) => [a.AlarmName, a.Threshold, a.MetricName])).toEqual([
@@ -88,7 +88,10 @@ describe('the monitor', () => {
     expect((await alarm()).map((a) => a.Threshold)).toEqual([1800]);
     expect((await call('PATCH', '/sources/hooks', { slaMinutes: null })).statusCode).toBe(200);
     expect(await alarm()).toEqual([]);
-    expect((await call('PATCH', '/sources/hooks', { slaMinutes: 5 })).statusCode).toBe(200);
+    expect((await call('PATCH', '/sources/hooks', { sla: { freshness: 'PT5M' } })).statusCode).toBe(200);
+    expect((await alarm()).map((a) => a.Threshold)).toEqual([300]);
+    const bad = await call('PATCH', '/sources/hooks', { sla: { freshness: '2 hours' } });
+    expect([bad.statusCode, JSON.parse(bad.body).error.field]).toEqual([400, 'sla.freshness']);
     expect((await alarm()).map((a) => a.Threshold)).toEqual([300]);
     expect((await call('DELETE', '/sources/hooks')).statusCode).toBe(200);
     expect(await alarm()).toEqual([]);
