@@ -2,6 +2,7 @@
  * How the CLI renders engine data as text: tables, run reports, progress
  * lines and query results. The engine returns data; only the CLI renders it.
  */
+import { formatUsd } from '../engine/cost.js';
 import type { QueryResult, RunRecord } from '../engine/ports.js';
 import type { SyncProgress } from '../engine/sync.js';
 
@@ -91,6 +92,14 @@ export function formatRunReport(run: RunRecord): string {
   const changes = streams.flatMap(([name, s]) => s.schemaChanges.map((c) => `  ${name}: ${c}`));
   if (changes.length > 0) lines.push('', 'schema changes:', ...changes);
   lines.push(...formatStages(run));
+  if (run.cost) {
+    const c = run.cost;
+    lines.push(
+      '',
+      `estimated cost: ${formatUsd(c.usd)} (${c.lambdaGbSeconds.toFixed(2)} Lambda GB-s, ${c.requests} requests, ` +
+        `${c.stateTransitions} state transitions; list prices of ${c.pricesAsOf})`,
+    );
+  }
   if (run.error) lines.push('', `error: ${run.error}`);
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 /** Every connector type Sluice ships, by type name. */
 import { type ConnectorRegistry, createRegistry } from '../engine/sources.js';
 import { postgresConnector } from './postgres/index.js';
+import { pushConnector } from './push/index.js';
 import { restConnector } from './rest/index.js';
 import { s3FilesConnector } from './s3-files/index.js';
 import { sampleConnector } from './sample/index.js';
@@ -11,6 +12,7 @@ export const connectors: readonly Connector<never>[] = [
   restConnector as Connector<never>,
   postgresConnector as Connector<never>,
   s3FilesConnector as Connector<never>,
+  pushConnector as Connector<never>,
 ];
 
 export const registry: ConnectorRegistry = createRegistry(connectors);

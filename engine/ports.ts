@@ -4,6 +4,7 @@
  * Athena. The engine never imports an adapter.
  */
 import type { ColumnType, CursorValue } from '../connectors/sdk/types.js';
+import type { RunCost } from './cost.js';
 import type { QualityDeclarations } from './stages/quality.js';
 
 // ---------- object store (the lake bucket) ----------
@@ -121,6 +122,8 @@ export interface RunRecord {
   readonly stages?: readonly StageOutcome[];
   /** Data-quality check results of the quality stage (every check, passing or not). */
   readonly quality?: readonly QualityResult[];
+  /** What the run used and its estimated cost at list price (engine/cost.ts). */
+  readonly cost?: RunCost;
 }
 
 export const StageStatus = {

@@ -9,6 +9,7 @@ import type { Connector } from '../connectors/sdk/types.js';
 import { ConflictError, ValidationError } from './errors.js';
 import type { SecretStore, SourceDefinition, StateStore } from './ports.js';
 import { extractSecrets, resolveSecrets, secretRefs } from './secrets.js';
+import { slaMinutesOf } from './sla.js';
 import { parseQuality, type QualityDeclarations } from './stages/quality.js';
 
 export interface ConnectorRegistry {
@@ -50,6 +51,7 @@ const KNOWN_FIELDS = [
   'paused',
   'slaMinutes',
   'quality',
+  'sla',
 ];
 
 function isTimeZone(zone: string): boolean {
@@ -74,7 +76,11 @@ export function parseSourceInput(input: unknown, registry: ConnectorRegistry): S
       });
     }
   }
-  const { name, type, config, streams, schedule, timezone, paused, slaMinutes, quality } = body;
+  const { name, type, config, streams, schedule, timezone, paused, sla, quality } = body;
+  if (sla !== undefined && body.slaMinutes !== undefined) {
+    throw new ValidationError('give "sla" or "slaMinutes", not both', { field: 'sla' });
+  }
+  const slaMinutes = sla === undefined ? body.slaMinutes : slaMinutesOf(sla);
   if (typeof name !== 'string' || !SOURCE_NAME.test(name)) {
     throw new ValidationError(
       '"name" must be snake_case: a lowercase letter, then lowercase letters, digits or single _ between them (no "__", which separates source and stream in table names; at most 63)',

@@ -6,12 +6,13 @@
  *   source  SOURCES          SOURCE#<name>
  *   cursor  SOURCE#<source>  CURSOR#<stream>
  *   lease   SOURCE#<source>  LEASE
- *   run     SOURCE#<source>  RUN#<runId>       RUNS#<source>   <startedAt>#<runId>    STATUS#<status>    <startedAt>#<source>#<runId>
+ *   run     SOURCE#<source>  RUN#<runId>       RUNS#<source>   <startedAt>#<runId>    STATUS#<status>#<n> <startedAt>#<source>#<runId>
  *
  * Every write that can race is conditional, and a failed condition becomes a
  * typed error (ConflictError, LeaseHeldError) rather than an SDK exception.
  * Reads that decide a write (cursor, lease, run) are strongly consistent.
  */
+import { createHash } from 'node:crypto';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -47,8 +48,15 @@ export const StateTableSchema = {
   sortKey: 'sk',
   /** Runs of one source by start time. */
   gsi1: { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-  /** Runs in one status by start time (across sources). */
+  /**
+   * Runs in one status by start time (across sources), spread over
+   * `statusShards` partitions (`STATUS#<status>#<n>`, n from the run id) so
+   * push micro-batches do not all write one hot key; readers query each.
+   */
   gsi2: { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  statusShards: 8,
+  /** Both indexes' queries read only the run's JSON (plus the keys, always projected). */
+  projectedAttributes: ['data'],
   /** Epoch seconds; DynamoDB deletes the item some time after it passes. */
   ttlAttribute: 'ttl',
 } as const;
@@ -214,7 +222,7 @@ export class DynamoDbStateStore implements StateStore {
           sk: str(`RUN#${run.runId}`),
           gsi1pk: str(`RUNS#${run.source}`),
           gsi1sk: str(`${run.startedAt}#${run.runId}`),
-          gsi2pk: str(`STATUS#${run.status}`),
+          gsi2pk: str(statusKey(run.status, statusShardOf(run.runId))),
           gsi2sk: str(`${run.startedAt}#${run.source}#${run.runId}`),
           entity: str('run'),
           source: str(run.source),
@@ -261,16 +269,26 @@ export class DynamoDbStateStore implements StateStore {
 
   /** Runs in one status, newest first, across sources (GSI2); e.g. the runs still RUNNING. */
   public async listRunsByStatus(status: RunStatus, limit?: number): Promise<RunRecord[]> {
-    const items = await this.query(
-      {
-        IndexName: S.gsi2.indexName,
-        KeyConditionExpression: 'gsi2pk = :pk',
-        ExpressionAttributeValues: { ':pk': str(`STATUS#${status}`) },
-        ScanIndexForward: false,
-      },
-      limit,
+    // Every shard, and the unsharded key runs written before sharding still sit under.
+    const keys = [
+      `STATUS#${status}`,
+      ...Array.from({ length: S.statusShards }, (_, n) => statusKey(status, n)),
+    ];
+    const pages = await Promise.all(
+      keys.map((key) =>
+        this.query(
+          {
+            IndexName: S.gsi2.indexName,
+            KeyConditionExpression: 'gsi2pk = :pk',
+            ExpressionAttributeValues: { ':pk': str(key) },
+            ScanIndexForward: false,
+          },
+          limit,
+        ),
+      ),
     );
-    return items.map((item) => parseData(item) as RunRecord);
+    const items = pages.flat().sort((a, b) => (b.gsi2sk?.S ?? '').localeCompare(a.gsi2sk?.S ?? ''));
+    return (limit === undefined ? items : items.slice(0, limit)).map((item) => parseData(item) as RunRecord);
   }
 
   // ---------- leases ----------
@@ -389,6 +407,15 @@ export class DynamoDbStateStore implements StateStore {
   }
 }
 
+function statusKey(status: RunStatus, shard: number): string {
+  return `STATUS#${status}#${shard}`;
+}
+
+/** A stable shard of the status index for a run (from a hash of its id: similar ids spread). */
+export function statusShardOf(runId: string): number {
+  return createHash('sha256').update(runId).digest().readUInt32BE(0) % S.statusShards;
+}
+
 export interface CreateStateTableOptions {
   readonly tableName: string;
   /** @default a client from the standard AWS variables (see config.ts) */
@@ -427,7 +454,7 @@ export async function createStateTable(options: CreateStateTableOptions): Promis
             { AttributeName: gsi.partitionKey, KeyType: 'HASH' as const },
             { AttributeName: gsi.sortKey, KeyType: 'RANGE' as const },
           ],
-          Projection: { ProjectionType: 'ALL' as const },
+          Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...S.projectedAttributes] },
         })),
       }),
     );

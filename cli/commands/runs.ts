@@ -1,4 +1,5 @@
 /** `sluice runs [source]`: recent runs, newest first. */
+import { formatUsd } from '../../engine/cost.js';
 import type { RunRecord } from '../../engine/ports.js';
 import type { CliContext } from '../context.js';
 import { formatCount, formatDuration, renderTable } from '../format.js';
@@ -25,13 +26,14 @@ function renderRuns(runs: readonly RunRecord[], source: string | undefined): str
       formatCount(streams.reduce((s, x) => s + x.rows, 0)),
       formatCount(streams.reduce((s, x) => s + x.files, 0)),
       checks(r),
+      r.cost ? formatUsd(r.cost.usd) : '-',
       r.error ?? '',
     ];
   });
   return renderTable(
-    ['run', 'source', 'status', 'started', 'duration', 'rows', 'files', 'checks', 'note'],
+    ['run', 'source', 'status', 'started', 'duration', 'rows', 'files', 'checks', 'cost', 'note'],
     rows,
-    [false, false, false, false, true, true, true, false, false],
+    [false, false, false, false, true, true, true, false, true, false],
   );
 }
 

@@ -16,6 +16,7 @@ import { apiEnv, once } from '../shared/env.js';
 import { wrap } from '../shared/middleware.js';
 import { logger, metrics, tracer } from '../shared/powertools.js';
 import type { ApiRequest } from './http.js';
+import { observabilityPorts } from './observability.js';
 import { type Api, createApi } from './routes.js';
 
 const api = once((): Api => {
@@ -39,6 +40,7 @@ const api = once((): Api => {
         stateMachineArn: env.stateMachineArn,
         client: tracer.captureAWSv3Client(new SFNClient(clientConfig(AwsService.sfn, settings))),
       }),
+      ...observabilityPorts(settings),
     },
     { onError: (error, request) => logger.error('request failed', { error, requestId: request.requestId }) },
   );

@@ -55,6 +55,8 @@ const ERROR_TEXT: Record<number, string> = {
   404: 'Not found',
   409: 'Conflict: exists already, or a run of the source is in progress',
   500: 'Internal error (detail in the logs under the request id)',
+  501: 'Not configured on this deployment (no ingest stream)',
+  503: 'The ingest stream refused records; retry',
 };
 const page = (item: Schema) => ({
   type: 'object',
@@ -81,7 +83,14 @@ export function openApiDocument(registry: ConnectorRegistry): Schema {
     },
     timezone: { type: 'string', default: 'UTC', description: 'IANA zone for cron schedules' },
     paused: { type: 'boolean', default: false, description: 'Keeps the schedule, disabled' },
-    slaMinutes: { type: 'number', exclusiveMinimum: 0, description: 'Freshness SLA' },
+    slaMinutes: { type: 'number', exclusiveMinimum: 0, description: 'Freshness SLA in minutes' },
+    sla: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        freshness: { type: 'string', description: 'ISO-8601 duration, e.g. PT2H (stored as slaMinutes)' },
+      },
+    },
   };
   return {
     openapi: '3.1.0',
@@ -182,6 +191,40 @@ export function openApiDocument(registry: ConnectorRegistry): Schema {
           operationId: 'listRuns',
           parameters: pageParams,
           responses: { 200: ok('Newest first', page(ref('Run'))), ...errors(400, 404) },
+        },
+      },
+      '/sources/{name}/events': {
+        parameters: [nameParam],
+        post: {
+          operationId: 'pushEvents',
+          description:
+            'Puts a JSON record or an array of up to 500 records of a push source on the ingest stream (docs/push.md).',
+          parameters: [
+            {
+              name: 'stream',
+              in: 'query',
+              required: false,
+              description: 'The stream; may be omitted when the source declares one.',
+              schema: { type: 'string' },
+            },
+          ],
+          requestBody: body({
+            oneOf: [
+              { type: 'object' },
+              { type: 'array', items: { type: 'object' }, minItems: 1, maxItems: 500 },
+            ],
+          }),
+          responses: {
+            202: ok('Accepted onto the stream; landing is asynchronous', {
+              type: 'object',
+              properties: {
+                source: { type: 'string' },
+                stream: { type: 'string' },
+                accepted: { type: 'integer' },
+              },
+            }),
+            ...errors(400, 404, 501, 503),
+          },
         },
       },
       '/runs/{id}': {

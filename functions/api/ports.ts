@@ -5,6 +5,7 @@
  * in-process scheduler and runner of `sluice serve` (cli/commands/serve.ts).
  */
 import type { Catalog, ObjectStore, SecretStore, StateStore } from '../../engine/ports.js';
+import type { EventSink } from '../../engine/push-events.js';
 import type { ConnectorRegistry } from '../../engine/sources.js';
 
 export interface ScheduleSpec {
@@ -42,6 +43,18 @@ export interface ApiDeps {
   readonly registry: ConnectorRegistry;
   readonly scheduler: SourceScheduler;
   readonly trigger: SyncTrigger;
+  /** Where pushed events go (the Kinesis ingest stream); push answers 501 without it. */
+  readonly events?: EventSink;
+  /** The CloudWatch alarm of each source's freshness SLA; none without it. */
+  readonly alarms?: SourceAlarms;
   /** @default () => new Date() */
   readonly clock?: () => Date;
+}
+
+/** A source's freshness alarm, kept with the source's lifecycle (adapters/aws/cloudwatch-alarms.ts). */
+export interface SourceAlarms {
+  /** Creates or replaces the alarm for an SLA of `slaMinutes`. */
+  put(source: string, slaMinutes: number): Promise<void>;
+  /** Removes it; succeeds when there is none. */
+  delete(source: string): Promise<void>;
 }

@@ -16,6 +16,8 @@ import type { RunRecord, SourceDefinition } from '../../engine/ports.js';
 import { resetCursors } from '../../engine/reset.js';
 import { extractSecrets, isSecretRef, secretRefs } from '../../engine/secrets.js';
 import { parseSourceInput, resolveSource } from '../../engine/sources.js';
+import { syncSourceAlarm } from './alarms.js';
+import { pushEvents } from './events.js';
 import {
   type ApiRequest,
   type ApiResponse,
@@ -45,7 +47,7 @@ export interface SourceView extends Omit<SourceDefinition, 'clientToken'> {
 export const PAGE_DEFAULT = 25;
 export const PAGE_MAX = 100;
 const CLIENT_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
-const PATCHABLE = ['config', 'streams', 'schedule', 'timezone', 'paused', 'slaMinutes'] as const;
+const PATCHABLE = ['config', 'streams', 'schedule', 'timezone', 'paused', 'slaMinutes', 'sla'] as const;
 
 export interface Api {
   handle(request: ApiRequest): Promise<ApiResponse>;
@@ -133,6 +135,14 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
         throw error;
       }
     }
+    try {
+      await syncSourceAlarm(deps, undefined, source);
+    } catch (error) {
+      if (schedule) await deps.scheduler.delete(source.name).catch(() => undefined);
+      await deps.state.deleteSource(source.name).catch(() => undefined);
+      await undoSecrets();
+      throw error;
+    }
     return json(201, view(source));
   };
 
@@ -179,6 +189,11 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       const value = field in body ? body[field] : existing[field];
       if (value !== undefined && value !== null) next[field] = value;
     }
+    // `sla` ({"freshness": "PT2H"}) replaces the stored `slaMinutes`.
+    if (body.sla !== undefined && body.sla !== null) {
+      delete next.slaMinutes;
+      next.sla = body.sla;
+    }
     const parsed = parseSourceInput(next, deps.registry);
     const stored = await extractSecrets(connector.configSchema, config, existing.name, deps.secrets);
     const updated: SourceDefinition = {
@@ -193,11 +208,13 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     if (after) await deps.scheduler.put(updated.name, after);
     else if (before) await deps.scheduler.delete(updated.name);
     try {
+      await syncSourceAlarm(deps, existing, updated);
       await deps.state.putSource(updated);
     } catch (error) {
-      // Put the schedule back as it was: the source did not change.
+      // Put the schedule and alarm back as they were: the source did not change.
       if (before) await deps.scheduler.put(existing.name, before).catch(() => undefined);
       else if (after) await deps.scheduler.delete(existing.name).catch(() => undefined);
+      await syncSourceAlarm(deps, updated, existing).catch(() => undefined);
       throw error;
     }
     for (const ref of secretRefs(existing.config)) {
@@ -213,6 +230,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     await deps.state.acquireLease(source.name, owner, 60_000);
     try {
       if (source.schedule !== undefined) await deps.scheduler.delete(source.name);
+      await syncSourceAlarm(deps, source, undefined);
       await deps.state.deleteSource(source.name);
       for (const ref of secretRefs(source.config)) await deps.secrets.delete(ref);
     } finally {
@@ -317,6 +335,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     route('/sources/{name}/sync', { POST: syncRoute }),
     route('/sources/{name}/reset', { POST: resetRoute }),
     route('/sources/{name}/runs', { GET: runsRoute }),
+    route('/sources/{name}/events', { POST: (request, { name }) => pushEvents(deps, request, name!) }),
     route('/runs/{id}', { GET: runRoute }),
     route('/connectors', { GET: connectorsRoute }),
     route('/connectors/{type}/check', { POST: checkRoute }),

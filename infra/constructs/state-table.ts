@@ -45,7 +45,8 @@ export class StateTable extends Construct {
         indexName: gsi.indexName,
         partitionKey: string(gsi.partitionKey),
         sortKey: string(gsi.sortKey),
-        projectionType: dynamodb.ProjectionType.ALL,
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: [...S.projectedAttributes],
       });
     }
   }

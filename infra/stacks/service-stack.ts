@@ -6,8 +6,11 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { SYNC_STAGES } from '../../engine/stages.js';
+import { IngestStream } from '../constructs/ingest-stream.js';
+import { Monitoring } from '../constructs/monitoring.js';
 import { SluiceApi } from '../constructs/sluice-api.js';
 import { SluiceFunction } from '../constructs/sluice-function.js';
+import { StreamConsumer } from '../constructs/stream-consumer.js';
 import { SyncOrchestration } from '../constructs/sync-orchestration.js';
 import { sluiceNames } from '../names.js';
 
@@ -19,6 +22,12 @@ export interface SluiceServiceStackProps extends StackProps {
    * @default no subscription (the topic is still created)
    */
   readonly alertEmail?: string;
+  /** Push ingestion: the stream's shards (0 = on-demand) and the consumer's batching. */
+  readonly ingest?: {
+    readonly shards?: number;
+    readonly batchSize?: number;
+    readonly batchingWindow?: Duration;
+  };
 }
 
 /**
@@ -32,6 +41,8 @@ export class SluiceServiceStack extends Stack {
   public readonly syncFunction: SluiceFunction;
   public readonly stagesFunction: SluiceFunction;
   public readonly stageName: string;
+  public readonly consumer: StreamConsumer;
+  public readonly monitoring: Monitoring;
 
   public constructor(scope: Construct, id: string, props: SluiceServiceStackProps) {
     super(scope, id, props);
@@ -98,6 +109,46 @@ export class SluiceServiceStack extends Stack {
     });
     const api = this.api.handler.function;
 
+    // ---- push ingestion and observability (infra/constructs/{ingest-stream,stream-consumer,monitoring}.ts) ----
+    const ingest = new IngestStream(this, 'Ingest', { shards: props.ingest?.shards ?? 0 });
+    this.consumer = new StreamConsumer(this, 'Consumer', {
+      stream: ingest.stream,
+      deadLetters: ingest.deadLetters,
+      environment: backendEnv,
+      ...(props.ingest?.batchSize === undefined ? {} : { batchSize: props.ingest.batchSize }),
+      ...(props.ingest?.batchingWindow === undefined ? {} : { batchingWindow: props.ingest.batchingWindow }),
+    });
+    const alarmPrefix = `sluice-${stageName}-`;
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      alarmPrefix,
+      topic: alarms,
+      environment: backendEnv,
+      stateMachine: this.orchestration.stateMachine,
+      deadLetters: ingest.deadLetters,
+      stream: ingest.stream,
+      consumer: this.consumer.handler.function,
+      functions: [
+        { name: 'api', function: api, severity: 'P1' },
+        { name: 'sync', function: sync, severity: 'P2' },
+        { name: 'stages', function: stages, severity: 'P2' },
+        { name: 'stream', function: this.consumer.handler.function, severity: 'P2' },
+      ],
+    });
+    const consumer = this.consumer.handler.function;
+    const monitor = this.monitoring.monitor.function;
+    api.addEnvironment('SLUICE_INGEST_STREAM', ingest.stream.streamName);
+    api.addEnvironment('SLUICE_ALARM_TOPIC_ARN', alarms.topicArn);
+    api.addEnvironment('SLUICE_ALARM_PREFIX', alarmPrefix);
+    ingest.stream.grant(api, 'kinesis:PutRecords', 'kinesis:DescribeStreamSummary');
+    api.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms'],
+        resources: [
+          `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${alarmPrefix}P2-freshness-*`,
+        ],
+      }),
+    );
+
     // ---- grants: each function gets the actions of its adapters, on Sluice's resources only ----
     const arn = (service: string, resource: string) =>
       `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
@@ -161,7 +212,27 @@ export class SluiceServiceStack extends Stack {
     );
     if (api.role) this.orchestration.schedulerRole.grantPassRole(api.role);
 
-    this.acknowledgeNag([this.syncFunction, this.stagesFunction, this.api.handler]);
+    // Consumer: lands push batches (S3, DynamoDB, Glue). Monitor: rolls stuck commits forward (the same).
+    for (const fn of [consumer, monitor]) {
+      bucket.grantReadWrite(fn);
+      table.grantReadWriteData(fn);
+      fn.addToRolePolicy(glueWrite);
+    }
+
+    this.acknowledgeNag([
+      this.syncFunction,
+      this.stagesFunction,
+      this.api.handler,
+      this.consumer.handler,
+      this.monitoring.monitor,
+    ]);
+    Validations.of(ingest).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter destination itself; it needs no DLQ of its own.',
+    });
+    new CfnOutput(this, 'IngestStreamName', { value: ingest.stream.streamName });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: ingest.deadLetters.queueUrl });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.api.apiEndpoint,
@@ -187,6 +258,8 @@ export class SluiceServiceStack extends Stack {
       resource(arn('glue', `table/${names.database}/*`)),
       resource(arn('secretsmanager', `secret:${names.secretsPrefix}*`)),
       resource(arn('scheduler', `schedule/${names.scheduleGroup}/*`)),
+      // Sources' freshness alarms are made per source by the API.
+      resource(arn('cloudwatch', `alarm:sluice-${names.stage}-P2-freshness-*`)),
       // X-Ray's PutTraceSegments and PutTelemetryRecords take no resource.
       'Resource::*',
     ];

@@ -82,7 +82,7 @@ describe('SluiceDataStack', () => {
           { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
           { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['data'] },
       })),
       TimeToLiveSpecification: { AttributeName: StateTableSchema.ttlAttribute, Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -122,8 +122,8 @@ describe('SluiceServiceStack', () => {
     );
   });
 
-  it('runs three functions on nodejs22.x arm64 with tracing, wired to the stage', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 3);
+  it('runs every function (sync, stages, api, stream consumer, monitor) on nodejs22.x arm64 with tracing, wired to the stage', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 5);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],

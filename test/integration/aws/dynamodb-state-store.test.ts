@@ -83,8 +83,8 @@ describe('createStateTable', () => {
       i.Projection?.ProjectionType,
     ]);
     expect(indexes.sort()).toEqual([
-      ['gsi1', ['gsi1pk', 'gsi1sk'], 'ALL'],
-      ['gsi2', ['gsi2pk', 'gsi2sk'], 'ALL'],
+      ['gsi1', ['gsi1pk', 'gsi1sk'], 'INCLUDE'],
+      ['gsi2', ['gsi2pk', 'gsi2sk'], 'INCLUDE'],
     ]);
     expect(ttl.TimeToLiveDescription?.AttributeName).toBe(StateTableSchema.ttlAttribute);
   });

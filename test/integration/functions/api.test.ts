@@ -355,6 +355,7 @@ describe('the API handler', () => {
       'rest',
       'postgres',
       's3-files',
+      'push',
     ]);
     expect(check).toMatchObject({ status: 200, body: { ok: true } });
     expect(badCheck).toMatchObject({ status: 400, body: { error: { field: 'config.rows' } } });
