@@ -1,5 +1,5 @@
 /**
- * Landing pushed records (docs/push.md, ADR 0008): one micro-batch of one
+ * Landing pushed records (docs/push.md, ADR 0009): one micro-batch of one
  * Kinesis shard for one source is one run of one slice, published with the
  * commit protocol of commit.ts.
  *
