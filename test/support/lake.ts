@@ -8,6 +8,7 @@ import { silentLogger } from '../../connectors/sdk/logger.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import type { RunRecord, SourceDefinition } from '../../engine/ports.js';
 import { runSync, type SyncOptions } from '../../engine/sync.js';
+import { sampleVersionsSql, versionsOf } from './sample-oracle.js';
 
 export interface TestLake {
   readonly home: string;
@@ -62,4 +63,9 @@ export async function landedSampleRows(lake: TestLake, source = 'shop'): Promise
     UNION ALL SELECT 'orders', CAST(id AS VARCHAR), CAST(updated_at AS VARCHAR), coalesce(_sluice_deleted, false) FROM ${source}.orders
     UNION ALL SELECT 'events', id, CAST(occurred_at AS VARCHAR), false FROM ${source}.events`);
   return rows.map((r) => `${r.s}|${r.k}|${r.c}|${r.d}`).sort();
+}
+
+/** Every landed sample record as an oracle version (`stream|id|cursorMs|deleted|digest`), sorted, duplicates kept. */
+export async function landedSampleVersions(lake: TestLake, source = 'shop'): Promise<string[]> {
+  return versionsOf(await lake.query(sampleVersionsSql((stream) => `${source}.${stream}`)));
 }
