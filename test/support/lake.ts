@@ -7,13 +7,14 @@ import { sampleConnector } from '../../connectors/sample/index.js';
 import { silentLogger } from '../../connectors/sdk/logger.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import type { RunRecord, SourceDefinition } from '../../engine/ports.js';
-import { runSync, type SyncOptions } from '../../engine/sync.js';
+import { runSync, type SyncDeps, type SyncOptions } from '../../engine/sync.js';
 import { sampleVersionsSql, versionsOf } from './sample-oracle.js';
 
 export interface TestLake {
   readonly home: string;
   readonly backend: LocalBackend;
-  sync(overrides?: Partial<SyncOptions>): Promise<RunRecord>;
+  /** One sync; `deps` replaces ports (e.g. an object store that fails on purpose). */
+  sync(overrides?: Partial<SyncOptions>, deps?: Partial<SyncDeps>): Promise<RunRecord>;
   query(sql: string): Promise<Record<string, unknown>[]>;
   dispose(): Promise<void>;
 }
@@ -39,9 +40,15 @@ export async function openTestLake(
   return {
     home,
     backend,
-    sync: (overrides = {}) =>
+    sync: (overrides = {}, deps = {}) =>
       runSync(
-        { objects: backend.objects, state: backend.state, catalog: backend.catalog, logger: silentLogger },
+        {
+          objects: backend.objects,
+          state: backend.state,
+          catalog: backend.catalog,
+          logger: silentLogger,
+          ...deps,
+        },
         { source, connector, config, ...MANY_FILES, ...overrides },
       ),
     query: async (sql) => {
