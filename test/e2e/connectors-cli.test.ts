@@ -11,7 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addSource, cliOk, fileCount, filesContaining, query, sync } from '../support/connectors-cli.js';
+import {
+  addSource,
+  cliOk,
+  fileCount,
+  filesContaining,
+  landedItemVersions,
+  query,
+  sync,
+  versionsShown,
+} from '../support/connectors-cli.js';
 import { connectTo, type PostgresServer, startPostgres } from '../support/postgres.js';
 import { BASE_TIME, ItemsApi, makeItems, sendJson } from '../unit/connectors/rest/fixtures/api.js';
 
@@ -82,7 +91,9 @@ describe('rest source through the CLI', () => {
     });
 
     // Act: first sync
+    const shownAtFirst = [...api.items];
     const first = await sync(home, 'api');
+    const landedAfterFirst = await landedItemVersions(home, 'api.items');
     const firstRequests = api.hits('/page/items').length;
     const [afterFirst] = await query<{ n: number; ids: number }>(
       home,
@@ -94,6 +105,7 @@ describe('rest source through the CLI', () => {
     expect(first.streams.items).toEqual({ sync: 'full', rows: N, skipped: 0 });
     expect(firstRequests).toBe(N / 50 + 1); // ten full pages, then an empty one
     expect(afterFirst).toEqual({ n: N, ids: N });
+    expect(landedAfterFirst).toEqual(versionsShown([shownAtFirst]));
 
     // Prepare: 120 new items after the cursor, one new item at exactly the committed cursor
     // (a tie across runs), and 30 existing items updated with a newer cursor.
@@ -111,7 +123,9 @@ describe('rest source through the CLI', () => {
     const before = api.requests.length;
 
     // Act: second sync
+    const shownAtSecond = [...api.items];
     const second = await sync(home, 'api');
+    const landedAfterSecond = await landedItemVersions(home, 'api.items');
     const secondRequests = api.requests.slice(before);
     const [afterSecond] = await query<{ n: number; ids: number; v2: number; tie: number }>(
       home,
@@ -125,6 +139,8 @@ describe('rest source through the CLI', () => {
     expect(second.streams.items).toEqual({ sync: 'incremental', rows: M, skipped: 2 });
     expect(secondRequests[0]?.url.searchParams.get('updated_since')).toBe(minutes(249));
     expect(afterSecond).toEqual({ n: N + M, ids: N + added.length + 1, v2: updatedIds.size, tie: 1 });
+    // Against the server's own ground truth, version by version, duplicates kept
+    expect(landedAfterSecond).toEqual(versionsShown([shownAtFirst, shownAtSecond]));
   });
 
   it('keeps the bearer token out of `sources show`, the state files and the rest of the home', async () => {
@@ -190,7 +206,9 @@ describe('postgres source through the CLI', () => {
     });
 
     // Act: first sync
+    const shownAtFirst = (await db.query('SELECT id, name, updated_at FROM items')).rows;
     const first = await sync(home, 'shop_db');
+    const landedAfterFirst = await landedItemVersions(home, 'shop_db.public_items');
     const [afterFirst] = await query<{ n: number; ids: number; tied: number }>(
       home,
       `SELECT count(*) AS n, count(DISTINCT id) AS ids,
@@ -202,6 +220,7 @@ describe('postgres source through the CLI', () => {
     expect(first.status, first.text).toBe('SUCCEEDED');
     expect(first.streams.public_items).toEqual({ sync: 'full', rows: 1500, skipped: 0 });
     expect(afterFirst).toEqual({ n: 1500, ids: 1500, tied: 600 });
+    expect(landedAfterFirst).toEqual(versionsShown([shownAtFirst]));
 
     // Prepare: 40 rows inserted at the committed cursor T1 (ties across runs), 100 rows after it,
     // and 25 existing rows updated to a newer cursor.
@@ -214,7 +233,9 @@ describe('postgres source through the CLI', () => {
     `);
 
     // Act: second sync
+    const shownAtSecond = (await db.query('SELECT id, name, updated_at FROM items')).rows;
     const second = await sync(home, 'shop_db');
+    const landedAfterSecond = await landedItemVersions(home, 'shop_db.public_items');
     const [afterSecond] = await query<{ n: number; ids: number; tied: number; v2: number }>(
       home,
       `SELECT count(*) AS n, count(DISTINCT id) AS ids,
@@ -227,6 +248,8 @@ describe('postgres source through the CLI', () => {
     expect(second.status, second.text).toBe('SUCCEEDED');
     expect(second.streams.public_items).toEqual({ sync: 'incremental', rows: 165, skipped: 600 });
     expect(afterSecond).toEqual({ n: 1665, ids: 1640, tied: 640, v2: 25 });
+    // Against the server's own ground truth, version by version, duplicates kept
+    expect(landedAfterSecond).toEqual(versionsShown([shownAtFirst, shownAtSecond]));
   });
 
   it('keeps the password out of `sources show`, the state files and the rest of the home', async () => {
