@@ -92,9 +92,7 @@ export function itemVersion(item: object): string {
  * version the server held when a successful sync read it, sorted. A lake
  * must hold exactly these, once each.
  */
-export function versionsShown(
-  snapshots: readonly (readonly Readonly<Record<string, unknown>>[])[],
-): string[] {
+export function versionsShown(snapshots: readonly (readonly object[])[]): string[] {
   return [...new Set(snapshots.flatMap((rows) => rows.map(itemVersion)))].sort();
 }
 
