@@ -5,4 +5,9 @@
 export type { ParquetColumn } from './convert.js';
 export type { ParquetCompression } from './encoder.js';
 export { ParquetConversionError, ParquetError } from './errors.js';
-export { createParquetWriter, type ParquetFileWriter, type ParquetWriterOptions } from './writer.js';
+export {
+  createParquetWriter,
+  type EncodedOn,
+  type ParquetFileWriter,
+  type ParquetWriterOptions,
+} from './writer.js';
