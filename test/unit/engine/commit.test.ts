@@ -218,6 +218,16 @@ describe('publishManifest', () => {
     await expect(publishManifest(backend, otherRef)).rejects.toBeInstanceOf(ConflictError);
   });
 
+  it('refuses a cursor two versions ahead even when it holds the same value', async () => {
+    // Prepare
+    const manifest = await staged(RUN, { orders: { files: 0, cursor: { expectedVersion: 0, value: 't1' } } });
+    await backend.state.commitCursor('shop', 'orders', 0, { value: 'x', keysAtValue: [] });
+    await backend.state.commitCursor('shop', 'orders', 1, { value: 't1', keysAtValue: [] });
+
+    // Act / Assess
+    await expect(publishManifest(backend, manifest)).rejects.toBeInstanceOf(ConflictError);
+  });
+
   it('accepts a cursor one version ahead with the same value and keys reference (its own earlier commit)', async () => {
     // Prepare
     const ref = committedManifestKey('shop', RUN);
