@@ -6,4 +6,9 @@ export type { ParquetColumn } from './convert.js';
 export type { ParquetCompression } from './encoder.js';
 export { keepEncoderWarm, warmEncoder } from './encoder-thread.js';
 export { ParquetConversionError, ParquetError } from './errors.js';
-export { createParquetWriter, type ParquetFileWriter, type ParquetWriterOptions } from './writer.js';
+export {
+  createParquetWriter,
+  type EncodedOn,
+  type ParquetFileWriter,
+  type ParquetWriterOptions,
+} from './writer.js';

@@ -38,7 +38,12 @@ export interface ParquetFileWriter {
   readonly bytesWritten: number;
   readonly rows: number;
   readonly rowGroups: number;
+  /** Where this file's groups are encoded, once that is settled (read-only; for tests and diagnostics). */
+  encodedOn(): Promise<EncodedOn>;
 }
+
+/** `thread`: the shared encoder worker; `inline`: the caller's thread (asked for, or the worker did not start). */
+export type EncodedOn = 'thread' | 'inline';
 
 interface Encoder {
   encode(group: PreparedGroup): Promise<Uint8Array>;
@@ -76,6 +81,7 @@ class InlineEncoder implements Encoder {
 /** Uses the worker thread, or inline encoding if the thread does not start. */
 class FallbackEncoder implements Encoder {
   private readonly choice: Promise<Encoder>;
+  public readonly encodedOn: Promise<EncodedOn>;
   public constructor(compression: ParquetCompression) {
     const thread = new ThreadEncoder(compression);
     this.choice = thread.started().then(
@@ -85,6 +91,7 @@ class FallbackEncoder implements Encoder {
         return new InlineEncoder(compression);
       },
     );
+    this.encodedOn = this.choice.then((chosen) => (chosen === thread ? 'thread' : 'inline'));
   }
   public async encode(group: PreparedGroup): Promise<Uint8Array> {
     return (await this.choice).encode(group);
@@ -125,6 +132,10 @@ class StreamingParquetWriter implements ParquetFileWriter {
     this.ipc = new ArrowIpcWriter(columns);
     this.encoder =
       options.worker === false ? new InlineEncoder(compression) : new FallbackEncoder(compression);
+  }
+
+  public encodedOn(): Promise<EncodedOn> {
+    return this.encoder instanceof FallbackEncoder ? this.encoder.encodedOn : Promise.resolve('inline');
   }
 
   public writeRowGroup(

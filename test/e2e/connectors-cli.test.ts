@@ -16,10 +16,12 @@ import {
   cliOk,
   fileCount,
   filesContaining,
+  landedItemVersions,
   latestRunSlices,
   query,
   sync,
   tableRows,
+  versionsShown,
 } from '../support/connectors-cli.js';
 import { connectTo, type PostgresServer, startPostgres } from '../support/postgres.js';
 import { BASE_TIME, ItemsApi, makeItems, sendJson } from '../unit/connectors/rest/fixtures/api.js';
@@ -106,7 +108,9 @@ describe('rest source through the CLI', () => {
     });
 
     // Act: first sync
+    const shownAtFirst = [...api.items];
     const first = await sync(home, 'api');
+    const landedAfterFirst = await landedItemVersions(home, 'api.items');
     const firstRequests = api.hits('/page/items').length;
     const [afterFirst] = await query<{ n: number; ids: number }>(
       home,
@@ -118,6 +122,7 @@ describe('rest source through the CLI', () => {
     expect(first.streams.items).toEqual({ sync: 'full', rows: N, skipped: 0 });
     expect(firstRequests).toBe(N / 50 + 1); // ten full pages, then an empty one
     expect(afterFirst).toEqual({ n: N, ids: N });
+    expect(landedAfterFirst).toEqual(versionsShown([shownAtFirst]));
 
     // Prepare: 120 new items after the cursor, one new item at exactly the committed cursor
     // (a tie across runs), and 30 existing items updated with a newer cursor.
@@ -135,7 +140,9 @@ describe('rest source through the CLI', () => {
     const before = api.requests.length;
 
     // Act: second sync
+    const shownAtSecond = [...api.items];
     const second = await sync(home, 'api');
+    const landedAfterSecond = await landedItemVersions(home, 'api.items');
     const secondRequests = api.requests.slice(before);
     const [afterSecond] = await query<{ n: number; ids: number; v2: number; tie: number }>(
       home,
@@ -149,6 +156,8 @@ describe('rest source through the CLI', () => {
     expect(second.streams.items).toEqual({ sync: 'incremental', rows: M, skipped: 2 });
     expect(secondRequests[0]?.url.searchParams.get('updated_since')).toBe(minutes(249));
     expect(afterSecond).toEqual({ n: N + M, ids: N + added.length + 1, v2: updatedIds.size, tie: 1 });
+    // Against the server's own ground truth, version by version, duplicates kept
+    expect(landedAfterSecond).toEqual(versionsShown([shownAtFirst, shownAtSecond]));
   });
 
   it('lands, run after run, the same rows in tiny slices as in one slice, each page requested once', async () => {
@@ -285,7 +294,9 @@ describe('postgres source through the CLI', () => {
     });
 
     // Act: first sync
+    const shownAtFirst = (await db.query('SELECT id, name, updated_at FROM items')).rows;
     const first = await sync(home, 'shop_db');
+    const landedAfterFirst = await landedItemVersions(home, 'shop_db.public_items');
     const [afterFirst] = await query<{ n: number; ids: number; tied: number }>(
       home,
       `SELECT count(*) AS n, count(DISTINCT id) AS ids,
@@ -297,6 +308,7 @@ describe('postgres source through the CLI', () => {
     expect(first.status, first.text).toBe('SUCCEEDED');
     expect(first.streams.public_items).toEqual({ sync: 'full', rows: 1500, skipped: 0 });
     expect(afterFirst).toEqual({ n: 1500, ids: 1500, tied: 600 });
+    expect(landedAfterFirst).toEqual(versionsShown([shownAtFirst]));
 
     // Prepare: 40 rows inserted at the committed cursor T1 (ties across runs), 100 rows after it,
     // and 25 existing rows updated to a newer cursor.
@@ -309,7 +321,9 @@ describe('postgres source through the CLI', () => {
     `);
 
     // Act: second sync
+    const shownAtSecond = (await db.query('SELECT id, name, updated_at FROM items')).rows;
     const second = await sync(home, 'shop_db');
+    const landedAfterSecond = await landedItemVersions(home, 'shop_db.public_items');
     const [afterSecond] = await query<{ n: number; ids: number; tied: number; v2: number }>(
       home,
       `SELECT count(*) AS n, count(DISTINCT id) AS ids,
@@ -322,6 +336,8 @@ describe('postgres source through the CLI', () => {
     expect(second.status, second.text).toBe('SUCCEEDED');
     expect(second.streams.public_items).toEqual({ sync: 'incremental', rows: 165, skipped: 600 });
     expect(afterSecond).toEqual({ n: 1665, ids: 1640, tied: 640, v2: 25 });
+    // Against the server's own ground truth, version by version, duplicates kept
+    expect(landedAfterSecond).toEqual(versionsShown([shownAtFirst, shownAtSecond]));
   });
 
   it('lands, run after run, the same rows in tiny slices as in one slice', async () => {

@@ -94,3 +94,25 @@ export async function fileCount(dir: string): Promise<number> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((entry) => entry.isFile()).length;
 }
+
+/** One record version as `id|name|cursor instant`, from a server row or a lake row alike. */
+export function itemVersion(item: object): string {
+  const row = item as Readonly<Record<string, unknown>>;
+  const at = row.updated_at;
+  const instant = at instanceof Date ? at : new Date(String(at));
+  return `${Number(row.id)}|${String(row.name)}|${instant.toISOString()}`;
+}
+
+/**
+ * The server's ground truth for an append-only raw table: every distinct
+ * version the server held when a successful sync read it, sorted. A lake
+ * must hold exactly these, once each.
+ */
+export function versionsShown(snapshots: readonly (readonly object[])[]): string[] {
+  return [...new Set(snapshots.flatMap((rows) => rows.map(itemVersion)))].sort();
+}
+
+/** The lake's rows as versions, sorted, duplicates kept. */
+export async function landedItemVersions(home: string, table: string): Promise<string[]> {
+  return (await query(home, `SELECT id, name, updated_at FROM ${table}`)).map(itemVersion).sort();
+}

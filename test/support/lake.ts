@@ -7,12 +7,14 @@ import { sampleConnector } from '../../connectors/sample/index.js';
 import { silentLogger } from '../../connectors/sdk/logger.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import type { RunRecord, SourceDefinition } from '../../engine/ports.js';
-import { runSync, type SyncOptions } from '../../engine/sync.js';
+import { runSync, type SyncDeps, type SyncOptions } from '../../engine/sync.js';
+import { sampleVersionsSql, versionsOf } from './sample-oracle.js';
 
 export interface TestLake {
   readonly home: string;
   readonly backend: LocalBackend;
-  sync(overrides?: Partial<SyncOptions>): Promise<RunRecord>;
+  /** One sync; `deps` replaces ports (e.g. an object store that fails on purpose). */
+  sync(overrides?: Partial<SyncOptions>, deps?: Partial<SyncDeps>): Promise<RunRecord>;
   query(sql: string): Promise<Record<string, unknown>[]>;
   dispose(): Promise<void>;
 }
@@ -38,9 +40,15 @@ export async function openTestLake(
   return {
     home,
     backend,
-    sync: (overrides = {}) =>
+    sync: (overrides = {}, deps = {}) =>
       runSync(
-        { objects: backend.objects, state: backend.state, catalog: backend.catalog, logger: silentLogger },
+        {
+          objects: backend.objects,
+          state: backend.state,
+          catalog: backend.catalog,
+          logger: silentLogger,
+          ...deps,
+        },
         { source, connector, config, ...MANY_FILES, ...overrides },
       ),
     query: async (sql) => {
@@ -62,4 +70,9 @@ export async function landedSampleRows(lake: TestLake, source = 'shop'): Promise
     UNION ALL SELECT 'orders', CAST(id AS VARCHAR), CAST(updated_at AS VARCHAR), coalesce(_sluice_deleted, false) FROM ${source}.orders
     UNION ALL SELECT 'events', id, CAST(occurred_at AS VARCHAR), false FROM ${source}.events`);
   return rows.map((r) => `${r.s}|${r.k}|${r.c}|${r.d}`).sort();
+}
+
+/** Every landed sample record as an oracle version (`stream|id|cursorMs|deleted|digest`), sorted, duplicates kept. */
+export async function landedSampleVersions(lake: TestLake, source = 'shop'): Promise<string[]> {
+  return versionsOf(await lake.query(sampleVersionsSql((stream) => `${source}.${stream}`)));
 }

@@ -8,10 +8,29 @@
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../../../engine/commit.js';
+import { committedManifestKey, pendingManifestKey } from '../../../engine/layout.js';
 import { SyncError } from '../../../engine/sync.js';
 import { type FaultPoint, failAt, KILL_POINTS, FAULT_POINTS as POINTS } from '../../support/fault-points.js';
-import { type AwsTestLake, CHILD_LEASE_TTL_MS, landedSampleRows, openAwsTestLake } from './lake.js';
-import { clientsThrough, dynamodbError, type FaultProxy, s3Error, startFaultProxy } from './support.js';
+import { SAMPLE_STREAMS, SampleOracle } from '../../support/sample-oracle.js';
+import {
+  type AwsTestLake,
+  CHILD_LEASE_TTL_MS,
+  landedSampleRows,
+  landedSampleVersions,
+  openAwsTestLake,
+  SAMPLE_CONFIG,
+} from './lake.js';
+import {
+  clientsThrough,
+  dynamodbError,
+  type FaultProxy,
+  type FaultRule,
+  s3Error,
+  startFaultProxy,
+} from './support.js';
+
+const oracle = new SampleOracle(SAMPLE_CONFIG);
 
 /** What a lake that never failed holds after n committed runs, computed once per n. */
 const references = new Map<number, Promise<string[]>>();
@@ -28,38 +47,111 @@ function reference(commits: number): Promise<string[]> {
   return rows;
 }
 
-async function rowsOfRun(lake: AwsTestLake, runId: string): Promise<number> {
-  const rows = await lake.athenaRows(`
-    SELECT (SELECT count(*) FROM shop__orders WHERE _sluice_run_id = '${runId}')
-         + (SELECT count(*) FROM shop__customers WHERE _sluice_run_id = '${runId}')
-         + (SELECT count(*) FROM shop__events WHERE _sluice_run_id = '${runId}') AS n`);
+/** Rows of one run as Athena sees them (one stream, or all); the tables exist, so the query must not fail. */
+async function rowsOfRun(lake: AwsTestLake, runId: string, stream?: string): Promise<number> {
+  const counts = (stream ? [stream] : SAMPLE_STREAMS).map(
+    (s) => `(SELECT count(*) FROM shop__${s} WHERE _sluice_run_id = '${runId}')`,
+  );
+  const rows = await lake.athenaRows(`SELECT ${counts.join(' + ')} AS n`);
   return Number(rows[0]!.n);
+}
+
+/** Whether the next run must roll the failed one forward (it stopped between its commit point and the commit's end). */
+function rollsForward(point: FaultPoint): boolean {
+  return point.pastCommitPoint && point.phase !== 'run-recorded';
+}
+
+/**
+ * The state every committed lake must be in: all runs settled, each committed
+ * run's rows equal to the world's epoch it landed, its committed manifest in
+ * place with every file it names, the Glue tables there, nothing staged or pending.
+ */
+async function expectSettled(
+  lake: AwsTestLake,
+  committedInOrder: readonly string[],
+  options: { readonly countsNotRecorded?: string } = {},
+): Promise<void> {
+  expect(await lake.leftovers()).toEqual([]);
+  const runs = await lake.backend.state.listRuns('shop');
+  expect(runs.every((r) => r.status === 'SUCCEEDED' || r.status === 'FAILED')).toBe(true);
+  expect(
+    runs
+      .filter((r) => r.status === 'SUCCEEDED')
+      .map((r) => r.runId)
+      .sort(),
+  ).toEqual([...committedInOrder].sort());
+  for (const [epoch, runId] of committedInOrder.entries()) {
+    const run = runs.find((r) => r.runId === runId)!;
+    const expected = await oracle.rowsOfEpoch(epoch);
+    for (const stream of SAMPLE_STREAMS) {
+      expect(await rowsOfRun(lake, runId, stream), `landed ${runId} ${stream}`).toBe(expected[stream]);
+      // A run killed past its commit point never wrote its counts; the run that rolls it forward does not add them.
+      if (runId === options.countsNotRecorded) continue;
+      expect(run.streams[stream]?.rows, `recorded ${runId} ${stream}`).toBe(expected[stream]);
+    }
+    const manifest = await readManifest(lake.backend.objects, committedManifestKey('shop', runId));
+    expect(manifest?.runId, `committed manifest of ${runId}`).toBe(runId);
+    for (const stream of manifest!.streams) {
+      for (const file of stream.files)
+        expect(await lake.backend.objects.get(file.final), file.final).toBeDefined();
+    }
+  }
+  expect((await lake.backend.catalog.listTables('shop')).map((t) => t.stream).sort()).toEqual(
+    [...SAMPLE_STREAMS].sort(),
+  );
 }
 
 describe('exactly-once landing on AWS under an injected failure', () => {
   for (const point of POINTS) {
     it(`lands every record once when a sync fails ${point.name} and the next sync runs`, async () => {
-      // Prepare
+      // Prepare: a lake whose tables already exist
       const lake = await openAwsTestLake();
+      const first = await lake.sync();
 
       // Act
-      await expect(lake.sync({ onPhase: failAt(point) })).rejects.toThrow(`injected fault ${point.name}`);
-      const failedRun = (await lake.backend.state.listRuns('shop'))[0]!;
-      const visibleBeforeRetry = await rowsOfRun(lake, failedRun.runId).catch(() => 0);
+      // Smaller row groups: the second sync's epoch is small, and the file points need several files to fail between.
+      await expect(lake.sync({ onPhase: failAt(point), rowGroupRows: 50 })).rejects.toThrow(
+        `injected fault ${point.name}`,
+      );
+      const failedRun = (await lake.backend.state.listRuns('shop')).find((r) => r.runId !== first.runId)!;
+      const leftAfterFailure = await lake.leftovers();
+      const visibleBeforeRetry = await rowsOfRun(lake, failedRun.runId);
       const retry = await lake.sync();
       const followUp = await lake.sync();
 
-      // Assess
+      // Assess: how the failed run ended, and how the next run found it.
       // A run that was already recorded SUCCEEDED stays so: what fails after it cannot undo the landing.
-      expect(failedRun.status).toBe(point.phase === 'run-recorded' ? 'SUCCEEDED' : 'FAILED');
+      if (point.phase === 'run-recorded') {
+        expect(failedRun.status).toBe('SUCCEEDED');
+      } else {
+        expect(failedRun.status).toBe('FAILED');
+        expect(failedRun.error).toContain(`injected fault ${point.name}`);
+        expect(failedRun.error?.includes('after its commit point')).toBe(point.pastCommitPoint);
+      }
+      if (rollsForward(point)) {
+        expect(leftAfterFailure).toContain(pendingManifestKey('shop', failedRun.runId));
+        expect(retry.recovered).toEqual([`${failedRun.runId} (rolled forward)`]);
+      } else {
+        expect(leftAfterFailure).toEqual([]);
+        expect(retry.recovered).toBeUndefined();
+      }
       if (!point.pastCommitPoint) expect(visibleBeforeRetry).toBe(0);
       expect(retry.status).toBe('SUCCEEDED');
       expect(followUp.status).toBe('SUCCEEDED');
-      expect(await lake.leftovers()).toEqual([]);
-      expect(await landedSampleRows(lake)).toEqual(await reference(point.pastCommitPoint ? 3 : 2));
-      expect((await rowsOfRun(lake, failedRun.runId)) > 0).toBe(point.pastCommitPoint);
       const recorded = await lake.backend.state.getRun('shop', failedRun.runId);
       expect(recorded!.status).toBe(point.pastCommitPoint ? 'SUCCEEDED' : 'FAILED');
+      expect((await rowsOfRun(lake, failedRun.runId)) > 0).toBe(point.pastCommitPoint);
+
+      // Assess: the landed data, against the world and against a lake that never failed
+      const committed = [
+        first.runId,
+        ...(point.pastCommitPoint ? [failedRun.runId] : []),
+        retry.runId,
+        followUp.runId,
+      ];
+      await expectSettled(lake, committed);
+      expect(await landedSampleVersions(lake)).toEqual(await oracle.versionsAfter(committed.length));
+      expect(await landedSampleRows(lake)).toEqual(await reference(committed.length));
     });
   }
 });
@@ -95,11 +187,15 @@ describe('exactly-once landing on AWS when the process is killed', () => {
 
   for (const point of KILL_POINTS) {
     it(`lands every record once after a SIGKILL ${point.name}, taking over the dead run's lease when it expires`, async () => {
-      // Prepare
+      // Prepare: a lake whose tables already exist
       const lake = await openAwsTestLake();
+      const first = await lake.sync();
 
       // Act
       const child = await runChild(lake, point);
+      const killedRunId = /killing at \S+ (\S+)/.exec(child.stdout)?.[1] ?? '';
+      const leftAfterKill = await lake.leftovers();
+      const visibleBeforeRetry = await rowsOfRun(lake, killedRunId);
       const orphaned = await lake.backend.state.getLease('shop');
       const immediate = await lake.sync().catch((error: unknown) => error);
       const retry = await lake.sync({ leaseWaitMs: CHILD_LEASE_TTL_MS * 3 });
@@ -110,9 +206,22 @@ describe('exactly-once landing on AWS when the process is killed', () => {
       expect(orphaned?.owner).toBeDefined();
       expect(immediate).toMatchObject({ name: 'LeaseHeldError', owner: orphaned?.owner });
       expect(retry.status).toBe('SUCCEEDED');
-      expect(retry.recovered).toHaveLength(1);
-      expect(await lake.leftovers()).toEqual([]);
-      expect(await landedSampleRows(lake)).toEqual(await reference(point.pastCommitPoint ? 2 : 1));
+      if (point.pastCommitPoint) {
+        expect(leftAfterKill).toContain(pendingManifestKey('shop', killedRunId));
+        expect(retry.recovered).toEqual([`${killedRunId} (rolled forward)`]);
+      } else {
+        // A killed run cleans up nothing: the next run rolls its staged files back.
+        expect(leftAfterKill).toHaveLength(point.occurrence ?? 1);
+        expect(visibleBeforeRetry).toBe(0);
+        expect(retry.recovered).toEqual([`${killedRunId} (rolled back)`]);
+      }
+      expect((await lake.backend.state.getRun('shop', killedRunId))?.status).toBe(
+        point.pastCommitPoint ? 'SUCCEEDED' : 'FAILED',
+      );
+      const committed = [first.runId, ...(point.pastCommitPoint ? [killedRunId] : []), retry.runId];
+      await expectSettled(lake, committed, { countsNotRecorded: killedRunId });
+      expect(await landedSampleVersions(lake)).toEqual(await oracle.versionsAfter(committed.length));
+      expect(await landedSampleRows(lake)).toEqual(await reference(committed.length));
     });
   }
 });
@@ -131,13 +240,20 @@ describe('exactly-once landing on AWS when AWS calls fail', () => {
   it('rides out throttling and 5xx answers through SDK retries', async () => {
     // Prepare: the first staged upload gets a 503 SlowDown, the first cursor commit is throttled
     const lake = await openAwsTestLake({ clients: clientsThrough(proxy.url) });
-    proxy.add({
-      when: (r) => r.method === 'PUT' && r.path.includes('/_staging/') && !r.headers['x-amz-copy-source'],
+    const slowDown: FaultRule = {
+      when: (r) =>
+        r.method === 'PUT' &&
+        r.path.startsWith(`/${lake.names.bucket}/`) &&
+        r.path.includes('/_staging/') &&
+        !r.headers['x-amz-copy-source'],
       reply: () => s3Error(503, 'SlowDown', 'Please reduce your request rate.'),
       times: 1,
-    });
-    proxy.add({
-      when: (r) => r.target === 'DynamoDB_20120810.PutItem' && r.body.includes('CURSOR#'),
+    };
+    const throttled: FaultRule = {
+      when: (r) =>
+        r.target === 'DynamoDB_20120810.PutItem' &&
+        r.body.includes('CURSOR#') &&
+        r.body.includes(lake.names.table),
       reply: () =>
         dynamodbError(
           400,
@@ -145,14 +261,21 @@ describe('exactly-once landing on AWS when AWS calls fail', () => {
           'Rate of requests exceeds the allowed throughput.',
         ),
       times: 1,
-    });
+    };
+    proxy.add(slowDown);
+    proxy.add(throttled);
 
     // Act
     const run = await lake.sync();
 
-    // Assess
+    // Assess: both injected errors were sent, and the SDK retried past them
+    expect(slowDown.times).toBe(0);
+    expect(throttled.times).toBe(0);
+    expect(proxy.requests.filter((r) => slowDown.when(r)).length).toBeGreaterThanOrEqual(2);
+    expect(proxy.requests.filter((r) => throttled.when(r)).length).toBeGreaterThanOrEqual(2);
     expect(run.status).toBe('SUCCEEDED');
-    expect(await landedSampleRows(lake)).toEqual(await reference(1));
+    await expectSettled(lake, [run.runId]);
+    expect(await landedSampleVersions(lake)).toEqual(await oracle.versionsAfter(1));
   });
 
   it('rolls a run forward when S3 fails every copy after its commit point', async () => {
@@ -181,6 +304,7 @@ describe('exactly-once landing on AWS when AWS calls fail', () => {
     expect(failed.message).toMatch(/after its commit point/);
     expect(retry.recovered).toEqual([`${failed.run.runId} (rolled forward)`]);
     expect(await healthy.leftovers()).toEqual([]);
+    expect(await landedSampleVersions(healthy)).toEqual(await oracle.versionsAfter(2));
     expect(await landedSampleRows(healthy)).toEqual(await reference(2));
   });
 
@@ -211,6 +335,7 @@ describe('exactly-once landing on AWS when AWS calls fail', () => {
     expect(failed.message).toMatch(/after its commit point/);
     expect(retry.status).toBe('SUCCEEDED');
     expect(followUp.status).toBe('SUCCEEDED');
+    expect(await landedSampleVersions(healthy)).toEqual(await oracle.versionsAfter(3));
     expect(await landedSampleRows(healthy)).toEqual(await reference(3));
   });
 });

@@ -24,6 +24,7 @@ import { silentLogger } from '../../../connectors/sdk/logger.js';
 import type { Connector, Logger } from '../../../connectors/sdk/types.js';
 import type { RunRecord, SourceDefinition } from '../../../engine/ports.js';
 import { runSync, type SyncOptions } from '../../../engine/sync.js';
+import { sampleVersionsSql, versionsOf } from '../../support/sample-oracle.js';
 import { createBucket, uniqueName } from './support.js';
 
 export const SAMPLE_CONFIG = { rows: 3000, seed: 11, pageSize: 250 };
@@ -118,6 +119,11 @@ export async function landedSampleRows(lake: AwsTestLake, source = 'shop'): Prom
     UNION ALL SELECT 'orders', CAST(id AS VARCHAR), CAST(updated_at AS VARCHAR), coalesce(_sluice_deleted, false) FROM ${source}__orders
     UNION ALL SELECT 'events', id, CAST(occurred_at AS VARCHAR), false FROM ${source}__events`);
   return rows.map((r) => `${r.s}|${r.k}|${r.c}|${r.d}`).sort();
+}
+
+/** Every landed sample record as an oracle version, as Athena would read it; sorted, duplicates kept. */
+export async function landedSampleVersions(lake: AwsTestLake, source = 'shop'): Promise<string[]> {
+  return versionsOf(await lake.athenaRows(sampleVersionsSql((stream) => `${source}__${stream}`)));
 }
 
 /** Glue column types as DuckDB types (timestamps in UTC, as Athena renders them). */

@@ -2,7 +2,7 @@
  * The local state store across real processes: several `node` children
  * racing on one cursor, and children killed with SIGKILL mid-write.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -37,19 +37,34 @@ describe('LocalStateStore across processes', () => {
     const processes = 4;
     const commitsEach = 25;
 
-    // Act
+    const go = join(dir, 'go');
     const running = Array.from({ length: processes }, (_, index) =>
-      start('cas-worker.ts', [dir, `w${index}`, String(commitsEach)]),
+      start('cas-worker.ts', [dir, `w${index}`, String(commitsEach), go]),
     );
+    await Promise.all(running.map((worker) => worker.waitFor((line) => line === 'ready')));
+
+    // Act: every worker starts at once
+    await writeFile(go, '');
     const codes = await Promise.all(running.map((worker) => worker.exited()));
 
     // Assess
     expect(codes, running.map((worker) => worker.stderr()).join('\n')).toEqual(Array(processes).fill(0));
     const reports = running.map(
-      (worker) => JSON.parse(worker.lines.at(-1) ?? '{}') as { committed: number[]; conflicts: number },
+      (worker) =>
+        JSON.parse(worker.lines.at(-1) ?? '{}') as {
+          committed: number[];
+          conflicts: number;
+          startedAt: number;
+          endedAt: number;
+        },
+    );
+    // The race was real: all workers were committing at the same time, and some lost a compare-and-set.
+    expect(Math.max(...reports.map((r) => r.startedAt))).toBeLessThan(
+      Math.min(...reports.map((r) => r.endedAt)),
     );
     const versions = reports.flatMap((report) => report.committed).sort((a, b) => a - b);
     const total = processes * commitsEach;
+    expect(reports.reduce((sum, r) => sum + r.conflicts, 0)).toBeGreaterThan(0);
     // Every successful commit got its own version: no two processes both won the same compare-and-set.
     expect(versions).toEqual(Array.from({ length: total }, (_, index) => index + 1));
     const final = await new LocalStateStore(dir).getCursor('shop', 'orders');

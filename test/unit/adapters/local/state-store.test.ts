@@ -1,7 +1,8 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileLock } from '../../../../adapters/local/lock.js';
 import { LocalStateStore } from '../../../../adapters/local/state-store.js';
 import { ConflictError, LeaseHeldError, ValidationError } from '../../../../engine/errors.js';
 import type { RunRecord, SourceDefinition } from '../../../../engine/ports.js';
@@ -290,6 +291,171 @@ describe('LocalStateStore', () => {
       // Act & Assess
       await expect(store.acquireLease('shop', '', 1_000)).rejects.toMatchObject({ field: 'owner' });
       await expect(store.acquireLease('shop', 'run-1', 0)).rejects.toMatchObject({ field: 'ttlMs' });
+    });
+  });
+
+  describe('layout, locks and validation', () => {
+    /** Whether `operation` waits while the test holds the lock `locks/<kind>/<key>`. */
+    async function waitsFor(kind: string, key: string, operation: () => Promise<unknown>): Promise<boolean> {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let entered!: () => void;
+      const holding = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      const holder = new FileLock(join(dir, 'locks', kind, key)).withLock(async () => {
+        entered();
+        await held;
+      });
+      await holding;
+      let finished = false;
+      const running = operation().finally(() => {
+        finished = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const waited = !finished;
+      release();
+      await Promise.all([holder, running.catch(() => undefined)]);
+      return waited;
+    }
+
+    it('keeps sources, cursors, runs and leases at their documented paths', async () => {
+      // Act
+      await store.putSource(source('shop'));
+      await store.commitCursor('shop', 'orders', 0, { value: 1, keysAtValue: [] });
+      await store.putRun(run('shop', 'run_1', '2026-01-01T00:00:00.000Z'));
+      await store.acquireLease('shop', 'run_1', 1_000);
+
+      // Assess
+      expect(await readdir(join(dir, 'sources'))).toEqual(['shop.json']);
+      expect(await readdir(join(dir, 'cursors', 'shop'))).toEqual(['orders.json']);
+      expect((await readdir(join(dir, 'runs', 'shop'))).filter((n) => n.endsWith('.json'))).toHaveLength(1);
+      expect(await readdir(join(dir, 'leases'))).toEqual(['shop.json']);
+    });
+
+    it('takes the lock of the entity it changes', async () => {
+      // Act / Assess
+      expect(await waitsFor('sources', 'shop', () => store.putSource(source('shop')))).toBe(true);
+      expect(await waitsFor('sources', 'shop', () => store.createSource(source('shop')))).toBe(true);
+      expect(await waitsFor('sources', 'shop', () => store.deleteSource('shop'))).toBe(true);
+      expect(
+        await waitsFor('cursors', 'shop.orders', () =>
+          store.commitCursor('shop', 'orders', 0, { value: 1, keysAtValue: [] }),
+        ),
+      ).toBe(true);
+      expect(await waitsFor('leases', 'shop', () => store.acquireLease('shop', 'run_1', 1_000))).toBe(true);
+      expect(await waitsFor('leases', 'shop', () => store.renewLease('shop', 'run_1', 1_000))).toBe(true);
+      expect(await waitsFor('leases', 'shop', () => store.releaseLease('shop', 'run_1'))).toBe(true);
+      expect(await waitsFor('sources', 'other', () => store.putSource(source('shop')))).toBe(false);
+    });
+
+    it('ignores files that are not JSON entities when listing', async () => {
+      // Prepare
+      await store.putSource(source('shop'));
+      await store.putRun(run('shop', 'run_1', '2026-01-01T00:00:00.000Z'));
+      await writeFile(join(dir, 'sources', 'notes.txt'), 'not json');
+      await writeFile(join(dir, 'runs', 'shop', 'notes.txt'), 'not json');
+
+      // Act / Assess
+      expect((await store.listSources()).map((s) => s.name)).toEqual(['shop']);
+      expect((await store.listRuns('shop')).map((r) => r.runId)).toEqual(['run_1']);
+    });
+
+    it('orders runs that started at the same instant by run id, newest first', async () => {
+      // Prepare
+      const at = '2026-01-01T00:00:00.000Z';
+      for (const id of ['run_b', 'run_c', 'run_a']) await store.putRun(run('shop', id, at));
+
+      // Act / Assess
+      expect((await store.listRuns('shop')).map((r) => r.runId)).toEqual(['run_c', 'run_b', 'run_a']);
+    });
+
+    it('names the source and the entity in a create conflict, and the cursor in a commit conflict', async () => {
+      // Prepare
+      await store.createSource(source('shop'));
+      await store.commitCursor('shop', 'orders', 0, { value: 1, keysAtValue: [] });
+
+      // Act
+      const created = await store.createSource(source('shop')).catch((e: unknown) => e);
+      const committed = await store
+        .commitCursor('shop', 'orders', 0, { value: 2, keysAtValue: [] })
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(created).toMatchObject({ message: 'source "shop" already exists', what: 'source shop' });
+      expect(committed).toMatchObject({
+        message: 'cursor of shop.orders is at version 1, not 0: another run committed first',
+        what: 'cursor shop/orders',
+      });
+    });
+
+    it('rejects an expected version that is negative or not an integer, naming it', async () => {
+      // Act / Assess
+      for (const bad of [-1, 1.5]) {
+        await expect(store.commitCursor('shop', 'orders', bad, undefined)).rejects.toMatchObject({
+          name: 'ValidationError',
+          field: 'expectedVersion',
+          message: `expectedVersion must be a non-negative integer, got ${bad}`,
+        });
+      }
+      expect((await store.getCursor('shop', 'orders')).version).toBe(0);
+    });
+
+    it('names the field in validation errors of names, owners and ttls', async () => {
+      // Act / Assess
+      await expect(store.putSource(source('Bad Name'))).rejects.toMatchObject({ field: 'name' });
+      await expect(store.createSource(source('Bad Name'))).rejects.toMatchObject({ field: 'name' });
+      await expect(store.deleteSource('Bad Name')).rejects.toMatchObject({ field: 'name' });
+      await expect(store.acquireLease('shop', 42 as never, 1_000)).rejects.toMatchObject({
+        field: 'owner',
+        message: 'lease owner must be a non-empty string',
+      });
+      await expect(store.renewLease('shop', 'run_1', -5)).rejects.toMatchObject({
+        field: 'ttlMs',
+        message: 'lease ttlMs must be a positive number, got -5',
+      });
+    });
+
+    it('frees a lease at the instant it expires', async () => {
+      // Prepare
+      await store.acquireLease('shop', 'run_1', 1_000);
+      clock += 1_000;
+
+      // Act
+      const taken = await store.acquireLease('shop', 'run_2', 1_000);
+
+      // Assess
+      expect(taken.owner).toBe('run_2');
+    });
+
+    it('frees a lease of a dead process on this host, never one of another host', async () => {
+      // Prepare: a pid that surely is not alive, and leases that have not expired
+      const dead = 2 ** 22 + 12_345;
+      const lease = (host: string) => ({
+        source: 'shop',
+        owner: 'gone',
+        expiresAt: clock + 60_000,
+        pid: dead,
+        host,
+        acquiredAt: clock,
+      });
+      await mkdir(join(dir, 'leases'), { recursive: true });
+      await writeFile(join(dir, 'leases', 'shop.json'), JSON.stringify(lease(hostname())));
+      await writeFile(
+        join(dir, 'leases', 'elsewhere.json'),
+        JSON.stringify({ ...lease('another-host'), source: 'elsewhere' }),
+      );
+
+      // Act
+      const here = await store.acquireLease('shop', 'run_1', 1_000);
+      const there = await store.acquireLease('elsewhere', 'run_1', 1_000).catch((e: unknown) => e);
+
+      // Assess
+      expect(here.owner).toBe('run_1');
+      expect(there).toBeInstanceOf(LeaseHeldError);
+      expect((await store.getLease('elsewhere'))?.owner).toBe('gone');
     });
   });
 });

@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RestConfig, RestIncrementalConfig } from '../../../../connectors/rest/index.js';
+import {
+  type RestConfig,
+  type RestIncrementalConfig,
+  restConnector,
+} from '../../../../connectors/rest/index.js';
 import { compareCursor, cursorOf } from '../../../../connectors/sdk/cursor.js';
 import { RetriesExhaustedError } from '../../../../connectors/sdk/errors.js';
-import type { CursorValue, SourceRecord } from '../../../../connectors/sdk/types.js';
+import type { Connector, CursorValue, SourceRecord } from '../../../../connectors/sdk/types.js';
+import type { RunRecord } from '../../../../engine/ports.js';
+import { openTestLake } from '../../../support/lake.js';
 import { BASE_TIME, ItemsApi, makeItems, sendJson } from './fixtures/api.js';
 import { onlyStream, readStream, rejection } from './fixtures/read.js';
 
@@ -46,6 +52,12 @@ function config(
     ],
     ...extra,
   };
+}
+
+/** One version of an item, as the server or the lake holds it: id, name, cursor instant. */
+function versionOf(item: Record<string, unknown> | { id: number; name: string; updated_at: string }): string {
+  const record = item as Record<string, unknown>;
+  return `${Number(record.id)}|${String(record.name)}|${new Date(String(record.updated_at)).toISOString()}`;
 }
 
 function maxCursor(records: readonly SourceRecord[]): CursorValue | undefined {
@@ -167,7 +179,7 @@ describe('rest incremental reads', () => {
     expect(api.requests[0]!.url.searchParams.get('since')).toBe('1970-01-01T00:01:40.000Z');
   });
 
-  it('resumes from the last committed cursor after a failed read, with no gaps', async () => {
+  it('re-reads from the committed cursor, inclusively, exactly what the server holds from there', async () => {
     // Prepare: page 4 fails with 500 on every attempt during the first read.
     let broken = true;
     api.intercept = (req, res) => {
@@ -176,33 +188,74 @@ describe('rest incremental reads', () => {
       return true;
     };
     const stream = await onlyStream(config());
-    const landed = new Map<unknown, SourceRecord>();
-    let committed: CursorValue | undefined;
-    // Like the engine: land each page, then commit the highest cursor seen so far.
-    const land = (page: readonly SourceRecord[]): void => {
-      for (const record of page) landed.set(record.id, record);
-      committed = maxCursor([...landed.values()]);
-    };
+    const firstRead: SourceRecord[] = [];
 
-    // Act: the first read fails midway; the second resumes from the committed cursor.
-    const error = await rejection(readStream(stream, { onPage: land }));
-    const afterFailure = landed.size;
-    const committedAfterFailure = committed;
+    // Act: the first read fails midway; the second starts from the highest cursor the first one saw.
+    const error = await rejection(readStream(stream, { onPage: (page) => firstRead.push(...page) }));
+    const committed = maxCursor(firstRead);
     broken = false;
     api.requests.length = 0;
-    const resumed = await readStream(stream, { since: committed, onPage: land });
+    const resumed = await readStream(stream, { since: committed });
 
-    // Assess
+    // Assess: the server's own answer from that cursor on, record by record, duplicates kept
     expect(error).toBeInstanceOf(RetriesExhaustedError);
     expect(error.message).toContain('gave up after 3 attempts');
-    expect(afterFailure).toBe(15);
+    expect(firstRead.map((r) => r.id)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
     // Item 15 and 16 share a cursor: the inclusive re-read finds 16, which the first read never reached.
-    expect(committedAfterFailure).toBe(iso(7));
+    expect(committed).toBe(iso(7));
     expect(api.requests[0]!.url.searchParams.get('updated_since')).toBe(iso(7));
-    expect(resumed[0]!.id).toBe(15);
-    expect([...landed.keys()].sort((a, b) => Number(a) - Number(b))).toEqual(
-      Array.from({ length: 30 }, (_, i) => i + 1),
+    const serverFromCursor = api.items.filter((item) => item.updated_at >= iso(7));
+    expect(resumed.map(versionOf)).toEqual(serverFromCursor.map(versionOf));
+  });
+
+  it('lands every version the server showed exactly once through the engine, across a failed sync', async () => {
+    // Prepare: a local lake with the rest source; page 4 fails on every attempt during the first sync.
+    const now = new Date().toISOString();
+    const restConfig = config();
+    const lake = await openTestLake(
+      { name: 'api', type: 'rest', config: { ...restConfig }, createdAt: now, updatedAt: now },
+      restConnector as Connector<never>,
+      restConfig,
     );
-    expect(resumed.length).toBeLessThan(30);
+    const shown: string[][] = [];
+    const sync = async (): Promise<RunRecord> => {
+      const snapshot = api.items.map(versionOf);
+      const run = await lake.sync({ maxStreamAttempts: 1 });
+      shown.push(snapshot);
+      return run;
+    };
+    let broken = true;
+    api.intercept = (req, res) => {
+      if (!broken || req.url.searchParams.get('page') !== '4') return false;
+      sendJson(res, 500, { error: 'database unavailable' });
+      return true;
+    };
+
+    try {
+      // Act: a failed sync, its retry, then changes at and after the committed cursor and one more sync
+      const failed = await rejection(sync());
+      broken = false;
+      const retry = await sync();
+      const last = api.items.at(-1)!;
+      api.items = [
+        ...api.items.map((item) =>
+          item.id <= 3 ? { ...item, name: `${item.name} v2`, updated_at: iso(100) } : item,
+        ),
+        { id: 31, name: 'tie at the committed cursor', updated_at: last.updated_at },
+        { id: 32, name: 'new', updated_at: iso(101) },
+      ];
+      const third = await sync();
+      const rows = await lake.query('SELECT id, name, updated_at FROM api.items');
+
+      // Assess: every distinct version the server held at a successful sync, once each (no folding by id)
+      expect(failed.message).toContain('database unavailable');
+      expect(retry.status).toBe('SUCCEEDED');
+      expect(third.status).toBe('SUCCEEDED');
+      const expected = [...new Set(shown.flat())].sort();
+      expect(rows.map(versionOf).sort()).toEqual(expected);
+      expect(expected).toHaveLength(30 + 3 + 2);
+    } finally {
+      await lake.dispose();
+    }
   });
 });

@@ -36,9 +36,11 @@ describe('createParquetWriter without a worker thread', () => {
     await writer.writeRowGroup([{ id: 1 }, { id: 2 }]);
     await writer.writeRowGroup([{ id: 3 }]);
     await writer.finish();
+    const where = await writer.encodedOn();
     await writer.close();
 
     // Assess
+    expect(where).toBe('inline');
     const file = Buffer.concat(chunks);
     expect(file.subarray(0, 4).toString()).toBe('PAR1');
     expect(file.subarray(-4).toString()).toBe('PAR1');

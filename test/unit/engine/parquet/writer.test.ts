@@ -75,6 +75,8 @@ describe('createParquetWriter', () => {
     try {
       for (const rows of groups) await writer.writeRowGroup(rows, options.constants);
       await writer.finish();
+      // The normal path must really use the worker: a silent inline fallback would pass every other check.
+      expect(await writer.encodedOn()).toBe(options.worker === false ? 'inline' : 'thread');
     } finally {
       await writer.close();
       await handle.close();
@@ -619,6 +621,22 @@ describe('createParquetWriter', () => {
     expect(Buffer.compare(await readFile(threaded.path), await readFile(inline.path))).toBe(0);
   });
 
+  it('encodes on the worker thread by default, and inline only when asked', async () => {
+    // Prepare
+    const columns: ParquetColumn[] = [{ name: 'id', type: 'int' }];
+    const threaded = createParquetWriter(columns, async () => undefined);
+    const inline = createParquetWriter(columns, async () => undefined, { worker: false });
+
+    // Act
+    await Promise.all([threaded.writeRowGroup([{ id: 1 }]), inline.writeRowGroup([{ id: 1 }])]);
+    await Promise.all([threaded.finish(), inline.finish()]);
+    const where = [await threaded.encodedOn(), await inline.encodedOn()];
+    await Promise.all([threaded.close(), inline.close()]);
+
+    // Assess
+    expect(where).toEqual(['thread', 'inline']);
+  });
+
   it('keeps two files apart when two writers share the encoder thread', async () => {
     // Prepare
     const columns: ParquetColumn[] = [{ name: 'label', type: 'string' }];
@@ -631,9 +649,11 @@ describe('createParquetWriter', () => {
     await Promise.all([a.writeRowGroup(rows('a')), b.writeRowGroup(rows('b'))]);
     await Promise.all([a.writeRowGroup(rows('a')), b.writeRowGroup(rows('b'))]);
     await Promise.all([a.finish(), b.finish()]);
+    const where = [await a.encodedOn(), await b.encodedOn()];
     await Promise.all([a.close(), b.close()]);
 
     // Assess
+    expect(where).toEqual(['thread', 'thread']);
     for (const [tag, chunks] of Object.entries(sinks)) {
       const path = join(dir, `shared-${tag}.parquet`);
       await writeFile(path, Buffer.concat(chunks));

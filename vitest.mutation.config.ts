@@ -1,0 +1,25 @@
+/**
+ * The tests mutation testing runs (stryker.config.mjs): those that cover the
+ * exactly-once core, fastest first. Stryker runs, per mutant, only the tests
+ * that covered it. To extend the scope, add the new file's tests here.
+ */
+import { defineConfig } from 'vitest/config';
+
+export const MUTATION_TESTS = [
+  'test/unit/engine/commit.test.ts',
+  'test/unit/adapters/local/state-store.test.ts',
+  'test/unit/adapters/local/lock.test.ts',
+  'test/unit/engine/fault-matrix-many-ties.test.ts',
+  'test/unit/engine/fault-matrix.test.ts',
+  'test/integration/aws/dynamodb-state-store.test.ts',
+];
+
+export default defineConfig({
+  test: {
+    include: MUTATION_TESTS,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Only the DynamoDB tests need the emulator; the setup starts moto once for the run.
+    globalSetup: ['test/integration/setup/emulator.ts'],
+  },
+});
