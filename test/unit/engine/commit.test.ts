@@ -16,7 +16,6 @@ import {
   publishManifest,
   type RunManifest,
   readManifest,
-  recoverSource,
   writePendingManifest,
 } from '../../../engine/commit.js';
 import { ConflictError } from '../../../engine/errors.js';
@@ -27,6 +26,7 @@ import {
   stagingFileKey,
 } from '../../../engine/layout.js';
 import type { TableDefinition } from '../../../engine/ports.js';
+import { recoverSource } from '../../../engine/recovery.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const RUN = '20260101T000000000Z-aaaaaa';
@@ -258,10 +258,10 @@ describe('recoverSource', () => {
     await staged(current, { orders: { files: 1 } });
 
     // Act
-    const outcome = await recoverSource(backend, 'shop', current);
+    const outcome = await recoverSource(backend, 'shop', { by: current, continuing: current });
 
     // Assess
-    expect(outcome).toEqual({ rolledForward: [RUN], rolledBack: [OTHER] });
+    expect(outcome).toMatchObject({ rolledForward: [RUN], rolledBack: [OTHER] });
     expect(await keys('_manifests/shop/pending/')).toEqual([]);
     expect(await backend.objects.get(committedManifestKey('shop', RUN))).toBeDefined();
     expect((await backend.state.getCursor('shop', 'orders')).version).toBe(1);
@@ -275,10 +275,10 @@ describe('recoverSource', () => {
     await backend.objects.put(pendingManifestKey('other_shop', RUN), bytes(JSON.stringify(elsewhere)));
 
     // Act
-    const outcome = await recoverSource(backend, 'shop_two', RUN);
+    const outcome = await recoverSource(backend, 'shop_two', { by: RUN });
 
     // Assess
-    expect(outcome).toEqual({ rolledForward: [], rolledBack: [] });
+    expect(outcome).toMatchObject({ rolledForward: [], rolledBack: [] });
     expect(await keys('_manifests/other_shop/pending/')).toEqual([pendingManifestKey('other_shop', RUN)]);
   });
 });

@@ -95,6 +95,7 @@ function failingOnce(
       if (op === 'delete') trip(key);
       return objects.delete(key);
     },
+    deletePrefix: (prefix, keep) => objects.deletePrefix(prefix, keep),
     uri: (key) => objects.uri(key),
   };
 }
