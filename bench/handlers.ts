@@ -118,7 +118,21 @@ try {
     sync: await measure(
       'functions/sync/index.ts',
       true,
-      () => [{ action: 'begin', source: 'shop', runId: 'bench-run-1' }],
+      () => [
+        { action: 'begin', source: 'shop', runId: 'bench-run-1' },
+        {
+          action: 'slice',
+          source: 'shop',
+          runId: 'bench-run-1',
+          checkpoint: { source: 'shop', runId: 'bench-run-1', slice: 0, done: false },
+        },
+        {
+          action: 'finish',
+          source: 'shop',
+          runId: 'bench-run-1',
+          checkpoint: { source: 'shop', runId: 'bench-run-1', slice: 1, done: true },
+        },
+      ],
       lake,
       env,
     ),

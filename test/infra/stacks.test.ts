@@ -184,6 +184,9 @@ describe('SluiceServiceStack', () => {
     expect(definition).toContain('\\"JitterStrategy\\":\\"FULL\\"');
     expect(definition).toContain('\\"TransientError\\"');
     expect(definition).toContain('\\"LeaseHeldError\\"');
+    // The checkpoint reference goes from step to step; the execution's input (its streams) goes to begin.
+    expect(definition).toContain('\\"checkpoint.$\\":\\"$.run.checkpoint\\"');
+    expect(definition).toContain('\\"trigger.$\\":\\"$\\"');
   });
 
   it('creates the Scheduler group and a role only the scheduler can assume to start executions', () => {
