@@ -67,7 +67,7 @@ describe('SluiceDataStack', () => {
     }
   });
 
-  it('creates the state table with the adapter keys, GSIs, TTL, PITR and SSE', () => {
+  it('creates the state table with the adapter keys, three GSIs (runs by source, by status, by id), TTL, PITR and SSE', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: 'sluice-test-state',
@@ -76,7 +76,7 @@ describe('SluiceDataStack', () => {
         { AttributeName: StateTableSchema.sortKey, KeyType: 'RANGE' },
       ],
       BillingMode: 'PAY_PER_REQUEST',
-      GlobalSecondaryIndexes: [StateTableSchema.gsi1, StateTableSchema.gsi2].map((gsi) => ({
+      GlobalSecondaryIndexes: [StateTableSchema.gsi1, StateTableSchema.gsi2, StateTableSchema.gsi3].map((gsi) => ({
         IndexName: gsi.indexName,
         KeySchema: [
           { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
