@@ -5,7 +5,7 @@ import { formatCount, formatDuration, renderTable } from '../format.js';
 import { printResult, warn } from '../output.js';
 import { sourceOrFail } from './sources.js';
 
-function renderRuns(runs: readonly RunRecord[], source: string | undefined): string {
+export function renderRuns(runs: readonly RunRecord[], source: string | undefined): string {
   if (runs.length === 0) return source ? `no runs of "${source}" yet` : 'no runs yet';
   const rows = runs.map((r) => {
     const streams = Object.values(r.streams);
