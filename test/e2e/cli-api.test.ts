@@ -126,12 +126,7 @@ describe('sluice --api', () => {
     // Prepare: the signed POST of the first test
     const post = recorded.find((r) => r.method === 'POST' && r.url === '/sources');
     expect(post).toBeDefined();
-    const {
-      authorization,
-      'x-amz-date': amzDate,
-      'x-amz-content-sha256': bodyHash,
-      ...rest
-    } = post!.headers;
+    const { authorization, 'x-amz-date': amzDate, 'x-amz-content-sha256': bodyHash, ...rest } = post!.headers;
 
     // Act: sign the same request again with the same library and the known credential, at its own instant
     const date = new Date(
