@@ -15,14 +15,14 @@
 
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { registry } from '../../connectors/index.js';
+import { loadConnector } from '../../connectors/loaders.js';
 import { TransientError } from '../../connectors/sdk/errors.js';
 import { NotFoundError, ValidationError } from '../../engine/errors.js';
 import { keepEncoderWarm, warmEncoder } from '../../engine/parquet/index.js';
 import type { RunRecord } from '../../engine/ports.js';
 import { beginRun, finishRun, RunInterruptedError, type RunStepOptions, runSlice } from '../../engine/run.js';
 import type { RunCheckpoint } from '../../engine/run-state.js';
-import { resolveSource } from '../../engine/sources.js';
+import { createRegistry, resolveSource } from '../../engine/sources.js';
 import { backend } from '../shared/backend.js';
 import { optionalEnv } from '../shared/env.js';
 import { wrap } from '../shared/middleware.js';
@@ -180,6 +180,9 @@ async function stepOptions(event: SyncEvent): Promise<RunStepOptions> {
   const source = await aws.state.getSource(event.source);
   if (!source)
     throw new NotFoundError(`source "${event.source}" does not exist`, { what: `source ${event.source}` });
+  // Only this source's connector is loaded (a cold start does not pay for the others' libraries).
+  const loaded = await loadConnector(source.type);
+  const registry = createRegistry(loaded ? [loaded] : []);
   const { connector, config } = await resolveSource(source, { secrets: aws.secrets, registry });
   return {
     source,
