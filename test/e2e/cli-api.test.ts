@@ -1,9 +1,11 @@
 /**
- * `sluice --api <url>`: the built CLI against `sluice serve` (which ignores
- * signatures), through a recording proxy that keeps every request as it
+ * `sluice --api <url>`: the built CLI against the built `sluice serve` (which
+ * ignores signatures), both as a user runs them, through a recording proxy that keeps every request as it
  * arrived, so the SigV4 headers can be checked and one signature verified by
  * signing the same request again with the same library and credential.
  */
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -13,9 +15,8 @@ import { join } from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../cli/commands/serve.js';
-import { openContext } from '../../cli/context.js';
-import { runCli } from '../support/cli.js';
+import { runCli, SLUICE_BIN } from '../support/cli.js';
+import { freePort } from '../support/net.js';
 
 interface Recorded {
   readonly method: string;
@@ -34,7 +35,7 @@ const REGION = 'eu-west-1';
 describe('sluice --api', () => {
   let home: string;
   let cliHome: string;
-  let server: RunningServer;
+  let server: ChildProcess;
   let proxy: Server;
   let url: string;
   const recorded: Recorded[] = [];
@@ -53,8 +54,19 @@ describe('sluice --api', () => {
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'sluice-api-serve-'));
     cliHome = await mkdtemp(join(tmpdir(), 'sluice-api-cli-'));
-    server = await startServer(await openContext({ home, backend: 'local' }), { port: 0, host: '127.0.0.1' });
-    const target = new URL(server.url);
+    const port = await freePort();
+    server = spawn(process.execPath, [SLUICE_BIN, '--home', home, 'serve', '--port', String(port)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      let said = '';
+      server.stderr?.on('data', (chunk: Buffer) => {
+        said += chunk.toString();
+        if (said.includes('sluice API on')) resolve();
+      });
+      server.on('exit', (code) => reject(new Error(`sluice serve exited with ${code}: ${said}`)));
+    });
+    const target = new URL(`http://127.0.0.1:${port}`);
     proxy = createServer((incoming, outgoing) => {
       const chunks: Buffer[] = [];
       incoming.on('data', (c: Buffer) => chunks.push(c));
@@ -88,7 +100,11 @@ describe('sluice --api', () => {
 
   afterAll(async () => {
     await new Promise((resolve) => proxy?.close(resolve));
-    await server?.close();
+    if (server && server.exitCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGINT');
+      await exited;
+    }
     await rm(home, { recursive: true, force: true });
     await rm(cliHome, { recursive: true, force: true });
   });
