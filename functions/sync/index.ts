@@ -216,9 +216,10 @@ async function begin(event: SyncEvent): Promise<SyncStepResult> {
  */
 async function slice(event: SyncEvent, context: Context): Promise<SyncStepResult> {
   const options = await stepOptions(event);
-  const margin = Number(optionalEnv('SLUICE_SLICE_MARGIN_MS') ?? DEFAULT_MARGIN_MS);
-  const sliceRows = optionalEnv('SLUICE_SLICE_ROWS');
   const remaining = context.getRemainingTimeInMillis();
+  // A function with a short timeout still gets three quarters of it for reading.
+  const margin = Math.min(Number(optionalEnv('SLUICE_SLICE_MARGIN_MS') ?? DEFAULT_MARGIN_MS), remaining / 4);
+  const sliceRows = optionalEnv('SLUICE_SLICE_ROWS');
   const controller = new AbortController();
   const hardStop = setTimeout(() => controller.abort(), Math.max(0, remaining - margin / 2));
   try {
@@ -229,6 +230,17 @@ async function slice(event: SyncEvent, context: Context): Promise<SyncStepResult
       ...(sliceRows === undefined ? {} : { sliceRows: Number(sliceRows) }),
     });
     return result(checkpoint);
+  } catch (error) {
+    // Stopped by the hard stop before the engine's step began (e.g. while taking the lease): nothing was written.
+    if (controller.signal.aborted && !(error instanceof RunInterruptedError)) {
+      throw new TransientError(
+        'the slice reached its hard stop before it began; the retry continues the run',
+        {
+          cause: error,
+        },
+      );
+    }
+    throw error;
   } finally {
     clearTimeout(hardStop);
   }
@@ -298,4 +310,6 @@ async function step(
   }
 }
 
-export const handler = wrap(step);
+// No early timeout from middy: it would answer while the slice goes on publishing unobserved (and a retry
+// then run beside it under the same lease). The slice's own deadline and hard stop end it in time instead.
+export const handler = wrap(step, { timeoutEarlyInMillis: 0 });
