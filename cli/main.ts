@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { LeaseHeldError } from '../engine/errors.js';
+import { LeaseHeldError, ValidationError } from '../engine/errors.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { jsonError, reasonOf } from './errors.js';
 import { printJson } from './output.js';
@@ -18,6 +18,16 @@ export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const;
 
 interface CliOptions extends GlobalOptions {
   readonly json?: boolean;
+  /** The deployed API to call instead of opening a backend here. */
+  readonly api?: string;
+}
+
+/** The commands that work against the HTTP API (`--api`). */
+const REMOTE_COMMANDS = new Set(['sources add', 'sources list', 'sync', 'runs']);
+
+function commandPath(command: Command): string {
+  const parent = command.parent;
+  return parent?.parent ? `${parent.name()} ${command.name()}` : command.name();
 }
 
 /** The package version; the same file serves `cli/main.ts` (tsx) and `dist/cli/main.js` (built). */
@@ -68,6 +78,14 @@ async function context(command: Command): Promise<CliContext> {
 
 const json = (command: Command): boolean => globals(command).json ?? false;
 
+/** The API client when `--api` is given, else undefined (the command opens a backend here). */
+async function remote(command: Command) {
+  const url = globals(command).api;
+  if (url === undefined) return undefined;
+  const remoteCommands = await import('./commands/remote.js');
+  return { api: remoteCommands.apiClient(url), commands: remoteCommands };
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -81,13 +99,28 @@ export function buildProgram(): Command {
         .default('local')
         .env('SLUICE_BACKEND'),
     )
+    .addOption(
+      new Option(
+        '--api <url>',
+        `call a deployed Sluice HTTP API (SigV4-signed with your AWS credentials) instead of a backend here; for ${[...REMOTE_COMMANDS].join(', ')}`,
+      ).env('SLUICE_API_URL'),
+    )
     .option('--json', 'print the result as JSON (a failure as {"error": {…}}); nothing else on stdout')
     .option('-v, --verbose', 'log more to stderr')
     .configureHelp({ showGlobalOptions: true })
     // Set before the subcommands are added, which copy them: failures are
     // reported by main(), as one line like every other failure.
     .exitOverride()
-    .configureOutput({ outputError: () => undefined });
+    .configureOutput({ outputError: () => undefined })
+    .hook('preAction', (_program, action) => {
+      const path = commandPath(action);
+      if (globals(action).api !== undefined && !REMOTE_COMMANDS.has(path)) {
+        throw new ValidationError(
+          `"${path}" does not work with --api (these do: ${[...REMOTE_COMMANDS].join(', ')})`,
+          { field: 'api' },
+        );
+      }
+    });
 
   program
     .command('dev')
@@ -107,6 +140,8 @@ export function buildProgram(): Command {
     )
     .requiredOption('-f, --file <path>', 'JSON file with the definition, or - for stdin')
     .action(async (options: { file: string }, command: Command) => {
+      const api = await remote(command);
+      if (api) return api.commands.addSourceRemote(api.api, options.file, json(command));
       const { addSource } = await import('./commands/sources.js');
       await addSource(await context(command), options.file, json(command));
     });
@@ -124,6 +159,8 @@ export function buildProgram(): Command {
     .command('list')
     .description('list registered sources with their last run')
     .action(async (_options: unknown, command: Command) => {
+      const api = await remote(command);
+      if (api) return api.commands.listSourcesRemote(api.api, json(command));
       const { listSources } = await import('./commands/sources.js');
       await listSources(await context(command), json(command));
     });
@@ -188,6 +225,8 @@ export function buildProgram(): Command {
         },
         command: Command,
       ) => {
+        const api = await remote(command);
+        if (api) return api.commands.syncRemote(api.api, name, options.stream, json(command));
         const ctx = await context(command);
         const [{ syncSource }, { formatRunReport }] = await Promise.all([
           import('./commands/sync.js'),
@@ -282,6 +321,15 @@ export function buildProgram(): Command {
     .description('list recent runs, newest first')
     .option('-n, --limit <n>', 'how many', wholeNumber, 20)
     .action(async (source: string | undefined, options: { limit: number }, command: Command) => {
+      const api = await remote(command);
+      if (api) {
+        if (source === undefined) {
+          throw new ValidationError('with --api, runs needs a source: sluice --api <url> runs <source>', {
+            field: 'source',
+          });
+        }
+        return api.commands.listRunsRemote(api.api, source, options.limit, json(command));
+      }
       const { listRuns } = await import('./commands/runs.js');
       await listRuns(await context(command), source, { limit: options.limit, json: json(command) });
     });

@@ -161,6 +161,19 @@ export interface QualityResult {
   readonly message: string;
 }
 
+/** Where a run sits in the newest-first order of runs: a keyset page cursor. */
+export interface RunPosition {
+  readonly startedAt: string;
+  readonly runId: string;
+}
+
+/** True when `run` comes after `position` in the newest-first order (older, or as old with a smaller id). */
+export function isAfter(run: RunPosition, position: RunPosition): boolean {
+  return (
+    run.startedAt < position.startedAt || (run.startedAt === position.startedAt && run.runId < position.runId)
+  );
+}
+
 export interface Lease {
   readonly source: string;
   readonly owner: string;
@@ -190,8 +203,10 @@ export interface StateStore {
 
   putRun(run: RunRecord): Promise<void>;
   getRun(source: string, runId: string): Promise<RunRecord | undefined>;
-  /** Newest first. */
-  listRuns(source?: string, limit?: number): Promise<RunRecord[]>;
+  /** A run by its id alone (a key lookup, no scan); the newest if two sources share the id. */
+  findRun(runId: string): Promise<RunRecord | undefined>;
+  /** Newest first; with `after`, only the runs that come after that one in this order (a page cursor). */
+  listRuns(source?: string, limit?: number, after?: RunPosition): Promise<RunRecord[]>;
   /** Runs in one status across sources, newest first (e.g. the runs still RUNNING). */
   listRunsByStatus(status: RunStatus, limit?: number): Promise<RunRecord[]>;
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compiles the runtime sources (cli, engine, adapters, connectors) file by file
+// Compiles the runtime sources (cli, engine, adapters, connectors, functions) file by file
 // to dist/ with esbuild: same layout, so relative URLs (the Parquet worker)
 // keep working, and `sluice` runs as one plain node process. No type check
 // here: `npm run typecheck` does that. See docs/adr/0007-cli-packaging.md.
@@ -11,7 +11,8 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist');
-const sources = ['cli', 'engine', 'adapters', 'connectors'];
+// functions/: `sluice serve` serves the API's routes (functions/api) from the built CLI.
+const sources = ['cli', 'engine', 'adapters', 'connectors', 'functions'];
 
 const entryPoints = [];
 for (const dir of sources) {

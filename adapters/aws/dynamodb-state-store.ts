@@ -8,6 +8,8 @@
  *   lease   SOURCE#<source>  LEASE
  *   run     SOURCE#<source>  RUN#<runId>       RUNS#<source>   <startedAt>#<runId>    STATUS#<status>#<n> <startedAt>#<source>#<runId>
  *
+ * GSI3 (`runId` / `source`, the run item's own attributes) finds a run by its id alone.
+ *
  * Every write that can race is conditional, and a failed condition becomes a
  * typed error (ConflictError, LeaseHeldError) rather than an SDK exception.
  * Reads that decide a write (cursor, lease, run) are strongly consistent.
@@ -34,12 +36,14 @@ import { ConflictError, LeaseHeldError, ValidationError } from '../../engine/err
 import type {
   CursorState,
   Lease,
+  RunPosition,
   RunRecord,
   RunStatus,
   SourceDefinition,
   StateStore,
   VersionedCursor,
 } from '../../engine/ports.js';
+import { isAfter } from '../../engine/ports.js';
 import { AwsService, clientConfig } from './config.js';
 
 /** The table's key schema, shared with the CDK construct that creates it in AWS. */
@@ -57,6 +61,8 @@ export const StateTableSchema = {
   statusShards: 8,
   /** Both indexes' queries read only the run's JSON (plus the keys, always projected). */
   projectedAttributes: ['data'],
+  /** A run by its id alone (`GET /runs/{id}`): the run item's own attributes, so no extra writes. */
+  gsi3: { indexName: 'gsi3', partitionKey: 'runId', sortKey: 'source' },
   /** Epoch seconds; DynamoDB deletes the item some time after it passes. */
   ttlAttribute: 'ttl',
 } as const;
@@ -64,6 +70,8 @@ export const StateTableSchema = {
 const S = StateTableSchema;
 const SOURCES_PK = 'SOURCES';
 const LEASE_SK = 'LEASE';
+/** Runs that may share one start instant (ms) in a cross-source page: enough for any real table. */
+const SAME_INSTANT_SLACK = 50;
 /** Expired leases stay readable this long before TTL removes them (who held it last helps debugging). */
 const LEASE_TTL_GRACE_SECONDS = 3600;
 
@@ -245,15 +253,32 @@ export class DynamoDbStateStore implements StateStore {
     return item ? (parseData(item) as RunRecord) : undefined;
   }
 
-  /** Newest first; all sources when `source` is undefined; every run when `limit` is undefined. */
-  public async listRuns(source?: string, limit?: number): Promise<RunRecord[]> {
+  /** A query on GSI3 (run id → the run in each source that has one); eventually consistent. */
+  public async findRun(runId: string): Promise<RunRecord | undefined> {
+    const items = await this.query({
+      IndexName: S.gsi3.indexName,
+      KeyConditionExpression: 'runId = :id',
+      ExpressionAttributeValues: { ':id': str(validateRunId(runId)) },
+    });
+    return items.map((item) => parseData(item) as RunRecord).sort(newestFirst)[0];
+  }
+
+  /**
+   * Newest first; all sources when `source` is undefined; every run when
+   * `limit` is undefined; with `after`, from the run after that position on
+   * (a key condition on the sort key, so a page costs what it returns).
+   */
+  public async listRuns(source?: string, limit?: number, after?: RunPosition): Promise<RunRecord[]> {
     if (source !== undefined) {
       validateName('source', source);
       const items = await this.query(
         {
           IndexName: S.gsi1.indexName,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': str(`RUNS#${source}`) },
+          KeyConditionExpression: after === undefined ? 'gsi1pk = :pk' : 'gsi1pk = :pk AND gsi1sk < :after',
+          ExpressionAttributeValues: {
+            ':pk': str(`RUNS#${source}`),
+            ...(after === undefined ? {} : { ':after': str(`${after.startedAt}#${after.runId}`) }),
+          },
           ScanIndexForward: false,
         },
         limit,
@@ -261,34 +286,54 @@ export class DynamoDbStateStore implements StateStore {
       return items.map((item) => parseData(item) as RunRecord);
     }
     const byStatus = await Promise.all(
-      (['RUNNING', 'SUCCEEDED', 'FAILED'] as const).map((status) => this.listRunsByStatus(status, limit)),
+      (['RUNNING', 'SUCCEEDED', 'FAILED', 'QUALITY_FAILED'] as const).map((status) =>
+        this.runsInStatus(status, limit, after === undefined ? undefined : `${after.startedAt}#\uffff`),
+      ),
     );
-    const all = byStatus.flat().sort(newestFirst);
+    const all = byStatus
+      .flat()
+      .filter((run) => after === undefined || isAfter(run, after))
+      .sort(newestFirst);
     return limit === undefined ? all : all.slice(0, limit);
   }
 
   /** Runs in one status, newest first, across sources (GSI2); e.g. the runs still RUNNING. */
   public async listRunsByStatus(status: RunStatus, limit?: number): Promise<RunRecord[]> {
-    // Every shard, and the unsharded key runs written before sharding still sit under.
+    return this.runsInStatus(status, limit);
+  }
+
+  /**
+   * GSI2, newest first, over every status shard (and the unsharded key runs
+   * written before sharding still sit under); `below`: only sort keys under it
+   * (runs that started no later than a time).
+   */
+  private async runsInStatus(status: RunStatus, limit?: number, below?: string): Promise<RunRecord[]> {
     const keys = [
       `STATUS#${status}`,
       ...Array.from({ length: S.statusShards }, (_, n) => statusKey(status, n)),
     ];
+    // With `below`, the caller drops the runs of that very instant it has already shown: read a few more.
+    const perKey = below === undefined || limit === undefined ? limit : limit + SAME_INSTANT_SLACK;
     const pages = await Promise.all(
       keys.map((key) =>
         this.query(
           {
             IndexName: S.gsi2.indexName,
-            KeyConditionExpression: 'gsi2pk = :pk',
-            ExpressionAttributeValues: { ':pk': str(key) },
+            KeyConditionExpression: below === undefined ? 'gsi2pk = :pk' : 'gsi2pk = :pk AND gsi2sk < :below',
+            ExpressionAttributeValues: {
+              ':pk': str(key),
+              ...(below === undefined ? {} : { ':below': str(below) }),
+            },
             ScanIndexForward: false,
           },
-          limit,
+          perKey,
         ),
       ),
     );
     const items = pages.flat().sort((a, b) => (b.gsi2sk?.S ?? '').localeCompare(a.gsi2sk?.S ?? ''));
-    return (limit === undefined ? items : items.slice(0, limit)).map((item) => parseData(item) as RunRecord);
+    return (perKey === undefined ? items : items.slice(0, perKey)).map(
+      (item) => parseData(item) as RunRecord,
+    );
   }
 
   // ---------- leases ----------
@@ -423,7 +468,7 @@ export interface CreateStateTableOptions {
 }
 
 /**
- * Creates the state table with its two GSIs and TTL, waiting until it is
+ * Creates the state table with its three GSIs and TTL, waiting until it is
  * ACTIVE; a no-op for the parts that already exist. For tests and local
  * development: in AWS the CDK stack owns the table (same schema).
  */
@@ -443,12 +488,14 @@ export async function createStateTable(options: CreateStateTableOptions): Promis
           S.gsi1.sortKey,
           S.gsi2.partitionKey,
           S.gsi2.sortKey,
+          S.gsi3.partitionKey,
+          S.gsi3.sortKey,
         ].map(stringAttribute),
         KeySchema: [
           { AttributeName: S.partitionKey, KeyType: 'HASH' },
           { AttributeName: S.sortKey, KeyType: 'RANGE' },
         ],
-        GlobalSecondaryIndexes: [S.gsi1, S.gsi2].map((gsi) => ({
+        GlobalSecondaryIndexes: [S.gsi1, S.gsi2, S.gsi3].map((gsi) => ({
           IndexName: gsi.indexName,
           KeySchema: [
             { AttributeName: gsi.partitionKey, KeyType: 'HASH' as const },

@@ -12,13 +12,13 @@
  * Clients come from the standard AWS variables (config.ts), so the same code
  * targets AWS, LocalStack or moto through `AWS_ENDPOINT_URL`.
  */
-import { AthenaClient } from '@aws-sdk/client-athena';
+import type { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Backend } from '../../engine/ports.js';
-import { AthenaQueryEngine } from './athena-query-engine.js';
+import type { AthenaQueryEngine } from './athena-query-engine.js';
 import { AwsService, type AwsSettings, clientConfig, readAwsSettings } from './config.js';
 import { DynamoDbStateStore } from './dynamodb-state-store.js';
 import { GlueCatalog } from './glue-catalog.js';
@@ -103,7 +103,6 @@ export function openAwsBackend(
   settings: AwsSettings = readAwsSettings(),
 ): AwsBackend {
   const given = options.clients ?? {};
-  const athena = given.athena ?? new AthenaClient(clientConfig(AwsService.athena, settings));
   const objects = new S3ObjectStore({
     bucket: options.bucket,
     prefix: options.prefix,
@@ -128,13 +127,19 @@ export function openAwsBackend(
     state,
     catalog,
     secrets,
-    openQueryEngine: async () =>
-      new AthenaQueryEngine({
+    // Athena is loaded when a query engine is opened: handlers that never query do not load its client.
+    openQueryEngine: async () => {
+      const [{ AthenaClient }, { AthenaQueryEngine }] = await Promise.all([
+        import('@aws-sdk/client-athena'),
+        import('./athena-query-engine.js'),
+      ]);
+      return new AthenaQueryEngine({
         database: options.glueDatabase,
-        client: athena,
+        client: given.athena ?? new AthenaClient(clientConfig(AwsService.athena, settings)),
         ...(options.athenaWorkgroup === undefined ? {} : { workgroup: options.athenaWorkgroup }),
         ...(options.athenaOutput === undefined ? {} : { outputLocation: options.athenaOutput }),
-      }),
+      });
+    },
   };
 }
 

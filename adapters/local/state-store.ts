@@ -14,14 +14,16 @@
  */
 import { join, resolve } from 'node:path';
 import { ConflictError, LeaseHeldError, ValidationError } from '../../engine/errors.js';
-import type {
-  CursorState,
-  Lease,
-  RunRecord,
-  RunStatus,
-  SourceDefinition,
-  StateStore,
-  VersionedCursor,
+import {
+  type CursorState,
+  isAfter,
+  type Lease,
+  type RunPosition,
+  type RunRecord,
+  type RunStatus,
+  type SourceDefinition,
+  type StateStore,
+  type VersionedCursor,
 } from '../../engine/ports.js';
 import {
   isProcessAlive,
@@ -152,8 +154,19 @@ export class LocalStateStore implements StateStore {
     return readJson<RunRecord>(this.runPath(source, runId));
   }
 
+  /** Looks the run file up in each source's folder (one file per source, no listing of runs). */
+  public async findRun(runId: string): Promise<RunRecord | undefined> {
+    const found: RunRecord[] = [];
+    for (const name of await listNames(join(this.dir, 'runs'))) {
+      const run = await readJson<RunRecord>(this.runPath(name, runId));
+      if (run) found.push(run);
+    }
+    found.sort((a, b) => compareDesc(a.startedAt, b.startedAt));
+    return found[0];
+  }
+
   /** Newest first (by `startedAt`, then run id); all sources when `source` is absent. */
-  public async listRuns(source?: string, limit?: number): Promise<RunRecord[]> {
+  public async listRuns(source?: string, limit?: number, after?: RunPosition): Promise<RunRecord[]> {
     const sources =
       source === undefined ? await listNames(join(this.dir, 'runs')) : [validateName('source', source)];
     const runs: RunRecord[] = [];
@@ -164,7 +177,8 @@ export class LocalStateStore implements StateStore {
       for (const record of records) if (record !== undefined) runs.push(record);
     }
     runs.sort((a, b) => compareDesc(a.startedAt, b.startedAt) || compareDesc(a.runId, b.runId));
-    return limit === undefined ? runs : runs.slice(0, Math.max(0, limit));
+    const page = after === undefined ? runs : runs.filter((run) => isAfter(run, after));
+    return limit === undefined ? page : page.slice(0, Math.max(0, limit));
   }
 
   /** Runs in one status across sources, newest first (the local store scans every run file). */

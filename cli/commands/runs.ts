@@ -12,7 +12,7 @@ function checks(run: RunRecord): string {
   return `${run.quality.filter((q) => q.passed).length}/${run.quality.length} passed`;
 }
 
-function renderRuns(runs: readonly RunRecord[], source: string | undefined): string {
+export function renderRuns(runs: readonly RunRecord[], source: string | undefined): string {
   if (runs.length === 0) return source ? `no runs of "${source}" yet` : 'no runs yet';
   const rows = runs.map((r) => {
     const streams = Object.values(r.streams);

@@ -61,11 +61,23 @@ const ERROR_TEXT: Record<number, string> = {
 const page = (item: Schema) => ({
   type: 'object',
   required: ['items'],
-  properties: { items: { type: 'array', items: item }, nextToken: { type: 'string' } },
+  properties: {
+    items: { type: 'array', items: item },
+    nextToken: {
+      type: 'string',
+      description: 'Present when more items follow: pass it as `nextToken` for the next page (opaque)',
+    },
+  },
 });
 const pageParams = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 25 } },
-  { name: 'nextToken', in: 'query', schema: { type: 'string' }, description: 'From the previous page' },
+  {
+    name: 'nextToken',
+    in: 'query',
+    schema: { type: 'string' },
+    description:
+      'The `nextToken` of the previous page: an opaque cursor (the page starts after the last item returned, so items added or deleted meanwhile are neither repeated nor skipped)',
+  },
 ];
 const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
 
@@ -231,7 +243,7 @@ export function openApiDocument(registry: ConnectorRegistry): Schema {
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
         get: {
           operationId: 'getRun',
-          responses: { 200: ok('The run with per-stream counts', ref('Run')), ...errors(404) },
+          responses: { 200: ok('The run with per-stream counts', ref('Run')), ...errors(400, 404) },
         },
       },
       '/connectors': {

@@ -12,7 +12,7 @@ import { ConfigError } from '../../connectors/sdk/errors.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../engine/errors.js';
 import { newRunId } from '../../engine/layout.js';
-import type { RunRecord, SourceDefinition } from '../../engine/ports.js';
+import type { RunPosition, SourceDefinition } from '../../engine/ports.js';
 import { resetCursors } from '../../engine/reset.js';
 import { extractSecrets, isSecretRef, secretRefs } from '../../engine/secrets.js';
 import { parseSourceInput, resolveSource } from '../../engine/sources.js';
@@ -147,9 +147,12 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
   };
 
   const listSourcesRoute: RouteHandler = async (request) => {
-    const page = pageOf(request);
-    const all = (await deps.state.listSources()).sort((a, b) => a.name.localeCompare(b.name));
-    return json(200, paginate(all.map(view), page));
+    const page = pageOf(request, 'sources');
+    const all = (await deps.state.listSources()).sort((a, b) => compareText(a.name, b.name));
+    return json(
+      200,
+      pageByKey(all.map(view), page, (s) => s.name),
+    );
   };
 
   const getSourceRoute: RouteHandler = async (_request, { name }) => json(200, view(await sourceOf(name!)));
@@ -282,16 +285,25 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
   };
 
   const runsRoute: RouteHandler = async (request, { name }) => {
-    const page = pageOf(request);
-    const runs = await deps.state.listRuns(name!, page.offset + page.limit + 1);
-    if (runs.length === 0 && !(await deps.state.getSource(name!))) {
+    const page = pageOf(request, 'runs');
+    const after = page.after === undefined ? undefined : runPositionOf(page.after);
+    // One more than a page tells whether another page follows.
+    const runs = await deps.state.listRuns(name!, page.limit + 1, after);
+    if (runs.length === 0 && after === undefined && !(await deps.state.getSource(name!))) {
       throw new NotFoundError(`source "${name}" does not exist and has no runs`, { what: `source ${name}` });
     }
-    return json(200, paginate(runs, page));
+    const items = runs.slice(0, page.limit);
+    const last = items[items.length - 1];
+    return json(200, {
+      items,
+      ...(runs.length > page.limit && last
+        ? { nextToken: tokenOf('runs', JSON.stringify([last.startedAt, last.runId])) }
+        : {}),
+    });
   };
 
   const runRoute: RouteHandler = async (_request, { id }) => {
-    const run = (await deps.state.listRuns()).find((r: RunRecord) => r.runId === id);
+    const run = await deps.state.findRun(id!);
     if (!run) throw new NotFoundError(`run "${id}" does not exist`, { what: `run ${id}` });
     return json(200, run);
   };
@@ -299,14 +311,17 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
   // ---------- connectors ----------
 
   const connectorsRoute: RouteHandler = async (request) => {
-    const page = pageOf(request);
+    const page = pageOf(request, 'connectors');
     const items = deps.registry.list().map((c) => ({
       type: c.type,
       description: c.description,
       configSchema: c.configSchema,
       secretFields: secretPaths(c.configSchema),
     }));
-    return json(200, paginate(items, page));
+    return json(
+      200,
+      pageByKey(items, page, (c) => c.type),
+    );
   };
 
   const checkRoute: RouteHandler = async (request, { type }) => {
@@ -370,14 +385,27 @@ function route(template: string, methods: Record<string, RouteHandler>): Route {
   return { pattern, template, methods };
 }
 
-// ---------- pagination: `limit` and an opaque `nextToken` ----------
+// ---------- pagination: `limit` and an opaque `nextToken` (a keyset cursor) ----------
 
+/**
+ * A page starts after the last item of the previous one (by its key in the
+ * list's order), not at an offset: items created or deleted between two
+ * requests neither repeat nor go missing. The token names its list, so a
+ * runs token given to /sources is refused by name.
+ */
 interface Page {
+  /** The list the token belongs to. */
+  readonly list: string;
   readonly limit: number;
-  readonly offset: number;
+  /** The key of the last item already returned. */
+  readonly after?: string;
 }
 
-function pageOf(request: ApiRequest): Page {
+function tokenOf(list: string, key: string): string {
+  return Buffer.from(JSON.stringify({ l: list, k: key })).toString('base64url');
+}
+
+function pageOf(request: ApiRequest, list: string): Page {
   const { limit: limitText, nextToken } = request.query;
   let limit = PAGE_DEFAULT;
   if (limitText !== undefined) {
@@ -386,23 +414,53 @@ function pageOf(request: ApiRequest): Page {
       throw new ValidationError(`"limit" must be a whole number from 1 to ${PAGE_MAX}`, { field: 'limit' });
     }
   }
-  let offset = 0;
-  if (nextToken !== undefined) {
-    const decoded = Number(/^o(\d{1,9})$/.exec(Buffer.from(nextToken, 'base64url').toString('utf8'))?.[1]);
-    if (!Number.isInteger(decoded)) {
-      throw new ValidationError('"nextToken" is not a token this API returned', { field: 'nextToken' });
-    }
-    offset = decoded;
+  if (nextToken === undefined) return { list, limit };
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(nextToken, 'base64url').toString('utf8'));
+  } catch {
+    decoded = undefined;
   }
-  return { limit, offset };
+  const token = decoded as { l?: unknown; k?: unknown } | undefined;
+  if (typeof token !== 'object' || token === null || token.l !== list || typeof token.k !== 'string') {
+    throw new ValidationError(`"nextToken" is not a token this API returned for this list of ${list}`, {
+      field: 'nextToken',
+    });
+  }
+  return { list, limit, after: token.k };
 }
 
-function paginate<T>(all: readonly T[], page: Page): { items: T[]; nextToken?: string } {
-  const items = all.slice(page.offset, page.offset + page.limit);
-  const more = all.length > page.offset + page.limit;
+function runPositionOf(key: string): RunPosition {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(key);
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2 || !parsed.every((p) => typeof p === 'string')) {
+    throw new ValidationError('"nextToken" is not a token this API returned for this list of runs', {
+      field: 'nextToken',
+    });
+  }
+  return { startedAt: parsed[0] as string, runId: parsed[1] as string };
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** One page of a list sorted ascending by `keyOf`. */
+function pageByKey<T>(
+  all: readonly T[],
+  page: Page,
+  keyOf: (item: T) => string,
+): { items: T[]; nextToken?: string } {
+  const rest = page.after === undefined ? all : all.filter((item) => keyOf(item) > (page.after as string));
+  const items = rest.slice(0, page.limit);
+  const last = items[items.length - 1];
   return {
     items,
-    ...(more ? { nextToken: Buffer.from(`o${page.offset + page.limit}`).toString('base64url') } : {}),
+    ...(rest.length > page.limit && last !== undefined ? { nextToken: tokenOf(page.list, keyOf(last)) } : {}),
   };
 }
 

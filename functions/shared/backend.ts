@@ -1,9 +1,9 @@
 /**
  * The AWS backend and SDK clients, built once per container (on first use,
  * so a bad environment fails the invocation with the variable named rather
- * than the container's init) and traced by X-Ray.
+ * than the container's init) and traced by X-Ray. No handler queries Athena,
+ * so its client is not built (nor loaded: the backend imports it on demand).
  */
-import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -29,7 +29,6 @@ export const backend = once((): AwsBackend => {
         s3: tracer.captureAWSv3Client(new S3Client(clientConfig(AwsService.s3, settings))),
         dynamodb: tracer.captureAWSv3Client(new DynamoDBClient(clientConfig(AwsService.dynamodb, settings))),
         glue: tracer.captureAWSv3Client(new GlueClient(clientConfig(AwsService.glue, settings))),
-        athena: tracer.captureAWSv3Client(new AthenaClient(clientConfig(AwsService.athena, settings))),
         secretsManager: tracer.captureAWSv3Client(
           new SecretsManagerClient(clientConfig(AwsService.secretsManager, settings)),
         ),

@@ -40,7 +40,7 @@ export class StateTable extends Construct {
       deletionProtection: props.retain ?? true,
       removalPolicy: (props.retain ?? true) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    for (const gsi of [S.gsi1, S.gsi2]) {
+    for (const gsi of [S.gsi1, S.gsi2, S.gsi3]) {
       this.table.addGlobalSecondaryIndex({
         indexName: gsi.indexName,
         partitionKey: string(gsi.partitionKey),

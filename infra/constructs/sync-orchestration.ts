@@ -110,7 +110,13 @@ export class SyncOrchestration extends Construct {
     recordFailure.next(failed);
     const onError = { errors: [sfn.Errors.ALL], resultPath: '$.error' };
 
-    const begin = invoke('Begin', props.syncFunction, { action: 'begin', source, runId }, '$.run');
+    // The execution's input goes along whole: its optional `streams` cannot be addressed by a path that may be absent.
+    const begin = invoke(
+      'Begin',
+      props.syncFunction,
+      { action: 'begin', source, runId, trigger: sfn.JsonPath.objectAt('$') },
+      '$.run',
+    );
     begin.addCatch(new sfn.Succeed(this, 'AlreadyRunning', { comment: 'another run holds the lease' }), {
       errors: [LEASE_HELD_ERROR],
       resultPath: '$.error',
@@ -120,13 +126,13 @@ export class SyncOrchestration extends Construct {
     const slice = invoke(
       'Slice',
       props.syncFunction,
-      { action: 'slice', source, runId, checkpoint: sfn.JsonPath.stringAt('$.run.checkpoint') },
+      { action: 'slice', source, runId, checkpoint: sfn.JsonPath.objectAt('$.run.checkpoint') },
       '$.run',
     ).addCatch(recordFailure, onError);
     const finish = invoke(
       'Finish',
       props.syncFunction,
-      { action: 'finish', source, runId },
+      { action: 'finish', source, runId, checkpoint: sfn.JsonPath.objectAt('$.run.checkpoint') },
       '$.run',
     ).addCatch(recordFailure, onError);
 
@@ -135,7 +141,8 @@ export class SyncOrchestration extends Construct {
       const step = invoke(
         `Stage ${stage.name}`,
         props.stagesFunction,
-        { stage: stage.name, source, runId },
+        // The run that landed: the execution's, or the unfinished one begin continued.
+        { stage: stage.name, source, runId: sfn.JsonPath.stringAt('$.run.runId') },
         sfn.JsonPath.DISCARD,
       ).addCatch(recordFailure, onError);
       chain = chain.next(step);

@@ -67,7 +67,7 @@ describe('SluiceDataStack', () => {
     }
   });
 
-  it('creates the state table with the adapter keys, GSIs, TTL, PITR and SSE', () => {
+  it('creates the state table with the adapter keys, three GSIs (runs by source, by status, by id), TTL, PITR and SSE', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: 'sluice-test-state',
@@ -76,14 +76,16 @@ describe('SluiceDataStack', () => {
         { AttributeName: StateTableSchema.sortKey, KeyType: 'RANGE' },
       ],
       BillingMode: 'PAY_PER_REQUEST',
-      GlobalSecondaryIndexes: [StateTableSchema.gsi1, StateTableSchema.gsi2].map((gsi) => ({
-        IndexName: gsi.indexName,
-        KeySchema: [
-          { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
-          { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['data'] },
-      })),
+      GlobalSecondaryIndexes: [StateTableSchema.gsi1, StateTableSchema.gsi2, StateTableSchema.gsi3].map(
+        (gsi) => ({
+          IndexName: gsi.indexName,
+          KeySchema: [
+            { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
+            { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['data'] },
+        }),
+      ),
       TimeToLiveSpecification: { AttributeName: StateTableSchema.ttlAttribute, Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
@@ -184,6 +186,9 @@ describe('SluiceServiceStack', () => {
     expect(definition).toContain('\\"JitterStrategy\\":\\"FULL\\"');
     expect(definition).toContain('\\"TransientError\\"');
     expect(definition).toContain('\\"LeaseHeldError\\"');
+    // The checkpoint reference goes from step to step; the execution's input (its streams) goes to begin.
+    expect(definition).toContain('\\"checkpoint.$\\":\\"$.run.checkpoint\\"');
+    expect(definition).toContain('\\"trigger.$\\":\\"$\\"');
   });
 
   it('creates the Scheduler group and a role only the scheduler can assume to start executions', () => {

@@ -10,8 +10,11 @@ import { join } from 'node:path';
 
 const RUNNER = `
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const { handler } = await import('./index.mjs');
 const importMs = performance.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
+const importCpuMs = (cpu.user + cpu.system) / 1000;
 const events = JSON.parse(process.argv[2]);
 const invocations = [];
 for (const [i, event] of events.entries()) {
@@ -29,7 +32,7 @@ for (const [i, event] of events.entries()) {
     invocations.push({ ok: false, error: { name: error.name, message: error.message }, ms: performance.now() - t });
   }
 }
-process.stdout.write('\\n@@SLUICE ' + JSON.stringify({ importMs, invocations, maxRssKb: process.resourceUsage().maxRSS }) + '\\n');
+process.stdout.write('\\n@@SLUICE ' + JSON.stringify({ importMs, importCpuMs, invocations, maxRssKb: process.resourceUsage().maxRSS }) + '\\n');
 `;
 
 export interface Invocation {
@@ -41,6 +44,8 @@ export interface Invocation {
 
 export interface HandlerRun {
   readonly importMs: number;
+  /** CPU time (user + system, all threads) of the import: on a shared machine, steadier than wall time. */
+  readonly importCpuMs: number;
   readonly invocations: readonly Invocation[];
   readonly maxRssKb: number;
   readonly stdout: string;

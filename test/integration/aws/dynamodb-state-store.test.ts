@@ -65,7 +65,7 @@ describe('createStateTable', () => {
     await createStateTable({ tableName, client });
   });
 
-  it('creates the table with both GSIs and TTL, and is a no-op the second time', async () => {
+  it('creates the table with its three GSIs and TTL, and is a no-op the second time', async () => {
     // Act
     await createStateTable({ tableName, client });
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
@@ -85,6 +85,7 @@ describe('createStateTable', () => {
     expect(indexes.sort()).toEqual([
       ['gsi1', ['gsi1pk', 'gsi1sk'], 'INCLUDE'],
       ['gsi2', ['gsi2pk', 'gsi2sk'], 'INCLUDE'],
+      ['gsi3', ['runId', 'source'], 'INCLUDE'],
     ]);
     expect(ttl.TimeToLiveDescription?.AttributeName).toBe(StateTableSchema.ttlAttribute);
   });
@@ -254,6 +255,18 @@ describe('DynamoDbStateStore', () => {
       expect((await store.listRuns('runs_a')).map((r) => r.runId)).toEqual(['r3', 'r2', 'r1']);
       expect((await store.listRuns('runs_a', 2)).map((r) => r.runId)).toEqual(['r3', 'r2']);
       expect(await store.listRuns('runs_none')).toEqual([]);
+    });
+
+    it('finds a run by its id alone through GSI3', async () => {
+      expect(await store.findRun('r4')).toEqual(run('runs_b', 'r4', '2026-01-01T02:30:00.000Z', 'SUCCEEDED'));
+      expect(await store.findRun('r404')).toBeUndefined();
+    });
+
+    it('lists the runs after a position, per source and across sources', async () => {
+      const after = { startedAt: '2026-01-01T02:30:00.000Z', runId: 'r4' };
+      expect((await store.listRuns('runs_a', 10, after)).map((r) => r.runId)).toEqual(['r2', 'r1']);
+      const all = (await store.listRuns(undefined, 10, after)).filter((r) => r.source.startsWith('runs_'));
+      expect(all.map((r) => r.runId)).toEqual(['r2', 'r1']);
     });
 
     it('lists runs by status across sources through GSI2', async () => {

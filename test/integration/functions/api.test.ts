@@ -342,6 +342,68 @@ describe('the API handler', () => {
     expect(badToken.body.error.field).toBe('nextToken');
   });
 
+  it('pages runs newest first with a cursor that neither repeats nor skips when runs start meanwhile', async () => {
+    // Prepare: five runs, two of them started in the same millisecond
+    await call('POST', '/sources', { name: 'with_runs', type: 'sample' });
+    const state = openAwsBackend({
+      bucket: names.bucket,
+      table: names.table,
+      glueDatabase: names.glueDatabase,
+    }).state;
+    const run = (runId: string, startedAt: string) =>
+      state.putRun({ runId, source: 'with_runs', status: 'SUCCEEDED', startedAt, streams: {} });
+    await run('r1', '2026-01-01T00:00:01.000Z');
+    await run('r2', '2026-01-01T00:00:02.000Z');
+    await run('r3a', '2026-01-01T00:00:03.000Z');
+    await run('r3b', '2026-01-01T00:00:03.000Z');
+    await run('r4', '2026-01-01T00:00:04.000Z');
+
+    // Act: the first page, then a new run starts, then the rest
+    const first = await call('GET', '/sources/with_runs/runs?limit=2');
+    await run('r5', '2026-01-01T00:00:05.000Z');
+    const seen = first.body.items.map((r: { runId: string }) => r.runId);
+    let token: string | undefined = first.body.nextToken;
+    while (token) {
+      const page = await call('GET', `/sources/with_runs/runs?limit=2&nextToken=${token}`);
+      seen.push(...page.body.items.map((r: { runId: string }) => r.runId));
+      token = page.body.nextToken;
+    }
+    const crossed = await call('GET', `/sources?nextToken=${first.body.nextToken}`);
+
+    // Assess
+    expect(seen).toEqual(['r4', 'r3b', 'r3a', 'r2', 'r1']);
+    expect(crossed).toMatchObject({ status: 400, body: { error: { field: 'nextToken' } } });
+  });
+
+  it('gets one run by its id alone, and 404 for an id no source has', async () => {
+    // Prepare
+    await call('POST', '/sources', { name: 'by_id', type: 'sample' });
+    const state = openAwsBackend({
+      bucket: names.bucket,
+      table: names.table,
+      glueDatabase: names.glueDatabase,
+    }).state;
+    await state.putRun({
+      runId: 'run-by-id-1',
+      source: 'by_id',
+      status: 'FAILED',
+      startedAt: '2026-01-02T00:00:00.000Z',
+      streams: { orders: { rows: 3, files: 1, bytes: 10 } } as never,
+      error: 'boom',
+    });
+
+    // Act
+    const found = await call('GET', '/runs/run-by-id-1');
+    const missing = await call('GET', '/runs/no-such-run');
+
+    // Assess
+    expect(found).toMatchObject({
+      status: 200,
+      body: { runId: 'run-by-id-1', source: 'by_id', error: 'boom' },
+    });
+    expect(missing).toMatchObject({ status: 404, body: { error: { code: 'NotFoundError' } } });
+  });
+
   it('lists connectors, checks a connection and serves its OpenAPI document', async () => {
     const connectors = await call('GET', '/connectors');
     const check = await call('POST', '/connectors/sample/check', { config: { rows: 5 } });

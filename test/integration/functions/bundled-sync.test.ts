@@ -12,6 +12,15 @@ import { type BuiltHandler, buildHandler } from '../../support/bundle.js';
 import { emulatorEnv, type HandlerRun, runBundledHandler } from '../../support/handler-runner.js';
 import { type AwsTestLake, landedSampleRows, openAwsTestLake } from '../aws/lake.js';
 
+/** begin → one slice (the 15-minute budget fits the sample) → finish, as the state machine sends them. */
+function syncSteps(source: string, runId: string): Record<string, unknown>[] {
+  return [
+    { action: 'begin', source, runId },
+    { action: 'slice', source, runId, checkpoint: { source, runId, slice: 0, done: false } },
+    { action: 'finish', source, runId, checkpoint: { source, runId, slice: 1, done: true } },
+  ];
+}
+
 describe('the bundled sync handler', () => {
   let built: BuiltHandler;
   let lake: AwsTestLake;
@@ -23,11 +32,7 @@ describe('the bundled sync handler', () => {
     [lake, reference] = await Promise.all([openAwsTestLake(), openAwsTestLake()]);
     run = await runBundledHandler(
       built.dir,
-      [
-        { action: 'begin', source: 'shop', runId: 'bundled-run-1' },
-        { action: 'begin', source: 'shop', runId: 'bundled-run-2' },
-        { action: 'finish', source: 'shop', runId: 'bundled-run-2' },
-      ],
+      ['bundled-run-1', 'bundled-run-2'].flatMap((runId) => syncSteps('shop', runId)),
       {
         ...emulatorEnv(),
         SLUICE_BUCKET: lake.names.bucket,
@@ -56,8 +61,9 @@ describe('the bundled sync handler', () => {
 
   it('syncs twice in one container, landing Parquet on the encoder thread', () => {
     // Assess
-    expect(run.invocations.map((i) => i.ok)).toEqual([true, true, true]);
-    const first = run.invocations[0]!.result as {
+    expect(run.invocations.map((i) => i.ok)).toEqual([true, true, true, true, true, true]);
+    expect(run.invocations[1]!.result).toMatchObject({ done: true, checkpoint: { slice: 1, done: true } });
+    const first = run.invocations[2]!.result as {
       status: string;
       rows: number;
       files: number;
@@ -67,7 +73,7 @@ describe('the bundled sync handler', () => {
     expect(first.rows).toBeGreaterThan(0);
     expect(first.files).toBeGreaterThan(0);
     expect(run.stdout + run.stderr).not.toContain('encoding inline');
-    expect(run.invocations[2]!.result).toMatchObject({
+    expect(run.invocations[5]!.result).toMatchObject({
       runId: 'bundled-run-2',
       status: 'SUCCEEDED',
       done: true,

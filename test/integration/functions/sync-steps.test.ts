@@ -2,8 +2,8 @@
  * The sync Lambda's steps as the state machine calls them, against the
  * emulator: the catch path records the run FAILED with the error and
  * releases the lease; a trigger while another run holds the lease fails with
- * the error name the state machine catches (`LeaseHeldError`); `slice` is the
- * marked gap until the slice API lands.
+ * the error name the state machine catches (`LeaseHeldError`); events with a
+ * missing action, run id or checkpoint are refused by name.
  */
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,7 +103,7 @@ describe('the sync handler steps', () => {
     await lake.backend.state.releaseLease('shop', 'other-run');
   });
 
-  it('rejects an event without an action or run id, and marks slice as not available yet', async () => {
+  it('rejects an event without an action, a run id or a checkpoint', async () => {
     await expect(handler({ source: 'shop', runId: 'x' }, context)).rejects.toMatchObject({
       name: 'ValidationError',
     });
@@ -112,8 +112,17 @@ describe('the sync handler steps', () => {
     });
     await expect(
       handler({ action: 'slice', source: 'shop', runId: 'x', checkpoint: 'c' }, context),
-    ).rejects.toMatchObject({
-      name: 'SliceNotAvailableError',
-    });
+    ).rejects.toMatchObject({ name: 'ValidationError', field: 'checkpoint' });
+    await expect(
+      handler(
+        {
+          action: 'finish',
+          source: 'shop',
+          runId: 'x',
+          checkpoint: { source: 'other', runId: 'x', slice: 1, done: true },
+        },
+        context,
+      ),
+    ).rejects.toMatchObject({ name: 'ValidationError', field: 'checkpoint.source' });
   });
 });

@@ -188,6 +188,24 @@ describe('LocalStateStore', () => {
       expect(await store.listRuns('nothing')).toEqual([]);
     });
 
+    it('finds a run by its id alone and lists the runs after a position', async () => {
+      // Prepare
+      await store.putRun(run('shop', 'a', '2026-01-03T00:00:00.000Z'));
+      await store.putRun(run('shop', 'b2', '2026-01-02T00:00:00.000Z'));
+      await store.putRun(run('shop', 'b1', '2026-01-02T00:00:00.000Z'));
+      await store.putRun(run('crm', 'c', '2026-01-01T00:00:00.000Z'));
+
+      // Act
+      const found = await store.findRun('c');
+      const missing = await store.findRun('nope');
+      const after = await store.listRuns('shop', 10, { startedAt: '2026-01-02T00:00:00.000Z', runId: 'b2' });
+
+      // Assess
+      expect(found).toEqual(run('crm', 'c', '2026-01-01T00:00:00.000Z'));
+      expect(missing).toBeUndefined();
+      expect(after.map((r) => r.runId)).toEqual(['b1']);
+    });
+
     it('stores run ids with slashes or colons safely inside the source directory', async () => {
       // Act
       await store.putRun(run('shop', 'a/../../x', '2026-01-01T00:00:00.000Z'));
