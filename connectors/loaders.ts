@@ -12,6 +12,7 @@ export const connectorLoaders: Readonly<Record<string, Loader>> = {
   rest: async () => (await import('./rest/index.js')).restConnector as Connector<never>,
   postgres: async () => (await import('./postgres/index.js')).postgresConnector as Connector<never>,
   's3-files': async () => (await import('./s3-files/index.js')).s3FilesConnector as Connector<never>,
+  push: async () => (await import('./push/index.js')).pushConnector as Connector<never>,
 };
 
 /** The connector of `type`, or undefined for a type Sluice does not ship. */
