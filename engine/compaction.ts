@@ -5,11 +5,22 @@
  * `dt=<date>/v<nnnnn>/`; compaction writes the next version beside the
  * current one and switches the location in one catalog call.
  *
- * This file holds the planning rules, shared by both tiers; the rewrite and
- * the switch (catalog partition locations, the scheduled handler) are not
+ * This file holds the planning rules and the rewrite, shared by both tiers;
+ * the switch (catalog partition locations, the scheduled handler) is not
  * built yet (docs/push.md, "Small files").
  */
+import { type Table as ArrowTable, tableFromIPC, tableToIPC } from 'apache-arrow';
+import {
+  Compression,
+  EnabledStatistics,
+  readParquet,
+  Table,
+  WriterPropertiesBuilder,
+  WriterVersion,
+  writeParquet,
+} from 'parquet-wasm';
 import { ValidationError } from './errors.js';
+import { ParquetError } from './parquet/errors.js';
 import type { ObjectInfo } from './ports.js';
 
 export interface CompactionOptions {
@@ -110,4 +121,51 @@ export function compactedFileKey(
 ): string {
   const base = tableLocation.endsWith('/') ? tableLocation : `${tableLocation}/`;
   return `${base}${partitionVersion(partition, plan.to)}/compact-v${String(plan.to).padStart(5, '0')}-${String(index).padStart(5, '0')}.parquet`;
+}
+
+/** What a column set looks like, to group only files a plain concatenation can join. */
+function signatureOf(table: ArrowTable): string {
+  return table.schema.fields.map((f) => `${f.name}:${String(f.type)}:${f.nullable}`).join(',');
+}
+
+/**
+ * Rewrites Parquet files into one, row for row (duplicates kept, order
+ * kept), through Arrow so column types are carried over exactly. Files
+ * written under different schemas (a column added between batches) are
+ * refused: the caller groups by schema, or leaves such files alone.
+ */
+export function rewriteParquet(
+  files: readonly Uint8Array[],
+  compression: 'snappy' | 'zstd' = 'snappy',
+): Uint8Array {
+  if (files.length === 0) throw new ValidationError('nothing to rewrite: no files', { field: 'files' });
+  const tables = files.map((bytes, index) => {
+    try {
+      return tableFromIPC(readParquet(bytes).intoIPCStream());
+    } catch (cause) {
+      throw new ParquetError(`file ${index} of the group is not readable Parquet`, { cause });
+    }
+  });
+  const [first, ...rest] = tables as [ArrowTable, ...ArrowTable[]];
+  const signature = signatureOf(first);
+  rest.forEach((table, i) => {
+    if (signatureOf(table) !== signature) {
+      throw new ValidationError(
+        `file ${i + 1} of the group has another schema (${signatureOf(table)}) than file 0 (${signature})`,
+        { field: 'files' },
+      );
+    }
+  });
+  const joined = first.concat(...rest);
+  const properties = new WriterPropertiesBuilder()
+    .setCompression(compression === 'zstd' ? Compression.ZSTD : Compression.SNAPPY)
+    .setStatisticsEnabled(EnabledStatistics.Page)
+    .setWriterVersion(WriterVersion.V1)
+    .setMaxRowGroupSize(Math.max(1, joined.numRows))
+    .build();
+  try {
+    return writeParquet(Table.fromIPCStream(tableToIPC(joined, 'stream')), properties);
+  } catch (cause) {
+    throw new ParquetError('parquet-wasm failed to encode the compacted file', { cause });
+  }
 }
