@@ -10,7 +10,13 @@ import { pushStreams } from '../../connectors/push/index.js';
 import type { Logger } from '../../connectors/sdk/types.js';
 import { NotFoundError, ValidationError } from '../../engine/errors.js';
 import type { Catalog, ObjectStore, StateStore } from '../../engine/ports.js';
-import { landPushBatch, type PushOptions, type PushResult, shardMarkStream } from '../../engine/push.js';
+import {
+  landPushBatch,
+  type PushOptions,
+  type PushResult,
+  rollForwardPush,
+  shardMarkStream,
+} from '../../engine/push.js';
 import type { EventSink, PushEnvelope } from '../../engine/push-events.js';
 
 /** The shard id every locally pushed record carries. */
@@ -49,6 +55,8 @@ export class LocalEventSink implements EventSink {
           field: 'source',
         });
       }
+      // A put that crashed after its commit point moves the mark when rolled forward: do it before counting on.
+      await rollForwardPush(this.deps, name, { shardId: LOCAL_SHARD });
       const mark = await this.deps.state.getCursor(name, shardMarkStream(LOCAL_SHARD));
       const base = mark.cursor === undefined ? 0n : BigInt(String(mark.cursor.value));
       results.push(
