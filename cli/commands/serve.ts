@@ -1,12 +1,14 @@
 /**
  * `sluice serve`: the HTTP API of functions/api on localhost, on the local
  * backend, with a local scheduler that runs due schedules and a runner that
- * syncs in this process (where AWS has Step Functions). Unauthenticated:
+ * syncs in this process (where AWS has Step Functions), and pushed events
+ * landed in this process (where AWS has Kinesis). Unauthenticated:
  * it listens on loopback by default.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LocalEventSink } from '../../adapters/local/event-sink.js';
 import { LocalScheduler } from '../../adapters/local/scheduler.js';
 import { ValidationError } from '../../engine/errors.js';
 import { newRunId } from '../../engine/layout.js';
@@ -97,8 +99,15 @@ export async function startServer(ctx: CliContext, options: ServeOptions): Promi
     }
   }
 
+  // Pushed events land in this process through engine/push.ts (AWS puts them on Kinesis).
+  const events = new LocalEventSink({
+    objects: ctx.objects,
+    state: ctx.state,
+    catalog: ctx.catalog,
+    logger: ctx.logger,
+  });
   const api = createApi(
-    { ...ctx, scheduler, trigger },
+    { ...ctx, scheduler, trigger, events },
     { onError: (error) => ctx.logger.error(`request failed: ${(error as Error)?.stack ?? String(error)}`) },
   );
   const server = createServer((req, res) => {
