@@ -13,6 +13,10 @@
 const MUTATE = [
   'engine/commit.ts',
   'engine/sync.ts',
+  // The run in slices: begin/slice/finish, landing a stream's part of a slice, recovery.
+  'engine/run.ts',
+  'engine/land-stream.ts',
+  'engine/recovery.ts',
   'adapters/local/state-store.ts',
   'adapters/local/lock.ts',
   // DynamoDB state store: commitCursor (compare-and-set) and the lease methods only.

@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Connector, SourceRecord, Stream } from '../../../connectors/sdk/types.js';
-import { committedManifestKey, pendingManifestKey } from '../../../engine/layout.js';
+import { committedManifestKey, pendingManifestKey, sliceManifestId } from '../../../engine/layout.js';
 import type { ObjectStore, SourceDefinition } from '../../../engine/ports.js';
 import type { SyncPhase } from '../../../engine/sync.js';
 import { openTestLake, type TestLake } from '../../support/lake.js';
@@ -66,6 +66,9 @@ class TickSource {
 function versionOf(tick: { id: unknown; at: unknown; label: unknown }): string {
   return `${Number(tick.id)}|${new Date(String(tick.at)).toISOString()}|${String(tick.label)}`;
 }
+
+/** A sync without a slice limit is one slice: its manifests are those of slice 1. */
+const onlySlice = (runId: string): string => sliceManifestId(runId, 1);
 
 const range = (from: number, to: number): number[] =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -167,6 +170,9 @@ describe('exactly-once with more than 500 records at the committed cursor value'
         );
       const failedRun = (await lake.backend.state.listRuns('ticks')).find((r) => r.runId !== first.runId)!;
       const cursorAfterFailure = await lake.backend.state.getCursor('ticks', 'ticks');
+      const pendingAfterFailure = (await lake.backend.objects.list('_manifests/ticks/pending/')).map(
+        (o) => o.key,
+      );
       // 600 at a later shared value, and 5 of the first records updated to it
       source.set(range(1201, 1800).map((id) => ({ id, at: LATER_TIE, label: 'v1' })));
       source.set(range(1, 5).map((id) => ({ id, at: LATER_TIE, label: 'v2' })));
@@ -177,16 +183,19 @@ describe('exactly-once with more than 500 records at the committed cursor value'
       expect(failing?.message).toMatch(/injected/);
       expect(firstCursor.cursor).toMatchObject({
         value: TIE,
-        keysRef: committedManifestKey('ticks', first.runId),
+        keysRef: committedManifestKey('ticks', onlySlice(first.runId)),
       });
       expect(cursorAfterFailure.cursor).toMatchObject({
         value: TIE,
-        keysRef: committedManifestKey('ticks', failedRun.runId),
+        keysRef: committedManifestKey('ticks', onlySlice(failedRun.runId)),
       });
+      expect(pendingAfterFailure).toEqual([pendingManifestKey('ticks', onlySlice(failedRun.runId))]);
       // The next run rolls the failed one forward, so its committed manifest (the keys) is in place
       expect(retry.recovered).toEqual([`${failedRun.runId} (rolled forward)`]);
-      expect(await lake.backend.objects.get(committedManifestKey('ticks', failedRun.runId))).toBeDefined();
-      expect(await lake.backend.objects.list(pendingManifestKey('ticks', failedRun.runId))).toEqual([]);
+      expect(
+        await lake.backend.objects.get(committedManifestKey('ticks', onlySlice(failedRun.runId))),
+      ).toBeDefined();
+      expect(await lake.backend.objects.list('_manifests/ticks/pending/')).toEqual([]);
       expect((await lake.backend.state.getRun('ticks', failedRun.runId))?.status).toBe('SUCCEEDED');
       // 900 ties at TIE re-read and dropped; 605 new versions at LATER_TIE
       expect(retry.streams.ticks).toMatchObject({ rows: 605, skipped: 900 });

@@ -5,9 +5,11 @@
  * says N committed syncs land (test/support/sample-oracle.ts, which is not
  * the engine), and what a lake that never failed holds: no gaps, no
  * duplicates, no rows of the failed attempt. Every point also shows how it
- * ended: rolled back by the failed run itself, rolled back or forward by the
- * next run, the run records with their counts, nothing left in staging, and
- * the committed manifest and catalog file list of every committed run.
+ * ended: rolled back by the failed run itself, rolled forward by the next
+ * run, or (a killed run, which stays unfinished) its slice rolled back and the
+ * run continued by the next sync; the run records with their counts, nothing
+ * left in staging or in _runs/, and the committed slice manifest and catalog
+ * file list of every committed run (a sync without a slice limit is one slice).
  *
  * The failing sync is the lake's second, so its tables exist and the
  * "nothing visible before the retry" query must succeed.
@@ -15,7 +17,13 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readManifest } from '../../../engine/commit.js';
-import { committedManifestKey, pendingManifestKey, stagingPrefix } from '../../../engine/layout.js';
+import {
+  committedManifestKey,
+  pendingManifestKey,
+  runStatePrefix,
+  sliceManifestId,
+  stagingPrefix,
+} from '../../../engine/layout.js';
 import type { RunRecord } from '../../../engine/ports.js';
 import { type FaultPoint, failAt, KILL_POINTS, FAULT_POINTS as POINTS } from '../../support/fault-points.js';
 import {
@@ -71,6 +79,9 @@ async function rowsOfRun(l: TestLake, runId: string, stream?: string): Promise<n
   return Number(rows[0]!.n);
 }
 
+/** A sync without a slice limit is one slice: its manifests are those of slice 1. */
+const onlySlice = (runId: string): string => sliceManifestId(runId, 1);
+
 /** Whether the next run must roll the failed one forward (it stopped between its commit point and the commit's end). */
 function rollsForward(point: FaultPoint): boolean {
   return point.pastCommitPoint && point.phase !== 'run-recorded';
@@ -82,13 +93,11 @@ function rollsForward(point: FaultPoint): boolean {
  * committed run's manifest under committed/ with its files in the
  * catalog and in raw/, and nothing staged or pending.
  */
-async function expectSettled(
-  l: TestLake,
-  committedInOrder: readonly string[],
-  options: { readonly countsNotRecorded?: string } = {},
-): Promise<void> {
+async function expectSettled(l: TestLake, committedInOrder: readonly string[]): Promise<void> {
   expect(await keys(l, '_staging/')).toEqual([]);
   expect(await keys(l, '_manifests/shop/pending/')).toEqual([]);
+  // No run is left unfinished: each one's state is gone with its last step.
+  expect(await keys(l, runStatePrefix('shop'))).toEqual([]);
   const runs = await l.backend.state.listRuns('shop');
   expect(runs.every((r) => r.status === 'SUCCEEDED' || r.status === 'FAILED')).toBe(true);
   expect(
@@ -102,15 +111,19 @@ async function expectSettled(
     const expected = await oracle.rowsOfEpoch(epoch);
     for (const stream of SAMPLE_STREAMS) {
       expect(await rowsOfRun(l, runId, stream), `landed ${runId} ${stream}`).toBe(expected[stream]);
-      // A run killed past its commit point never wrote its counts; the run that rolls it forward does not add them.
-      if (runId === options.countsNotRecorded) continue;
+      // Also for a run stopped past its commit point: its run state carries the counts the rolling-forward run records.
       expect(run.streams[stream]?.rows, `recorded ${runId} ${stream}`).toBe(expected[stream]);
     }
-    const manifest = await readManifest(l.backend.objects, committedManifestKey('shop', runId));
+    expect(run.slices, `slices of ${runId}`).toBe(1);
+    expect(await keys(l, `_manifests/shop/committed/${runId}-`)).toEqual([
+      committedManifestKey('shop', onlySlice(runId)),
+    ]);
+    const manifest = await readManifest(l.backend.objects, committedManifestKey('shop', onlySlice(runId)));
     expect(manifest?.runId, `committed manifest of ${runId}`).toBe(runId);
+    expect(manifest?.slice, `slice of the committed manifest of ${runId}`).toBe(1);
     for (const stream of manifest!.streams) {
       const finals = stream.files.map((f) => f.final).sort();
-      if (runId !== options.countsNotRecorded) expect(finals.length).toBe(run.streams[stream.name]?.files);
+      expect(finals.length).toBe(run.streams[stream.name]?.files);
       const listed = (await l.backend.catalog.listFiles('shop', stream.name)).find((f) => f.runId === runId);
       expect(listed?.keys, `catalog files of ${runId} ${stream.name}`).toEqual(finals);
       for (const key of finals) expect(await l.backend.objects.get(key), key).toBeDefined();
@@ -170,7 +183,7 @@ describe('exactly-once landing under an injected failure', () => {
         expect(failedRun.error?.includes('after its commit point')).toBe(point.pastCommitPoint);
       }
       if (rollsForward(point)) {
-        expect(pendingAfterFailure).toEqual([pendingManifestKey('shop', failedRun.runId)]);
+        expect(pendingAfterFailure).toEqual([pendingManifestKey('shop', onlySlice(failedRun.runId))]);
         expect(retry.recovered).toEqual([`${failedRun.runId} (rolled forward)`]);
       } else {
         // Before its commit point the failed run removed its own staged files; after a recorded run there is nothing.
@@ -185,7 +198,7 @@ describe('exactly-once landing under an injected failure', () => {
       expect(recorded.status).toBe(point.pastCommitPoint ? 'SUCCEEDED' : 'FAILED');
       if (rollsForward(point)) {
         expect(recorded.error).toBe(
-          `commit completed by run ${retry.runId} after this run stopped past its commit point`,
+          `its last slice was published by ${retry.runId} after this run stopped past its commit point`,
         );
       }
       expect((await rowsOfRun(faulty, failedRun.runId)) > 0).toBe(point.pastCommitPoint);
@@ -235,19 +248,26 @@ describe('exactly-once landing when the process is killed', () => {
       expect(child.stdout).toContain(`killing at ${point.phase}`);
       expect(retry.status).toBe('SUCCEEDED');
       if (point.pastCommitPoint) {
-        expect(pendingAfterKill).toEqual([pendingManifestKey('shop', killedRunId)]);
+        expect(pendingAfterKill).toEqual([pendingManifestKey('shop', onlySlice(killedRunId))]);
+        expect(retry.runId).not.toBe(killedRunId);
         expect(retry.recovered).toEqual([`${killedRunId} (rolled forward)`]);
       } else {
-        // A killed run cleans up nothing: the next run rolls its staged files back.
+        // A killed run cleans up nothing and stays unfinished: the next sync rolls its slice back and continues it.
         expect(stagedAfterKill.length).toBe(point.occurrence);
         expect(pendingAfterKill).toEqual([]);
         expect(visibleBeforeRetry).toBe(0);
-        expect(retry.recovered).toEqual([`${killedRunId} (rolled back)`]);
+        expect(retry.runId).toBe(killedRunId);
+        expect(retry.recovered).toEqual([`${killedRunId} (slice 1 rolled back; continued)`]);
       }
       const recorded = await faulty.backend.state.getRun('shop', killedRunId);
-      expect(recorded?.status).toBe(point.pastCommitPoint ? 'SUCCEEDED' : 'FAILED');
+      expect(recorded?.status).toBe('SUCCEEDED');
+      if (point.pastCommitPoint) {
+        expect(recorded?.error).toBe(
+          `its last slice was published by ${retry.runId} after this run stopped past its commit point`,
+        );
+      }
       const committed = [first.runId, ...(point.pastCommitPoint ? [killedRunId] : []), retry.runId];
-      await expectSettled(faulty, committed, { countsNotRecorded: killedRunId });
+      await expectSettled(faulty, committed);
       expect(await landedSampleVersions(faulty)).toEqual(await oracle.versionsAfter(committed.length));
       expect(await landedSampleRows(faulty)).toEqual(await reference(committed.length));
     });
