@@ -20,8 +20,8 @@ const MUTATE = [
   'adapters/local/state-store.ts',
   'adapters/local/lock.ts',
   // DynamoDB state store: commitCursor (compare-and-set) and the lease methods only.
-  'adapters/aws/dynamodb-state-store.ts:149-196',
-  'adapters/aws/dynamodb-state-store.ts:278-364',
+  'adapters/aws/dynamodb-state-store.ts:165-210',
+  'adapters/aws/dynamodb-state-store.ts:341-425',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
