@@ -15,7 +15,7 @@ import { newRunId } from '../../engine/layout.js';
 import type { RunPosition, SourceDefinition } from '../../engine/ports.js';
 import { resetCursors } from '../../engine/reset.js';
 import { extractSecrets, isSecretRef, secretRefs } from '../../engine/secrets.js';
-import { parseSourceInput, resolveSource } from '../../engine/sources.js';
+import { parseSourceInput, piiSaltFor, resolveSource } from '../../engine/sources.js';
 import { syncSourceAlarm } from './alarms.js';
 import { pushEvents } from './events.js';
 import {
@@ -108,16 +108,19 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     }
     const connector = connectorOf(parsed.type);
     const config = await extractSecrets(connector.configSchema, parsed.config, parsed.name, deps.secrets);
+    const piiSalt = await piiSaltFor(parsed, undefined, deps.secrets);
     const now = clock().toISOString();
     const source: SourceDefinition = {
       ...parsed,
       config,
+      ...(piiSalt ? { piiSalt } : {}),
       ...(token === undefined ? {} : { clientToken: token }),
       createdAt: now,
       updatedAt: now,
     };
     const undoSecrets = async () => {
-      for (const ref of secretRefs(config)) await deps.secrets.delete(ref).catch(() => undefined);
+      for (const ref of secretRefs({ config, piiSalt }))
+        await deps.secrets.delete(ref).catch(() => undefined);
     };
     try {
       await deps.state.createSource(source);
@@ -199,9 +202,11 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     }
     const parsed = parseSourceInput(next, deps.registry);
     const stored = await extractSecrets(connector.configSchema, config, existing.name, deps.secrets);
+    const piiSalt = await piiSaltFor(parsed, existing, deps.secrets);
     const updated: SourceDefinition = {
       ...parsed,
       config: stored,
+      ...(piiSalt ? { piiSalt } : {}),
       ...(existing.clientToken === undefined ? {} : { clientToken: existing.clientToken }),
       createdAt: existing.createdAt,
       updatedAt: clock().toISOString(),
@@ -235,7 +240,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       if (source.schedule !== undefined) await deps.scheduler.delete(source.name);
       await syncSourceAlarm(deps, source, undefined);
       await deps.state.deleteSource(source.name);
-      for (const ref of secretRefs(source.config)) await deps.secrets.delete(ref);
+      for (const ref of secretRefs([source.config, source.piiSalt])) await deps.secrets.delete(ref);
     } finally {
       await deps.state.releaseLease(source.name, owner);
     }
