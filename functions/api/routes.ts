@@ -16,6 +16,7 @@ import type { RunPosition, SourceDefinition } from '../../engine/ports.js';
 import { resetCursors } from '../../engine/reset.js';
 import { extractSecrets, isSecretRef, secretRefs } from '../../engine/secrets.js';
 import { parseSourceInput, piiSaltFor, resolveSource } from '../../engine/sources.js';
+import { lineageOfTable } from '../../engine/stages/lineage.js';
 import { syncSourceAlarm } from './alarms.js';
 import { pushEvents } from './events.js';
 import {
@@ -313,6 +314,9 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     return json(200, run);
   };
 
+  const lineageRoute: RouteHandler = async (_request, { name }) =>
+    json(200, await lineageOfTable(deps, name!));
+
   // ---------- connectors ----------
 
   const connectorsRoute: RouteHandler = async (request) => {
@@ -357,6 +361,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     route('/sources/{name}/runs', { GET: runsRoute }),
     route('/sources/{name}/events', { POST: (request, { name }) => pushEvents(deps, request, name!) }),
     route('/runs/{id}', { GET: runRoute }),
+    route('/tables/{name}/lineage', { GET: lineageRoute }),
     route('/connectors', { GET: connectorsRoute }),
     route('/connectors/{type}/check', { POST: checkRoute }),
   ];
