@@ -87,10 +87,12 @@ function added(source: SourceDefinition, verb: 'added' | 'updated', changed?: re
   return `source "${source.name}" ${verb} (connector ${source.type})${what}; sync it with: sluice sync ${source.name}`;
 }
 
-function shown(ctx: CliContext, source: SourceDefinition): SourceDefinition {
+function shown(ctx: CliContext, source: SourceDefinition): Omit<SourceDefinition, 'piiSalt'> {
   const connector = ctx.registry.get(source.type);
+  // The salt's reference stays internal: `sources update` takes this output back, and keeps the stored salt.
+  const { piiSalt: _salt, ...rest } = source;
   return {
-    ...source,
+    ...rest,
     config: connector ? redactConfig(connector.configSchema, source.config) : source.config,
   };
 }

@@ -48,7 +48,17 @@ export interface SourceView extends Omit<SourceDefinition, 'clientToken'> {
 export const PAGE_DEFAULT = 25;
 export const PAGE_MAX = 100;
 const CLIENT_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
-const PATCHABLE = ['config', 'streams', 'schedule', 'timezone', 'paused', 'slaMinutes', 'sla'] as const;
+const PATCHABLE = [
+  'config',
+  'streams',
+  'schedule',
+  'timezone',
+  'paused',
+  'slaMinutes',
+  'sla',
+  'quality',
+  'pii',
+] as const;
 
 export interface Api {
   handle(request: ApiRequest): Promise<ApiResponse>;
@@ -76,7 +86,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
   };
 
   const view = (source: SourceDefinition): SourceView => {
-    const { clientToken: _token, ...rest } = source;
+    const { clientToken: _token, piiSalt: _salt, ...rest } = source;
     const connector = deps.registry.get(source.type);
     const secrets: Record<string, 'set' | 'unset'> = {};
     for (const path of connector ? secretPaths(connector.configSchema) : []) {
@@ -192,7 +202,16 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       type: existing.type,
       config: replaceSecretRefs(config),
     };
-    for (const field of ['streams', 'schedule', 'timezone', 'paused', 'slaMinutes'] as const) {
+    // `quality` and `pii` are kept unless given: a PATCH that leaves `pii` out must not unmask the next sync.
+    for (const field of [
+      'streams',
+      'schedule',
+      'timezone',
+      'paused',
+      'slaMinutes',
+      'quality',
+      'pii',
+    ] as const) {
       const value = field in body ? body[field] : existing[field];
       if (value !== undefined && value !== null) next[field] = value;
     }
