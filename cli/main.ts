@@ -302,6 +302,33 @@ export function buildProgram(): Command {
       else process.stdout.write(`${formatRunReport(run)}\n`);
     });
   stages
+    .command('maintain <source>')
+    .description(
+      "compact the source's <source>__<stream>__current tables and expire old snapshots (OPTIMIZE + VACUUM on Athena)",
+    )
+    .option('--retain-hours <hours>', 'keep older snapshots this long (default: 120)', wholeNumber, 120)
+    .option(
+      '-w, --wait <seconds>',
+      'wait up to this long for a run of the source holding its lease',
+      wholeNumber,
+      0,
+    )
+    .action(async (name: string, options: { retainHours: number; wait: number }, command: Command) => {
+      const ctx = await context(command);
+      const { maintainSource } = await import('./commands/stages.js');
+      const done = await maintainSource(ctx, name, {
+        retentionMs: options.retainHours * 3_600_000,
+        waitSeconds: options.wait,
+      });
+      if (json(command)) printJson(done);
+      else if (done.length === 0) process.stdout.write(`no current tables of "${name}" to maintain\n`);
+      else
+        for (const t of done)
+          process.stdout.write(
+            `${t.table}: compacted${t.rows === undefined ? '' : ` (${t.rows} rows)`}, ${t.expired.length} expired\n`,
+          );
+    });
+  stages
     .command('list')
     .description('the stage list (name, kind, retry policy) in the order it runs')
     .action(async (_options: unknown, command: Command) => {

@@ -15,6 +15,7 @@ import { validateTableForCatalog } from './catalog-rules.js';
 import { keysAtCursor, type ManifestFile, type ManifestStream } from './commit.js';
 import { ValidationError } from './errors.js';
 import { committedManifestKey, sliceManifestId, tableLocation } from './layout.js';
+import type { StreamMasker } from './masking.js';
 import type {
   Catalog,
   CursorState,
@@ -55,6 +56,8 @@ export interface StreamLandingSettings {
   readonly rowGroupBytes: number;
   readonly compression: 'snappy' | 'zstd';
   readonly progressIntervalMs: number;
+  /** Masks the stream's `pii` fields before anything else sees a record (engine/masking.ts). */
+  readonly masker?: StreamMasker;
 }
 
 export interface StreamLandingHooks {
@@ -177,10 +180,10 @@ export async function landStreamSlice(
   const table = await deps.catalog.getTable(source, stream.name);
   const versions: SchemaVersion[] = [...(staged?.versions ?? table?.schemaVersions ?? [])];
   // Keyed streams always carry the tombstone column, so queries over deletes work from the first run.
+  const masker = settings.masker;
+  const columns = masker ? masker.columns(stream.columns) : stream.columns;
   const declared =
-    stream.primaryKey.length > 0
-      ? { [DELETED_FIELD]: 'boolean' as const, ...stream.columns }
-      : stream.columns;
+    stream.primaryKey.length > 0 ? { [DELETED_FIELD]: 'boolean' as const, ...columns } : columns;
   const schema = new StreamSchema(versions.at(-1)?.columns ?? [], declared ?? {}, versions.at(-1)?.names);
   const changes: string[] = [];
   const keyOf = (record: SourceRecord): string => tieKeyOf(record, stream.primaryKey);
@@ -282,7 +285,9 @@ export async function landStreamSlice(
         break;
       }
       const page = Array.isArray(item) ? (item as readonly SourceRecord[]) : [item as SourceRecord];
-      for (const record of page) {
+      for (const read of page) {
+        // Masked first: tie keys, cursor state and Parquet only ever see the masked value.
+        const record = masker ? masker.mask(read) : read;
         if (incremental) {
           const value = cursorOf(record, incremental.cursorField);
           if (value === undefined) {

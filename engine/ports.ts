@@ -5,6 +5,7 @@
  */
 import type { ColumnType, CursorValue } from '../connectors/sdk/types.js';
 import type { RunCost } from './cost.js';
+import type { PiiDeclarations } from './masking.js';
 import type { QualityDeclarations } from './stages/quality.js';
 
 // ---------- object store (the lake bucket) ----------
@@ -58,6 +59,10 @@ export interface SourceDefinition {
   readonly slaMinutes?: number;
   /** Data-quality checks per stream, run by the quality stage (engine/stages/quality.ts). */
   readonly quality?: QualityDeclarations;
+  /** Fields masked at landing, per stream (engine/masking.ts). */
+  readonly pii?: PiiDeclarations;
+  /** The reference of the source's masking salt in the secret store; created once, with the first `pii`. */
+  readonly piiSalt?: { readonly $secret: string };
   readonly createdAt: string;
   readonly updatedAt: string;
 }

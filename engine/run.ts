@@ -23,6 +23,7 @@ import { LeaseHeldError, SluiceError, ValidationError } from './errors.js';
 import { isAscending, type LandedStreamSlice, landStreamSlice } from './land-stream.js';
 import { newRunId, partitionOf, stagingPrefix } from './layout.js';
 import { type HeldLease, leaseOwnerFor, takeLease } from './lease.js';
+import { type StreamMasker, streamMasker } from './masking.js';
 import type { Catalog, ObjectStore, RunRecord, SourceDefinition, StateStore } from './ports.js';
 import { recoverSource } from './recovery.js';
 import {
@@ -87,6 +88,8 @@ export interface RunStepOptions {
   readonly connector: Connector<never>;
   /** The source's config with secrets resolved. */
   readonly config: unknown;
+  /** The source's pii salt, resolved from the secret store (`resolveSource`); required when it masks fields. */
+  readonly piiSalt?: string;
   /** How long to wait for another holder of the source's lease. @default 0 */
   readonly leaseWaitMs?: number;
   /** @default 300000 */
@@ -470,6 +473,11 @@ interface SliceContext {
   readonly sliceStarted: number;
 }
 
+function maskerOption(options: RunStepOptions, stream: Stream): { masker?: StreamMasker } {
+  const masker = streamMasker(options.source.name, stream, options.source.pii, options.piiSalt);
+  return masker ? { masker } : {};
+}
+
 /** Lands one stream's part of the slice, retrying transient errors and restarting unresumable reads. */
 async function landWithRetries(
   deps: SyncDeps,
@@ -496,6 +504,7 @@ async function landWithRetries(
           rowGroupBytes: options.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES,
           compression: options.compression ?? 'snappy',
           progressIntervalMs: options.progressIntervalMs ?? 2000,
+          ...maskerOption(options, stream),
         },
         stream,
         current,

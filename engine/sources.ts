@@ -7,6 +7,7 @@ import { validateConfig } from '../connectors/sdk/config.js';
 import { ConfigError } from '../connectors/sdk/errors.js';
 import type { Connector } from '../connectors/sdk/types.js';
 import { ConflictError, ValidationError } from './errors.js';
+import { createSalt, type PiiDeclarations, parsePii } from './masking.js';
 import type { SecretStore, SourceDefinition, StateStore } from './ports.js';
 import { extractSecrets, resolveSecrets, secretRefs } from './secrets.js';
 import { slaMinutesOf } from './sla.js';
@@ -39,6 +40,7 @@ export interface SourceInput {
   readonly paused?: boolean;
   readonly slaMinutes?: number;
   readonly quality?: QualityDeclarations;
+  readonly pii?: PiiDeclarations;
 }
 
 const KNOWN_FIELDS = [
@@ -52,6 +54,7 @@ const KNOWN_FIELDS = [
   'slaMinutes',
   'quality',
   'sla',
+  'pii',
 ];
 
 function isTimeZone(zone: string): boolean {
@@ -76,7 +79,7 @@ export function parseSourceInput(input: unknown, registry: ConnectorRegistry): S
       });
     }
   }
-  const { name, type, config, streams, schedule, timezone, paused, sla, quality } = body;
+  const { name, type, config, streams, schedule, timezone, paused, sla, quality, pii } = body;
   if (sla !== undefined && body.slaMinutes !== undefined) {
     throw new ValidationError('give "sla" or "slaMinutes", not both', { field: 'sla' });
   }
@@ -138,6 +141,7 @@ export function parseSourceInput(input: unknown, registry: ConnectorRegistry): S
     ...(paused !== undefined ? { paused: paused as boolean } : {}),
     ...(slaMinutes ? { slaMinutes: slaMinutes as number } : {}),
     ...(quality !== undefined ? { quality: parseQuality(quality) } : {}),
+    ...(pii !== undefined ? { pii: parsePii(pii) } : {}),
   };
 }
 
@@ -156,21 +160,43 @@ export async function createSource(
   }
   const config = await extractSecrets(connector.configSchema, parsed.config, parsed.name, deps.secrets);
   const now = (deps.now ?? new Date()).toISOString();
-  const source: SourceDefinition = { ...parsed, config, createdAt: now, updatedAt: now };
+  const piiSalt = await piiSaltFor(parsed, undefined, deps.secrets);
+  const source: SourceDefinition = {
+    ...parsed,
+    config,
+    ...(piiSalt ? { piiSalt } : {}),
+    createdAt: now,
+    updatedAt: now,
+  };
   try {
     await deps.state.createSource(source);
   } catch (error) {
-    for (const ref of secretRefs(config)) await deps.secrets.delete(ref).catch(() => undefined);
+    for (const ref of secretRefs({ config, piiSalt })) await deps.secrets.delete(ref).catch(() => undefined);
     throw error;
   }
   return source;
 }
 
-/** The connector and validated, secret-resolved config of a stored source. */
+/**
+ * The salt reference a source keeps: the stored one (a salt is created once
+ * per source and never rotated, or hashes would stop matching), else a new
+ * one when the source masks any field.
+ */
+export async function piiSaltFor(
+  parsed: { readonly name: string; readonly pii?: PiiDeclarations },
+  existing: SourceDefinition | undefined,
+  secrets: SecretStore,
+): Promise<SourceDefinition['piiSalt']> {
+  if (existing?.piiSalt) return existing.piiSalt;
+  if (!parsed.pii || Object.keys(parsed.pii).length === 0) return undefined;
+  return createSalt(parsed.name, secrets);
+}
+
+/** The connector, validated secret-resolved config and pii salt of a stored source. */
 export async function resolveSource(
   source: SourceDefinition,
   deps: { secrets: SecretStore; registry: ConnectorRegistry },
-): Promise<{ connector: Connector<never>; config: unknown }> {
+): Promise<{ connector: Connector<never>; config: unknown; piiSalt?: string }> {
   const connector = deps.registry.get(source.type);
   if (!connector) {
     throw new ValidationError(
@@ -179,5 +205,10 @@ export async function resolveSource(
     );
   }
   const resolved = await resolveSecrets(source.config, deps.secrets);
-  return { connector, config: validateConfig(connector.configSchema, resolved) };
+  const piiSalt = source.piiSalt ? await deps.secrets.get(source.piiSalt.$secret) : undefined;
+  return {
+    connector,
+    config: validateConfig(connector.configSchema, resolved),
+    ...(piiSalt === undefined ? {} : { piiSalt }),
+  };
 }

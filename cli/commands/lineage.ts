@@ -1,7 +1,5 @@
 /** `sluice lineage <table>`: where a table's rows came from, back to the source runs that landed them. */
-import { catalogTableName } from '../../engine/catalog-rules.js';
-import { NotFoundError } from '../../engine/errors.js';
-import { type LineageNode, traceLineage } from '../../engine/stages/lineage.js';
+import { type LineageNode, lineageOfTable } from '../../engine/stages/lineage.js';
 import type { CliContext } from '../context.js';
 import { printResult } from '../output.js';
 
@@ -28,14 +26,6 @@ export function renderLineage(root: LineageNode): string {
 }
 
 export async function showLineage(ctx: CliContext, table: string, json: boolean): Promise<void> {
-  const root = await traceLineage(ctx.objects, table);
-  if (root.records.length === 0) {
-    const raw = (await ctx.catalog.listTables()).some((t) => catalogTableName(t.source, t.stream) === table);
-    if (!raw) {
-      throw new NotFoundError(
-        `no lineage for "${table}": no stage has written it (tables are named <source>__<stream>, <source>__<stream>__current or after a model file)`,
-      );
-    }
-  }
+  const root = await lineageOfTable(ctx, table);
   printResult(json, root, renderLineage);
 }

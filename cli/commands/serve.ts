@@ -63,11 +63,19 @@ export async function startServer(ctx: CliContext, options: ServeOptions): Promi
     start: async (name, runId, streams): Promise<StartedSync> => {
       const source = await ctx.state.getSource(name);
       if (!source) throw new ValidationError(`source "${name}" does not exist`, { field: 'source' });
-      const { connector, config } = await resolveSource(source, ctx);
+      const { connector, config, piiSalt } = await resolveSource(source, ctx);
       const controller = new AbortController();
       const done = runSync(
         { objects: ctx.objects, state: ctx.state, catalog: ctx.catalog, logger: ctx.logger },
-        { source, connector, config, runId, signal: controller.signal, ...(streams ? { streams } : {}) },
+        {
+          source,
+          connector,
+          config,
+          ...(piiSalt === undefined ? {} : { piiSalt }),
+          runId,
+          signal: controller.signal,
+          ...(streams ? { streams } : {}),
+        },
       )
         .then((run) => ctx.logger.info(`run ${run.runId} of ${name}: ${run.status}`))
         .catch((error: unknown) =>

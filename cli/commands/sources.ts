@@ -5,7 +5,7 @@ import type { Connector } from '../../connectors/sdk/types.js';
 import { NotFoundError, ValidationError } from '../../engine/errors.js';
 import type { SourceDefinition } from '../../engine/ports.js';
 import { extractSecrets, isSecretRef, resolveSecrets, secretRefs } from '../../engine/secrets.js';
-import { createSource, parseSourceInput, type SourceInput } from '../../engine/sources.js';
+import { createSource, parseSourceInput, piiSaltFor, type SourceInput } from '../../engine/sources.js';
 import type { CliContext } from '../context.js';
 import { renderTable } from '../format.js';
 import { printResult, warn } from '../output.js';
@@ -87,10 +87,12 @@ function added(source: SourceDefinition, verb: 'added' | 'updated', changed?: re
   return `source "${source.name}" ${verb} (connector ${source.type})${what}; sync it with: sluice sync ${source.name}`;
 }
 
-function shown(ctx: CliContext, source: SourceDefinition): SourceDefinition {
+function shown(ctx: CliContext, source: SourceDefinition): Omit<SourceDefinition, 'piiSalt'> {
   const connector = ctx.registry.get(source.type);
+  // The salt's reference stays internal: `sources update` takes this output back, and keeps the stored salt.
+  const { piiSalt: _salt, ...rest } = source;
   return {
-    ...source,
+    ...rest,
     config: connector ? redactConfig(connector.configSchema, source.config) : source.config,
   };
 }
@@ -169,6 +171,7 @@ export async function updateSource(ctx: CliContext, file: string, json: boolean)
   validateConfig(connector.configSchema, resolved);
   await checkStreams(connector, parsed, resolved);
   const config = await extractSecrets(connector.configSchema, merged, parsed.name, ctx.secrets);
+  const piiSalt = await piiSaltFor(parsed, existing, ctx.secrets);
   const source: SourceDefinition = {
     name: parsed.name,
     type: parsed.type,
@@ -176,6 +179,9 @@ export async function updateSource(ctx: CliContext, file: string, json: boolean)
     ...(parsed.streams ? { streams: parsed.streams } : {}),
     ...(parsed.schedule ? { schedule: parsed.schedule } : {}),
     ...(parsed.slaMinutes ? { slaMinutes: parsed.slaMinutes } : {}),
+    ...(parsed.quality ? { quality: parsed.quality } : {}),
+    ...(parsed.pii ? { pii: parsed.pii } : {}),
+    ...(piiSalt ? { piiSalt } : {}),
     createdAt: existing.createdAt,
     updatedAt: new Date().toISOString(),
   };
@@ -216,7 +222,7 @@ export async function showSource(ctx: CliContext, name: string): Promise<void> {
 export async function removeSource(ctx: CliContext, name: string, json: boolean): Promise<void> {
   const source = await sourceOrFail(ctx, name);
   await ctx.state.deleteSource(name);
-  for (const ref of secretRefs(source.config)) await ctx.secrets.delete(ref);
+  for (const ref of secretRefs([source.config, source.piiSalt])) await ctx.secrets.delete(ref);
   printResult(
     json,
     { removed: name, dataPrefix: `raw/${name}/`, cursorsKept: true },

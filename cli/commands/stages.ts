@@ -6,8 +6,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { SluiceError } from '../../engine/errors.js';
-import type { RunRecord } from '../../engine/ports.js';
+import { leaseOwnerFor, takeLease } from '../../engine/lease.js';
+import type { QueryEngine, RunRecord } from '../../engine/ports.js';
 import { resolveSource } from '../../engine/sources.js';
+import { maintainCurrentTables, type TableMaintenance } from '../../engine/stages/maintenance.js';
 import type { ModelFile } from '../../engine/stages/models.js';
 import { runStages } from '../../engine/stages/runner.js';
 import type { CliContext } from '../context.js';
@@ -61,4 +63,43 @@ export async function runSourceStages(
 /** The error a command fails with when the stages did not succeed. */
 export function stagesFailed(run: RunRecord): SluiceError {
   return new SluiceError(`run ${run.runId} is ${run.status}: ${run.error ?? 'a stage failed'}`);
+}
+
+/** `sluice stages maintain <source>`: compaction and expiry of the current tables, under the source's lease. */
+export async function maintainSource(
+  ctx: CliContext,
+  name: string,
+  options: { retentionMs?: number; waitSeconds?: number } = {},
+): Promise<TableMaintenance[]> {
+  const source = await sourceOrFail(ctx, name);
+  const held = await takeLease(
+    ctx.state,
+    source.name,
+    {
+      owner: leaseOwnerFor(`maintain-${Date.now()}`),
+      ttlMs: 300_000,
+      waitMs: (options.waitSeconds ?? 0) * 1000,
+      keep: false,
+    },
+    undefined,
+  );
+  let engine: Promise<QueryEngine> | undefined;
+  try {
+    return await maintainCurrentTables(
+      {
+        objects: ctx.objects,
+        state: ctx.state,
+        catalog: ctx.catalog,
+        engine: () => {
+          engine ??= ctx.openQueryEngine();
+          return engine;
+        },
+      },
+      source.name,
+      options.retentionMs === undefined ? {} : { retentionMs: options.retentionMs },
+    );
+  } finally {
+    if (engine) await (await engine).close();
+    await held.release();
+  }
 }

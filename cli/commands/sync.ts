@@ -97,7 +97,7 @@ export async function syncSource(
       `source "${name}" does not exist${known.length > 0 ? ` (sources: ${known.join(', ')})` : '; add one with `sluice sources add --file <json>`'}`,
     );
   }
-  const { connector, config } = await resolveSource(source, ctx);
+  const { connector, config, piiSalt } = await resolveSource(source, ctx);
   const view = options.quiet ? undefined : new ProgressView(process.stderr, process.stderr.isTTY === true);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort(new Error('interrupted'));
@@ -129,6 +129,7 @@ export async function syncSource(
         source,
         connector,
         config,
+        ...(piiSalt === undefined ? {} : { piiSalt }),
         ...(options.streams && options.streams.length > 0 ? { streams: options.streams } : {}),
         ...(options.sliceSeconds === undefined ? {} : { sliceSeconds: options.sliceSeconds }),
         ...(options.sliceRows === undefined ? {} : { sliceRows: options.sliceRows }),

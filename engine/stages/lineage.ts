@@ -5,7 +5,9 @@
  * of the stages, written idempotently, so a retried stage records once).
  * `traceLineage` walks those records from a table back to source runs.
  */
-import type { ObjectStore } from '../ports.js';
+import { catalogTableName } from '../catalog-rules.js';
+import { NotFoundError } from '../errors.js';
+import type { Catalog, ObjectStore } from '../ports.js';
 
 export interface LineageRecord {
   /** The table written. */
@@ -70,4 +72,26 @@ export async function traceLineage(
   const runs = new Set<string>(records.flatMap((r) => r.sourceRuns ?? []));
   for (const input of inputs) for (const run of input.sourceRuns) runs.add(run);
   return { table, records, sourceRuns: [...runs].sort(), inputs };
+}
+
+/**
+ * The lineage of a table that exists: `traceLineage`, or NotFoundError when no
+ * stage wrote the table and the catalog has no raw table of that name. What
+ * `sluice lineage` and `GET /tables/{name}/lineage` both answer.
+ */
+export async function lineageOfTable(
+  deps: { readonly objects: ObjectStore; readonly catalog: Catalog },
+  table: string,
+): Promise<LineageNode> {
+  const root = await traceLineage(deps.objects, table);
+  if (root.records.length === 0) {
+    const raw = (await deps.catalog.listTables()).some((t) => catalogTableName(t.source, t.stream) === table);
+    if (!raw) {
+      throw new NotFoundError(
+        `no lineage for "${table}": no stage has written it (tables are named <source>__<stream>, <source>__<stream>__current or after a model file)`,
+        { what: `table ${table}` },
+      );
+    }
+  }
+  return root;
 }

@@ -27,6 +27,7 @@ import { recordLineage } from './lineage.js';
 import { type MergePhase, mergeTable } from './merge.js';
 import { type ModelFile, runModels } from './models.js';
 import { runQuality } from './quality.js';
+import { landQualityResults } from './quality-table.js';
 
 export interface StageDeps {
   readonly objects: ObjectStore;
@@ -106,6 +107,13 @@ async function execute(ctx: StageContext): Promise<StageResult> {
         options.source,
         ctx.run,
         options.streams,
+      );
+      // Landed before the verdict: a failing run's results are the ones most worth querying.
+      await landQualityResults(
+        { ...deps, clock: deps.clock ?? (() => new Date()) },
+        options.source.name,
+        ctx.run,
+        results,
       );
       const failed = results.filter((r) => !r.passed && r.severity === 'error');
       if (failed.length > 0) throw new QualityFailedError(failed, { cause: results });

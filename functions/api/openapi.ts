@@ -103,6 +103,14 @@ export function openApiDocument(registry: ConnectorRegistry): Schema {
         freshness: { type: 'string', description: 'ISO-8601 duration, e.g. PT2H (stored as slaMinutes)' },
       },
     },
+    pii: {
+      type: 'object',
+      description: 'Fields masked at landing, per stream: hash (salted HMAC-SHA-256) or redact (null)',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: { enum: ['hash', 'redact'] },
+      },
+    },
   };
   return {
     openapi: '3.1.0',
@@ -246,6 +254,19 @@ export function openApiDocument(registry: ConnectorRegistry): Schema {
           responses: { 200: ok('The run with per-stream counts', ref('Run')), ...errors(400, 404) },
         },
       },
+      '/tables/{name}/lineage': {
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        get: {
+          operationId: 'getTableLineage',
+          responses: {
+            200: ok(
+              "Where the table's rows came from: the stages that wrote it, their inputs, back to source runs",
+              ref('LineageNode'),
+            ),
+            ...errors(400, 404),
+          },
+        },
+      },
       '/connectors': {
         get: {
           operationId: 'listConnectors',
@@ -348,6 +369,33 @@ export function openApiDocument(registry: ConnectorRegistry): Schema {
             ...sourceFields,
             createdAt: { type: 'string', format: 'date-time' },
             updatedAt: { type: 'string', format: 'date-time' },
+          },
+        },
+        LineageNode: {
+          type: 'object',
+          required: ['table', 'records', 'sourceRuns', 'inputs'],
+          properties: {
+            table: { type: 'string' },
+            records: {
+              type: 'array',
+              description: 'The stage executions that wrote the table; empty for a raw table',
+              items: {
+                type: 'object',
+                required: ['table', 'stage', 'runId', 'at', 'inputs'],
+                properties: {
+                  table: { type: 'string' },
+                  stage: { type: 'string' },
+                  runId: { type: 'string' },
+                  at: { type: 'string', format: 'date-time' },
+                  inputs: { type: 'array', items: { type: 'string' } },
+                  files: { type: 'array', items: { type: 'string' } },
+                  sourceRuns: { type: 'array', items: { type: 'string' } },
+                  path: { type: 'string' },
+                },
+              },
+            },
+            sourceRuns: { type: 'array', items: { type: 'string' } },
+            inputs: { type: 'array', items: { $ref: '#/components/schemas/LineageNode' } },
           },
         },
         Run: {

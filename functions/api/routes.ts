@@ -15,7 +15,8 @@ import { newRunId } from '../../engine/layout.js';
 import type { RunPosition, SourceDefinition } from '../../engine/ports.js';
 import { resetCursors } from '../../engine/reset.js';
 import { extractSecrets, isSecretRef, secretRefs } from '../../engine/secrets.js';
-import { parseSourceInput, resolveSource } from '../../engine/sources.js';
+import { parseSourceInput, piiSaltFor, resolveSource } from '../../engine/sources.js';
+import { lineageOfTable } from '../../engine/stages/lineage.js';
 import { syncSourceAlarm } from './alarms.js';
 import { pushEvents } from './events.js';
 import {
@@ -47,7 +48,17 @@ export interface SourceView extends Omit<SourceDefinition, 'clientToken'> {
 export const PAGE_DEFAULT = 25;
 export const PAGE_MAX = 100;
 const CLIENT_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
-const PATCHABLE = ['config', 'streams', 'schedule', 'timezone', 'paused', 'slaMinutes', 'sla'] as const;
+const PATCHABLE = [
+  'config',
+  'streams',
+  'schedule',
+  'timezone',
+  'paused',
+  'slaMinutes',
+  'sla',
+  'quality',
+  'pii',
+] as const;
 
 export interface Api {
   handle(request: ApiRequest): Promise<ApiResponse>;
@@ -75,7 +86,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
   };
 
   const view = (source: SourceDefinition): SourceView => {
-    const { clientToken: _token, ...rest } = source;
+    const { clientToken: _token, piiSalt: _salt, ...rest } = source;
     const connector = deps.registry.get(source.type);
     const secrets: Record<string, 'set' | 'unset'> = {};
     for (const path of connector ? secretPaths(connector.configSchema) : []) {
@@ -108,16 +119,19 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     }
     const connector = connectorOf(parsed.type);
     const config = await extractSecrets(connector.configSchema, parsed.config, parsed.name, deps.secrets);
+    const piiSalt = await piiSaltFor(parsed, undefined, deps.secrets);
     const now = clock().toISOString();
     const source: SourceDefinition = {
       ...parsed,
       config,
+      ...(piiSalt ? { piiSalt } : {}),
       ...(token === undefined ? {} : { clientToken: token }),
       createdAt: now,
       updatedAt: now,
     };
     const undoSecrets = async () => {
-      for (const ref of secretRefs(config)) await deps.secrets.delete(ref).catch(() => undefined);
+      for (const ref of secretRefs({ config, piiSalt }))
+        await deps.secrets.delete(ref).catch(() => undefined);
     };
     try {
       await deps.state.createSource(source);
@@ -188,7 +202,16 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       type: existing.type,
       config: replaceSecretRefs(config),
     };
-    for (const field of ['streams', 'schedule', 'timezone', 'paused', 'slaMinutes'] as const) {
+    // `quality` and `pii` are kept unless given: a PATCH that leaves `pii` out must not unmask the next sync.
+    for (const field of [
+      'streams',
+      'schedule',
+      'timezone',
+      'paused',
+      'slaMinutes',
+      'quality',
+      'pii',
+    ] as const) {
       const value = field in body ? body[field] : existing[field];
       if (value !== undefined && value !== null) next[field] = value;
     }
@@ -199,9 +222,11 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     }
     const parsed = parseSourceInput(next, deps.registry);
     const stored = await extractSecrets(connector.configSchema, config, existing.name, deps.secrets);
+    const piiSalt = await piiSaltFor(parsed, existing, deps.secrets);
     const updated: SourceDefinition = {
       ...parsed,
       config: stored,
+      ...(piiSalt ? { piiSalt } : {}),
       ...(existing.clientToken === undefined ? {} : { clientToken: existing.clientToken }),
       createdAt: existing.createdAt,
       updatedAt: clock().toISOString(),
@@ -235,7 +260,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       if (source.schedule !== undefined) await deps.scheduler.delete(source.name);
       await syncSourceAlarm(deps, source, undefined);
       await deps.state.deleteSource(source.name);
-      for (const ref of secretRefs(source.config)) await deps.secrets.delete(ref);
+      for (const ref of secretRefs([source.config, source.piiSalt])) await deps.secrets.delete(ref);
     } finally {
       await deps.state.releaseLease(source.name, owner);
     }
@@ -308,6 +333,9 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     return json(200, run);
   };
 
+  const lineageRoute: RouteHandler = async (_request, { name }) =>
+    json(200, await lineageOfTable(deps, name!));
+
   // ---------- connectors ----------
 
   const connectorsRoute: RouteHandler = async (request) => {
@@ -352,6 +380,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     route('/sources/{name}/runs', { GET: runsRoute }),
     route('/sources/{name}/events', { POST: (request, { name }) => pushEvents(deps, request, name!) }),
     route('/runs/{id}', { GET: runRoute }),
+    route('/tables/{name}/lineage', { GET: lineageRoute }),
     route('/connectors', { GET: connectorsRoute }),
     route('/connectors/{type}/check', { POST: checkRoute }),
   ];

@@ -183,11 +183,12 @@ async function stepOptions(event: SyncEvent): Promise<RunStepOptions> {
   // Only this source's connector is loaded (a cold start does not pay for the others' libraries).
   const loaded = await loadConnector(source.type);
   const registry = createRegistry(loaded ? [loaded] : []);
-  const { connector, config } = await resolveSource(source, { secrets: aws.secrets, registry });
+  const { connector, config, piiSalt } = await resolveSource(source, { secrets: aws.secrets, registry });
   return {
     source,
     connector,
     config,
+    ...(piiSalt === undefined ? {} : { piiSalt }),
     leaseOwner: event.runId,
     leaseTtlMs: LEASE_TTL_MS,
     keepLease: event.action !== SyncAction.finish,
