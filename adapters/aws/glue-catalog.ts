@@ -42,25 +42,17 @@ import type { ColumnType } from '../../connectors/sdk/types.js';
 import { catalogTableName, PARTITION_KEY } from '../../engine/catalog-rules.js';
 import type { Catalog, Column, SchemaVersion, TableDefinition } from '../../engine/ports.js';
 import { METADATA_COLUMNS } from '../../engine/schema.js';
+import { HIVE_TYPES, hiveType } from '../../engine/sql-types.js';
 import { AwsService, clientConfig } from './config.js';
 
 export { PARTITION_KEY };
 
-/** Glue type per lake column type. JSON lands as a string (Athena's json_* functions read it). */
-export const GLUE_TYPES: Readonly<Record<Exclude<ColumnType, `decimal(${string}`>, string>> = {
-  boolean: 'boolean',
-  int: 'int',
-  bigint: 'bigint',
-  double: 'double',
-  string: 'string',
-  json: 'string',
-  timestamp: 'timestamp',
-  date: 'date',
-};
+/** Glue type per lake column type (engine/sql-types.ts). */
+export const GLUE_TYPES = HIVE_TYPES;
 
 /** The Glue (Hive DDL) type of a lake column type; `decimal(p,s)` is spelled the same. */
 export function glueType(type: ColumnType): string {
-  return type.startsWith('decimal(') ? type : GLUE_TYPES[type as keyof typeof GLUE_TYPES];
+  return hiveType(type);
 }
 
 const PARQUET = {

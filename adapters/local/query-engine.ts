@@ -22,7 +22,6 @@ import {
   type DuckDBValueConverter,
   JSDuckDBValueConverter,
 } from '@duckdb/node-api';
-import type { ColumnType } from '../../connectors/sdk/types.js';
 import { SluiceError, ValidationError } from '../../engine/errors.js';
 import type {
   Catalog,
@@ -32,22 +31,11 @@ import type {
   StateStore,
   TableDefinition,
 } from '../../engine/ports.js';
+import { duckDbType } from '../../engine/sql-types.js';
 import { currentSnapshotKey, currentTableName } from '../../engine/stages/merge-plan.js';
 import { modelPointerKey } from '../../engine/stages/models.js';
 import { readWatermark } from '../../engine/stages/watermark.js';
 import { athenaReads, describeFileType } from './athena-types.js';
-
-/** The lake's logical types as DuckDB types (Athena: boolean, int, bigint, double, string, timestamp, date). */
-const DUCKDB_TYPES: Readonly<Record<ColumnType, string>> = {
-  boolean: 'BOOLEAN',
-  int: 'INTEGER',
-  bigint: 'BIGINT',
-  double: 'DOUBLE',
-  string: 'VARCHAR',
-  timestamp: 'TIMESTAMPTZ',
-  date: 'DATE',
-  json: 'VARCHAR',
-};
 
 /** The Hive partition column every raw table has. */
 export const PARTITION_COLUMN = 'dt';
@@ -249,9 +237,7 @@ export class DuckDbQueryEngine implements QueryEngine {
     const latest = table.schemaVersions.at(-1)?.columns ?? [];
     const columns: { name: string; type: string }[] = latest.map((column) => ({
       name: column.name,
-      type: column.type.startsWith('decimal(')
-        ? column.type.toUpperCase()
-        : (DUCKDB_TYPES[column.type] ?? 'VARCHAR'),
+      type: duckDbType(column.type),
     }));
     if (!columns.some((column) => column.name === PARTITION_COLUMN)) {
       columns.push({ name: PARTITION_COLUMN, type: 'VARCHAR' });

@@ -13,6 +13,7 @@
  */
 import { DELETED_FIELD } from '../../connectors/sdk/types.js';
 import type { Column, SqlDialect } from '../ports.js';
+import { duckDbType, hiveType } from '../sql-types.js';
 import type { MergePlan } from './merge-plan.js';
 
 export interface RenderOptions {
@@ -26,36 +27,7 @@ export interface RenderOptions {
   readonly existingColumns?: readonly string[];
 }
 
-const DUCKDB_TYPES: Readonly<Record<string, string>> = {
-  boolean: 'BOOLEAN',
-  int: 'INTEGER',
-  bigint: 'BIGINT',
-  double: 'DOUBLE',
-  string: 'VARCHAR',
-  timestamp: 'TIMESTAMPTZ',
-  date: 'DATE',
-  json: 'VARCHAR',
-};
-
-/** Hive DDL types (what Glue stores; Athena's Iceberg DDL takes the same names). */
-const HIVE_TYPES: Readonly<Record<string, string>> = {
-  boolean: 'boolean',
-  int: 'int',
-  bigint: 'bigint',
-  double: 'double',
-  string: 'string',
-  json: 'string',
-  timestamp: 'timestamp',
-  date: 'date',
-};
-
-export function hiveType(type: string): string {
-  return type.startsWith('decimal(') ? type : (HIVE_TYPES[type] ?? 'string');
-}
-
-export function duckDbType(type: string): string {
-  return type.startsWith('decimal(') ? type.toUpperCase() : (DUCKDB_TYPES[type] ?? 'VARCHAR');
-}
+export { duckDbType, hiveType };
 
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
