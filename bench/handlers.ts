@@ -8,7 +8,6 @@
  *
  * Writes bench/results/<date>-handlers.json.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { type AwsTestLake, openAwsTestLake, sampleSource } from '../test/integration/aws/lake.js';
 import { buildHandler } from '../test/support/bundle.js';
 import { emulatorEnv, runBundledHandler } from '../test/support/handler-runner.js';
-import { freePort } from '../test/support/net.js';
+import { startMoto } from './moto.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,26 +26,6 @@ const { values } = parseArgs({
 });
 const repeat = Number(values.repeat);
 const rows = Number(values.rows);
-
-async function startMoto(): Promise<ChildProcess> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/moto-api/`)).status < 500) break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: url,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  });
-  return moto;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

@@ -12,7 +12,6 @@
  * must be 0), counted from the Parquet files as Athena would read them.
  * Writes bench/results/<date>-push.json.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { arch, cpus, platform } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +27,7 @@ import { createApi } from '../functions/api/routes.js';
 import { consumeBatch } from '../functions/stream/consume.js';
 import { openAwsTestLake } from '../test/integration/aws/lake.js';
 import { EventSourceMapping } from '../test/support/kinesis-esm.js';
-import { freePort } from '../test/support/net.js';
+import { startMoto } from './moto.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,26 +42,6 @@ const rate = Number(values.rate);
 const seconds = Math.min(Number(values.seconds), 120);
 const perRequest = Number(values.batch);
 const shards = Number(values.shards);
-
-async function startMoto(): Promise<ChildProcess> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/moto-api/`)).status < 500) break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: url,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  });
-  return moto;
-}
 
 const percentile = (xs: number[], p: number) => {
   const sorted = [...xs].sort((a, b) => a - b);
