@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { LeaseHeldError, ValidationError } from '../engine/errors.js';
+import type { RunRecord } from '../engine/ports.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { jsonError, reasonOf } from './errors.js';
 import { printJson } from './output.js';
@@ -77,6 +78,21 @@ async function context(command: Command): Promise<CliContext> {
 }
 
 const json = (command: Command): boolean => globals(command).json ?? false;
+
+/**
+ * Prints a run: its report, or the record as JSON. A run whose stages did not
+ * succeed prints its report (not the JSON, which the failure carries) and fails.
+ */
+async function printRun(run: RunRecord, command: Command): Promise<void> {
+  const { formatRunReport } = await import('./format.js');
+  if (run.status !== 'SUCCEEDED') {
+    const { stagesFailed } = await import('./commands/stages.js');
+    if (!json(command)) process.stdout.write(`${formatRunReport(run)}\n`);
+    throw stagesFailed(run);
+  }
+  if (json(command)) printJson(run);
+  else process.stdout.write(`${formatRunReport(run)}\n`);
+}
 
 /** The API client when `--api` is given, else undefined (the command opens a backend here). */
 async function remote(command: Command) {
@@ -228,10 +244,7 @@ export function buildProgram(): Command {
         const api = await remote(command);
         if (api) return api.commands.syncRemote(api.api, name, options.stream, json(command));
         const ctx = await context(command);
-        const [{ syncSource }, { formatRunReport }] = await Promise.all([
-          import('./commands/sync.js'),
-          import('./format.js'),
-        ]);
+        const { syncSource } = await import('./commands/sync.js');
         let run: Awaited<ReturnType<typeof syncSource>>;
         try {
           run = await syncSource(ctx, name, {
@@ -245,19 +258,15 @@ export function buildProgram(): Command {
           throw leaseHint(error, options.wait);
         }
         if (options.stages) {
-          const { runSourceStages, stagesFailed } = await import('./commands/stages.js');
+          const { runSourceStages } = await import('./commands/stages.js');
           run = await runSourceStages(ctx, name, {
             runId: run.runId,
             waitSeconds: options.wait,
             ...(options.models ? { modelsDir: options.models } : {}),
           });
-          if (run.status !== 'SUCCEEDED') {
-            if (!json(command)) process.stdout.write(`${formatRunReport(run)}\n`);
-            throw stagesFailed(run);
-          }
         }
-        if (json(command)) printJson(run);
-        else process.stdout.write(`${formatRunReport(run)}\n`);
+        // A sync that failed has thrown already; a status other than SUCCEEDED here is a stage's.
+        await printRun(run, command);
       },
     );
 
@@ -286,20 +295,12 @@ export function buildProgram(): Command {
     .option('--models <dir>', 'directory of SQL models (default: $SLUICE_MODELS, else ./models if it exists)')
     .action(async (name: string, options: { wait: number; models?: string }, command: Command) => {
       const ctx = await context(command);
-      const [{ runSourceStages, stagesFailed }, { formatRunReport }] = await Promise.all([
-        import('./commands/stages.js'),
-        import('./format.js'),
-      ]);
+      const { runSourceStages } = await import('./commands/stages.js');
       const run = await runSourceStages(ctx, name, {
         waitSeconds: options.wait,
         ...(options.models ? { modelsDir: options.models } : {}),
       });
-      if (run.status !== 'SUCCEEDED') {
-        if (!json(command)) process.stdout.write(`${formatRunReport(run)}\n`);
-        throw stagesFailed(run);
-      }
-      if (json(command)) printJson(run);
-      else process.stdout.write(`${formatRunReport(run)}\n`);
+      await printRun(run, command);
     });
   stages
     .command('maintain <source>')
