@@ -17,16 +17,20 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { loadConnector } from '../../connectors/loaders.js';
 import { TransientError } from '../../connectors/sdk/errors.js';
+import type { InvocationUsage } from '../../engine/cost.js';
 import { NotFoundError, ValidationError } from '../../engine/errors.js';
 import { keepEncoderWarm, warmEncoder } from '../../engine/parquet/index.js';
 import type { RunRecord } from '../../engine/ports.js';
 import { beginRun, finishRun, RunInterruptedError, type RunStepOptions, runSlice } from '../../engine/run.js';
 import type { RunCheckpoint } from '../../engine/run-state.js';
 import { createRegistry, resolveSource } from '../../engine/sources.js';
+import { SYNC_STAGES } from '../../engine/stages.js';
 import { backend } from '../shared/backend.js';
 import { optionalEnv } from '../shared/env.js';
 import { wrap } from '../shared/middleware.js';
 import { engineLogger, logger, metrics } from '../shared/powertools.js';
+import { invocationOf, recordUsage } from '../shared/usage.js';
+import { invocationTransitions, startTransitions } from './transitions.js';
 
 // One encoder thread per container, started while the container initialises and kept between invocations.
 keepEncoderWarm();
@@ -285,29 +289,98 @@ async function fail(event: SyncEvent): Promise<{ readonly runId: string; readonl
   return { runId: event.runId, status: 'FAILED' };
 }
 
+/** Per-run and per-stream EMF metrics of a finished run (dimension `source`, and `stream` per stream). */
+function publishRunMetrics(run: RunRecord, result: SyncStepResult): void {
+  metrics.addMetric('rows', MetricUnit.Count, result.rows);
+  metrics.addMetric('bytes', MetricUnit.Bytes, result.bytes);
+  metrics.addMetric('files', MetricUnit.Count, result.files);
+  if (run.endedAt) {
+    metrics.addMetric(
+      'duration',
+      MetricUnit.Milliseconds,
+      Date.parse(run.endedAt) - Date.parse(run.startedAt),
+    );
+  }
+  for (const [stream, stats] of Object.entries(run.streams)) {
+    const perStream = metrics.singleMetric();
+    perStream.addDimensions({ source: run.source, stream });
+    perStream.addMetric('rows', MetricUnit.Count, stats.rows);
+    perStream.addMetric('bytes', MetricUnit.Bytes, stats.bytes);
+    perStream.addMetric('files', MetricUnit.Count, stats.files);
+    perStream.addMetric('duration', MetricUnit.Milliseconds, stats.durationMs);
+    perStream.publishStoredMetrics();
+    logger.info('stream landed', { stream, ...stats });
+  }
+}
+
+/**
+ * Adds this invocation to its run's cost (engine/cost.ts): measured duration,
+ * memory, one request, and the state transitions it stands for
+ * (./transitions.ts). Keyed by the request id, so writing it again counts
+ * nothing twice. Never fails the step: the cost is an estimate.
+ */
+async function recordStepUsage(
+  event: SyncEvent,
+  context: Context,
+  runId: string,
+  durationMs: number,
+  returned: boolean,
+): Promise<void> {
+  const transitions = invocationTransitions(event.action, returned, SYNC_STAGES.length);
+  const usages: InvocationUsage[] = [invocationOf(context, durationMs, transitions)];
+  if (event.action === SyncAction.begin) {
+    usages.unshift({
+      key: `start:${event.runId}`,
+      durationMs: 0,
+      memoryMb: usages[0]!.memoryMb,
+      architecture: usages[0]!.architecture,
+      requests: 0,
+      stateTransitions: startTransitions(event.runId),
+    });
+  }
+  try {
+    const recorded = await recordUsage(backend().state, event.source, runId, usages);
+    if (!recorded) logger.debug('no run record to add this invocation’s cost to', { run: runId });
+  } catch (error) {
+    logger.warn('could not add this invocation’s cost to the run record', { run: runId, error });
+  }
+}
+
 async function step(
   event: unknown,
   context: Context,
 ): Promise<SyncStepResult | { runId: string; status: 'FAILED' }> {
+  const started = performance.now();
   const parsed = parseSyncEvent(event);
-  logger.appendKeys({ source: parsed.source, runId: parsed.runId, action: parsed.action });
-  if (parsed.action === SyncAction.fail) return fail(parsed);
+  logger.appendKeys({ source: parsed.source, run: parsed.runId, action: parsed.action });
+  // The run this invocation works on: the checkpoint's (begin may continue an earlier run).
+  let runId = parsed.checkpoint?.runId ?? parsed.runId;
+  let returned = false;
   try {
+    if (parsed.action === SyncAction.fail) {
+      const failed = await fail(parsed);
+      returned = true;
+      return failed;
+    }
     const result =
       parsed.action === SyncAction.begin
         ? await begin(parsed)
         : parsed.action === SyncAction.slice
           ? await slice(parsed, context)
           : await finish(parsed);
+    runId = result.runId;
+    returned = true;
     metrics.addDimension('source', parsed.source);
     if (parsed.action === SyncAction.finish) {
-      metrics.addMetric('rows', MetricUnit.Count, result.rows);
-      metrics.addMetric('bytes', MetricUnit.Bytes, result.bytes);
+      const run = await backend().state.getRun(parsed.source, result.runId);
+      if (run) publishRunMetrics(run, result);
     }
     logger.info('sync step finished', { ...result });
     return result;
   } catch (error) {
     return classify(error);
+  } finally {
+    await recordStepUsage(parsed, context, runId, performance.now() - started, returned);
   }
 }
 
