@@ -345,22 +345,33 @@ export function buildProgram(): Command {
     });
 
   program
-    .command('runs [source]')
-    .description('list recent runs, newest first')
+    .command('runs [source] [run]')
+    .description(
+      'list recent runs, newest first, with their streams and estimated cost; or one run (by id, or source and id)',
+    )
     .option('-n, --limit <n>', 'how many', wholeNumber, 20)
-    .action(async (source: string | undefined, options: { limit: number }, command: Command) => {
-      const api = await remote(command);
-      if (api) {
-        if (source === undefined) {
-          throw new ValidationError('with --api, runs needs a source: sluice --api <url> runs <source>', {
-            field: 'source',
-          });
+    .action(
+      async (
+        source: string | undefined,
+        run: string | undefined,
+        options: { limit: number },
+        command: Command,
+      ) => {
+        const api = await remote(command);
+        if (api) {
+          if (source === undefined) {
+            throw new ValidationError('with --api, runs needs a source: sluice --api <url> runs <source>', {
+              field: 'source',
+            });
+          }
+          return api.commands.runsRemote(api.api, source, run, options.limit, json(command));
         }
-        return api.commands.listRunsRemote(api.api, source, options.limit, json(command));
-      }
-      const { listRuns } = await import('./commands/runs.js');
-      await listRuns(await context(command), source, { limit: options.limit, json: json(command) });
-    });
+        const { runsOf, showRun } = await import('./commands/runs.js');
+        const ctx = await context(command);
+        if (run !== undefined) return showRun(ctx, source, run, { json: json(command) });
+        await runsOf(ctx, source, { limit: options.limit, json: json(command) });
+      },
+    );
 
   program
     .command('query <sql>')

@@ -5,10 +5,11 @@
  * commands print theirs.
  */
 import type { RunRecord } from '../../engine/ports.js';
+import { SOURCE_NAME } from '../../engine/sources.js';
 import { ApiClient } from '../api-client.js';
 import { renderTable } from '../format.js';
 import { printLine, printResult } from '../output.js';
-import { renderRuns } from './runs.js';
+import { renderRun, renderRuns } from './runs.js';
 import { readJsonFile } from './sources.js';
 
 interface SourceView {
@@ -71,4 +72,20 @@ export async function listRunsRemote(
   );
   if (json) printResult(true, runs, () => '');
   else printLine(renderRuns(runs, source));
+}
+
+/** `runs <source> [run]` or `runs <run>` against the API: a list, or one run (`GET /sources/{name}/runs/{id}`, `GET /runs/{id}`). */
+export async function runsRemote(
+  api: ApiClient,
+  name: string,
+  runId: string | undefined,
+  limit: number,
+  json: boolean,
+): Promise<void> {
+  if (runId === undefined && SOURCE_NAME.test(name)) return listRunsRemote(api, name, limit, json);
+  const run = (await api.request(
+    'GET',
+    runId === undefined ? `/runs/${path(name)}` : `/sources/${path(name)}/runs/${path(runId)}`,
+  )) as RunRecord;
+  printResult(json, run, (r) => renderRun(r));
 }

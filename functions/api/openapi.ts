@@ -213,6 +213,15 @@ export function openApiDocument(registry: ConnectorRegistry): Schema {
           responses: { 200: ok('Newest first', page(ref('Run'))), ...errors(400, 404) },
         },
       },
+      '/sources/{name}/runs/{id}': {
+        parameters: [nameParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        get: {
+          operationId: 'getSourceRun',
+          description:
+            'One run of the source with per-stream rows, bytes, files and duration, and its estimated cost',
+          responses: { 200: ok('The run', ref('Run')), ...errors(400, 404) },
+        },
+      },
       '/sources/{name}/events': {
         parameters: [nameParam],
         post: {
@@ -404,11 +413,57 @@ export function openApiDocument(registry: ConnectorRegistry): Schema {
           properties: {
             runId: { type: 'string' },
             source: { type: 'string' },
-            status: { enum: ['RUNNING', 'SUCCEEDED', 'FAILED'] },
+            status: { enum: ['RUNNING', 'SUCCEEDED', 'FAILED', 'QUALITY_FAILED'] },
             startedAt: { type: 'string', format: 'date-time' },
             endedAt: { type: 'string', format: 'date-time' },
             error: { type: 'string' },
-            streams: { type: 'object', additionalProperties: { type: 'object' } },
+            slices: { type: 'integer', description: 'Slices the run published' },
+            streams: { type: 'object', additionalProperties: ref('StreamRunStats') },
+            cost: ref('RunCost'),
+          },
+        },
+        StreamRunStats: {
+          type: 'object',
+          required: ['rows', 'bytes', 'files', 'durationMs'],
+          properties: {
+            rows: { type: 'integer' },
+            bytes: { type: 'integer' },
+            files: { type: 'integer' },
+            durationMs: { type: 'integer' },
+            skipped: { type: 'integer', description: 'Re-sent records already landed, dropped' },
+            schemaChanges: { type: 'array', items: { type: 'string' } },
+            cursorFrom: {},
+            cursorTo: {},
+            incremental: { type: 'boolean' },
+          },
+        },
+        RunCost: {
+          type: 'object',
+          description:
+            'What the run used and its estimated USD at list price (docs/operations.md#cost-estimate); absent for local runs',
+          required: [
+            'lambdaMs',
+            'memoryMb',
+            'requests',
+            'stateTransitions',
+            'lambdaGbSeconds',
+            'usd',
+            'pricesAsOf',
+          ],
+          properties: {
+            lambdaMs: { type: 'integer', description: 'Billed Lambda milliseconds' },
+            memoryMb: { type: 'integer' },
+            requests: { type: 'integer', description: 'Lambda invocations' },
+            stateTransitions: { type: 'integer', description: 'Step Functions Standard transitions' },
+            architecture: { enum: ['arm64', 'x86_64'] },
+            lambdaGbSeconds: { type: 'number' },
+            usd: { type: 'number' },
+            pricesAsOf: { type: 'string', format: 'date' },
+            counted: {
+              type: 'array',
+              items: { type: 'string' },
+              description: 'Latest invocations counted (keeps the count idempotent)',
+            },
           },
         },
         Error: {

@@ -333,6 +333,14 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     return json(200, run);
   };
 
+  const sourceRunRoute: RouteHandler = async (_request, { name, id }) => {
+    const run = await deps.state.getRun(name!, id!);
+    if (!run) {
+      throw new NotFoundError(`run "${id}" of source "${name}" does not exist`, { what: `run ${id}` });
+    }
+    return json(200, run);
+  };
+
   const lineageRoute: RouteHandler = async (_request, { name }) =>
     json(200, await lineageOfTable(deps, name!));
 
@@ -378,6 +386,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     route('/sources/{name}/sync', { POST: syncRoute }),
     route('/sources/{name}/reset', { POST: resetRoute }),
     route('/sources/{name}/runs', { GET: runsRoute }),
+    route('/sources/{name}/runs/{id}', { GET: sourceRunRoute }),
     route('/sources/{name}/events', { POST: (request, { name }) => pushEvents(deps, request, name!) }),
     route('/runs/{id}', { GET: runRoute }),
     route('/tables/{name}/lineage', { GET: lineageRoute }),

@@ -17,6 +17,7 @@ import { AwsService, clientConfig } from '../../../adapters/aws/config.js';
 import { createStateTable } from '../../../adapters/aws/dynamodb-state-store.js';
 import { openAwsBackend } from '../../../adapters/aws/index.js';
 import { EventBridgeScheduler } from '../../../adapters/aws/scheduler.js';
+import { estimateRunCost } from '../../../engine/cost.js';
 import { createBucket, uniqueName } from '../aws/support.js';
 
 const secretsClient = new SecretsManagerClient(clientConfig(AwsService.secretsManager));
@@ -402,6 +403,51 @@ describe('the API handler', () => {
       body: { runId: 'run-by-id-1', source: 'by_id', error: 'boom' },
     });
     expect(missing).toMatchObject({ status: 404, body: { error: { code: 'NotFoundError' } } });
+  });
+
+  it('gets one run of a source with per-stream counts and its cost, and 404 for another source’s run', async () => {
+    // Prepare
+    await call('POST', '/sources', { name: 'costed', type: 'sample' });
+    await call('POST', '/sources', { name: 'other', type: 'sample' });
+    const state = openAwsBackend({
+      bucket: names.bucket,
+      table: names.table,
+      glueDatabase: names.glueDatabase,
+    }).state;
+    const cost = estimateRunCost({ lambdaMs: 4000, memoryMb: 1024, requests: 4, stateTransitions: 9 });
+    const stats = {
+      rows: 7,
+      bytes: 700,
+      files: 2,
+      durationMs: 120,
+      skipped: 0,
+      schemaChanges: [],
+      cursorFrom: null,
+      cursorTo: 7,
+      incremental: true,
+    };
+    await state.putRun({
+      runId: '20261127T100000000Z-c0ffee',
+      source: 'costed',
+      status: 'SUCCEEDED',
+      startedAt: '2026-11-27T10:00:00.000Z',
+      endedAt: '2026-11-27T10:00:04.000Z',
+      streams: { orders: stats },
+      cost,
+    });
+
+    // Act
+    const found = await call('GET', '/sources/costed/runs/20261127T100000000Z-c0ffee');
+    const elsewhere = await call('GET', '/sources/other/runs/20261127T100000000Z-c0ffee');
+    const badName = await call('GET', '/sources/Not-A-Name/runs/20261127T100000000Z-c0ffee');
+
+    // Assess
+    expect(found).toMatchObject({
+      status: 200,
+      body: { source: 'costed', streams: { orders: stats }, cost },
+    });
+    expect(elsewhere).toMatchObject({ status: 404, body: { error: { code: 'NotFoundError' } } });
+    expect(badName.status).toBe(400);
   });
 
   it('lists connectors, checks a connection and serves its OpenAPI document', async () => {

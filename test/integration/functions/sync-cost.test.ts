@@ -23,7 +23,7 @@ const GB_SECOND_USD = process.arch === 'arm64' ? 0.0000133334 : 0.0000166667;
 const REQUEST_USD = 0.2 / 1_000_000;
 const TRANSITION_USD = 0.025 / 1000;
 
-function contextWith(remainingMs: number, requestId = randomUUID()): Context {
+function contextWith(remainingMs: number, requestId: string = randomUUID()): Context {
   const until = Date.now() + remainingMs;
   return {
     awsRequestId: requestId,
