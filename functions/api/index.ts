@@ -70,9 +70,29 @@ export function toApiRequest(
   };
 }
 
+/** The correlation keys a path names: `/sources/{name}…` → source, `…/runs/{id}` → run. */
+export function correlationOf(path: string): { source?: string; run?: string } {
+  const [, first, name, second, id] = path.split('/').map((part) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  });
+  return {
+    ...(first === 'sources' && name ? { source: name } : {}),
+    ...(first === 'runs' && name ? { run: name } : {}),
+    ...(first === 'sources' && second === 'runs' && id ? { run: id } : {}),
+  };
+}
+
 async function handle(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> {
   const request = toApiRequest(event, context);
-  logger.appendKeys({ requestId: request.requestId, route: `${request.method} ${request.path}` });
+  logger.appendKeys({
+    requestId: request.requestId,
+    route: `${request.method} ${request.path}`,
+    ...correlationOf(request.path),
+  });
   try {
     const response = await api().handle(request);
     metrics.addMetric('requests', MetricUnit.Count, 1);

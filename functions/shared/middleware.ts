@@ -28,7 +28,8 @@ export function wrap<TEvent, TResult>(
       ? {}
       : { timeoutEarlyInMillis: options.timeoutEarlyInMillis }),
   })
-    .use(injectLambdaContext(logger))
+    // Correlation keys (source, run, stream) are per invocation: a warm container must not carry the last one's.
+    .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .use(captureLambdaHandler(tracer));
 }

@@ -49,6 +49,16 @@ async function handle(event: KinesisStreamEvent, context: Context): Promise<Kine
       perSource.addMetric('files', MetricUnit.Count, stats.files);
     }
     perSource.publishStoredMetrics();
+    for (const [stream, stats] of Object.entries(landing.streams)) {
+      const perStream = metrics.singleMetric();
+      perStream.addDimensions({ source: landing.source, stream });
+      perStream.addMetric('rows', MetricUnit.Count, stats.rows);
+      perStream.addMetric('bytes', MetricUnit.Bytes, stats.bytes);
+      perStream.addMetric('files', MetricUnit.Count, stats.files);
+      perStream.addMetric('duration', MetricUnit.Milliseconds, stats.durationMs);
+      perStream.publishStoredMetrics();
+      logger.info('stream landed', { source: landing.source, run: landing.runId, stream, ...stats });
+    }
   }
   return result.response;
 }
