@@ -13,7 +13,7 @@ import { recentFailedRuns, rollForwardStuck, sourceFreshness } from '../../engin
 import { backend } from '../shared/backend.js';
 import { optionalEnv } from '../shared/env.js';
 import { wrap } from '../shared/middleware.js';
-import { engineLogger, logger, metrics } from '../shared/powertools.js';
+import { engineLogger, logger, metrics, publishMetrics } from '../shared/powertools.js';
 
 export class RollForwardError extends SluiceError {
   public constructor(message: string) {
@@ -34,10 +34,7 @@ async function handle(_event: unknown, _context: Context): Promise<MonitorReport
   const stuckAfterMs = Number(optionalEnv('SLUICE_STUCK_AFTER_MINUTES') ?? '10') * 60_000;
   const freshness = await sourceFreshness(aws, now);
   for (const entry of freshness) {
-    const metric = metrics.singleMetric();
-    metric.addDimension('source', entry.source);
-    metric.addMetric('freshness', MetricUnit.Seconds, entry.seconds);
-    metric.publishStoredMetrics();
+    publishMetrics({ source: entry.source }, [['freshness', MetricUnit.Seconds, entry.seconds]]);
   }
   const intervalMs = Number(optionalEnv('SLUICE_MONITOR_INTERVAL_MINUTES') ?? '5') * 60_000;
   metrics.addMetric(

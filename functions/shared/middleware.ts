@@ -23,13 +23,15 @@ export function wrap<TEvent, TResult>(
   handler: (event: TEvent, context: Context) => Promise<TResult>,
   options: WrapOptions = {},
 ): MiddyfiedHandler<TEvent, TResult, Error, Context> {
-  return middy<TEvent, TResult, Error, Context>(handler, {
-    ...(options.timeoutEarlyInMillis === undefined
-      ? {}
-      : { timeoutEarlyInMillis: options.timeoutEarlyInMillis }),
-  })
-    // Correlation keys (source, run, stream) are per invocation: a warm container must not carry the last one's.
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }))
-    .use(captureLambdaHandler(tracer));
+  return (
+    middy<TEvent, TResult, Error, Context>(handler, {
+      ...(options.timeoutEarlyInMillis === undefined
+        ? {}
+        : { timeoutEarlyInMillis: options.timeoutEarlyInMillis }),
+    })
+      // Correlation keys (source, run, stream) are per invocation: a warm container must not carry the last one's.
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(logMetrics(metrics, { captureColdStartMetric: true }))
+      .use(captureLambdaHandler(tracer))
+  );
 }

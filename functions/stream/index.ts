@@ -9,7 +9,7 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aw
 import { backend } from '../shared/backend.js';
 import { optionalEnv } from '../shared/env.js';
 import { wrap } from '../shared/middleware.js';
-import { engineLogger, logger, metrics } from '../shared/powertools.js';
+import { engineLogger, logger, metrics, publishMetrics } from '../shared/powertools.js';
 import { consumeBatch } from './consume.js';
 
 function targetFileBytes(): number | undefined {
@@ -38,25 +38,23 @@ async function handle(event: KinesisStreamEvent, context: Context): Promise<Kine
       landed: landing.landed,
       duplicates: landing.duplicates,
     });
-    const perSource = metrics.singleMetric();
-    perSource.addDimension('source', landing.source);
-    perSource.addMetric('pushRecordsLanded', MetricUnit.Count, landing.landed);
-    perSource.addMetric('pushDuplicatesDropped', MetricUnit.Count, landing.duplicates);
-    perSource.addMetric('pushLatency', MetricUnit.Seconds, landing.latencySeconds);
-    for (const stats of Object.values(landing.streams)) {
-      perSource.addMetric('rows', MetricUnit.Count, stats.rows);
-      perSource.addMetric('bytes', MetricUnit.Bytes, stats.bytes);
-      perSource.addMetric('files', MetricUnit.Count, stats.files);
-    }
-    perSource.publishStoredMetrics();
-    for (const [stream, stats] of Object.entries(landing.streams)) {
-      const perStream = metrics.singleMetric();
-      perStream.addDimensions({ source: landing.source, stream });
-      perStream.addMetric('rows', MetricUnit.Count, stats.rows);
-      perStream.addMetric('bytes', MetricUnit.Bytes, stats.bytes);
-      perStream.addMetric('files', MetricUnit.Count, stats.files);
-      perStream.addMetric('duration', MetricUnit.Milliseconds, stats.durationMs);
-      perStream.publishStoredMetrics();
+    const streams = Object.entries(landing.streams);
+    const total = (field: 'rows' | 'bytes' | 'files') => streams.reduce((sum, [, s]) => sum + s[field], 0);
+    publishMetrics({ source: landing.source }, [
+      ['pushRecordsLanded', MetricUnit.Count, landing.landed],
+      ['pushDuplicatesDropped', MetricUnit.Count, landing.duplicates],
+      ['pushLatency', MetricUnit.Seconds, landing.latencySeconds],
+      ['rows', MetricUnit.Count, total('rows')],
+      ['bytes', MetricUnit.Bytes, total('bytes')],
+      ['files', MetricUnit.Count, total('files')],
+    ]);
+    for (const [stream, stats] of streams) {
+      publishMetrics({ source: landing.source, stream }, [
+        ['rows', MetricUnit.Count, stats.rows],
+        ['bytes', MetricUnit.Bytes, stats.bytes],
+        ['files', MetricUnit.Count, stats.files],
+        ['duration', MetricUnit.Milliseconds, stats.durationMs],
+      ]);
       logger.info('stream landed', { source: landing.source, run: landing.runId, stream, ...stats });
     }
   }

@@ -28,7 +28,7 @@ import { SYNC_STAGES } from '../../engine/stages.js';
 import { backend } from '../shared/backend.js';
 import { optionalEnv } from '../shared/env.js';
 import { wrap } from '../shared/middleware.js';
-import { engineLogger, logger, metrics } from '../shared/powertools.js';
+import { engineLogger, logger, metrics, publishMetrics } from '../shared/powertools.js';
 import { invocationOf, recordUsage } from '../shared/usage.js';
 import { invocationTransitions, startTransitions } from './transitions.js';
 
@@ -302,13 +302,12 @@ function publishRunMetrics(run: RunRecord, result: SyncStepResult): void {
     );
   }
   for (const [stream, stats] of Object.entries(run.streams)) {
-    const perStream = metrics.singleMetric();
-    perStream.addDimensions({ source: run.source, stream });
-    perStream.addMetric('rows', MetricUnit.Count, stats.rows);
-    perStream.addMetric('bytes', MetricUnit.Bytes, stats.bytes);
-    perStream.addMetric('files', MetricUnit.Count, stats.files);
-    perStream.addMetric('duration', MetricUnit.Milliseconds, stats.durationMs);
-    perStream.publishStoredMetrics();
+    publishMetrics({ source: run.source, stream }, [
+      ['rows', MetricUnit.Count, stats.rows],
+      ['bytes', MetricUnit.Bytes, stats.bytes],
+      ['files', MetricUnit.Count, stats.files],
+      ['duration', MetricUnit.Milliseconds, stats.durationMs],
+    ]);
     logger.info('stream landed', { stream, ...stats });
   }
 }
