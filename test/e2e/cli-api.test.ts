@@ -127,6 +127,8 @@ describe('sluice --api', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     const table = await cli(['runs', 'shop']);
+    const one = await cli(['runs', 'shop', runId]);
+    const byId = await cli(['--json', 'runs', runId]);
 
     // Assess
     expect(added).toMatchObject({ code: 0, stdout: 'added source "shop" (sample)\n' });
@@ -136,6 +138,10 @@ describe('sluice --api', () => {
     expect(runs).toEqual([expect.objectContaining({ runId, status: 'SUCCEEDED' })]);
     expect(table.stdout).toContain(runId);
     expect(table.stdout).toContain('SUCCEEDED');
+    expect(table.stdout).toMatch(/^ {2}orders\s/m);
+    expect(one.stdout).toContain(`run ${runId} · source shop · SUCCEEDED`);
+    expect(one.stdout).toMatch(/^orders\s/m);
+    expect(JSON.parse(byId.stdout)).toMatchObject({ runId, source: 'shop', status: 'SUCCEEDED' });
   });
 
   it('signs every request with SigV4 for execute-api, verifiably with the credential', async () => {
