@@ -256,7 +256,9 @@ async function finish(event: SyncEvent): Promise<SyncStepResult> {
   const checkpoint = event.checkpoint as RunCheckpoint;
   // Not kept (keepLease is false for finish): the lease is released when the run is recorded.
   const run = await finishRun(deps(), checkpoint, options);
-  return summary(run, { ...checkpoint, done: true });
+  const result = summary(run, { ...checkpoint, done: true });
+  publishRunMetrics(run, result);
+  return result;
 }
 
 async function result(checkpoint: RunCheckpoint): Promise<SyncStepResult> {
@@ -370,10 +372,6 @@ async function step(
     runId = result.runId;
     returned = true;
     metrics.addDimension('source', parsed.source);
-    if (parsed.action === SyncAction.finish) {
-      const run = await backend().state.getRun(parsed.source, result.runId);
-      if (run) publishRunMetrics(run, result);
-    }
     logger.info('sync step finished', { ...result });
     return result;
   } catch (error) {
