@@ -11,6 +11,10 @@
  *
  * The checkpoint handed between states is the engine's `RunCheckpoint`: a
  * reference to the run's state in the lake (`_runs/`), not the state itself.
+ *
+ * Every invocation, successful or not, adds what it used (duration, memory,
+ * one request, its state transitions: ./transitions.ts) to its run's record
+ * for the run's cost estimate (engine/cost.ts, docs/operations.md#cost-estimate).
  */
 
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
