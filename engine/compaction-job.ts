@@ -185,6 +185,8 @@ export async function compactSource(
     for (const table of tables) {
       for (const { partition } of await deps.catalog.listPartitions(source, table.stream)) {
         if (partition > newest) continue;
+        // Out of time (the handler's deadline): the rest waits for the next run rather than start and abort.
+        if (options.signal?.aborted) break;
         results.push(await compactPartition(deps, table, partition, { ...options, signal: held.signal }));
       }
     }
