@@ -6,8 +6,7 @@
  * current one and switches the location in one catalog call.
  *
  * This file holds the planning rules and the rewrite, shared by both tiers;
- * the switch (catalog partition locations, the scheduled handler) is not
- * built yet (docs/push.md, "Small files").
+ * engine/compaction-job.ts runs them (leases, manifest, the switch, cleanup).
  */
 import { type Table as ArrowTable, tableFromIPC, tableToIPC } from 'apache-arrow';
 import {
