@@ -7,7 +7,13 @@
  * pushed record exactly once at every step, across crashes and retries.
  * The oracle is the list of records pushed.
  */
-import { GetPartitionCommand, GetTableCommand, GlueClient, type Table } from '@aws-sdk/client-glue';
+import {
+  GetPartitionCommand,
+  GetTableCommand,
+  GlueClient,
+  type Table,
+  UpdateTableCommand,
+} from '@aws-sdk/client-glue';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsService, clientConfig } from '../../../adapters/aws/config.js';
 import { pushStreams } from '../../../connectors/push/index.js';
@@ -188,6 +194,52 @@ describe('compaction on AWS', () => {
     // Assess
     expect(results.flatMap((r) => r.partitions.map((p) => p.outcome)).sort()).toEqual(['BUSY', 'COMPACTED']);
     expect(await athenaNumbers()).toEqual(pushed);
+  });
+
+  it('drops projection when a projected table becomes a push table, keeping foreign parameters', async () => {
+    // Prepare: a table first put the old way (projected), with a parameter set by someone else.
+    const definition = {
+      source: 'app',
+      stream: 'legacy',
+      location: 'raw/app/legacy/',
+      primaryKey: [],
+      writeDisposition: 'append',
+      schemaVersions: [
+        {
+          version: 1,
+          columns: [{ name: 'n', type: 'bigint' as const }],
+          changes: [],
+          runId: 'r1',
+          createdAt: NOW.toISOString(),
+        },
+      ],
+    };
+    await lake.backend.catalog.putTable(definition);
+    const name = { DatabaseName: lake.names.glueDatabase, Name: 'app__legacy' };
+    const before = (await glue.send(new GetTableCommand(name))).Table as Table;
+    expect(before.Parameters?.['projection.enabled']).toBe('true');
+    await glue.send(
+      new UpdateTableCommand({
+        DatabaseName: lake.names.glueDatabase,
+        TableInput: {
+          Name: 'app__legacy',
+          StorageDescriptor: before.StorageDescriptor,
+          PartitionKeys: before.PartitionKeys,
+          TableType: before.TableType,
+          Parameters: { ...before.Parameters, owner: 'analytics' },
+        },
+      }),
+    );
+
+    // Act
+    await lake.backend.catalog.putTable({ ...definition, partitioning: 'registered' });
+
+    // Assess
+    const after = (await glue.send(new GetTableCommand(name))).Table as Table;
+    expect(Object.keys(after.Parameters ?? {}).filter((k) => k.startsWith('projection.'))).toEqual([]);
+    expect(after.Parameters?.['storage.location.template']).toBeUndefined();
+    expect(after.Parameters?.owner).toBe('analytics');
+    expect((await lake.backend.catalog.getTable('app', 'legacy'))?.partitioning).toBe('registered');
   });
 
   it('refuses to switch a partition that is not where the caller says', async () => {
