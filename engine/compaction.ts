@@ -6,8 +6,7 @@
  * current one and switches the location in one catalog call.
  *
  * This file holds the planning rules and the rewrite, shared by both tiers;
- * the switch (catalog partition locations, the scheduled handler) is not
- * built yet (docs/push.md, "Small files").
+ * engine/compaction-job.ts runs them (leases, manifest, the switch, cleanup).
  */
 import { type Table as ArrowTable, tableFromIPC, tableToIPC } from 'apache-arrow';
 import {
@@ -20,8 +19,12 @@ import {
   writeParquet,
 } from 'parquet-wasm';
 import { ValidationError } from './errors.js';
+import { partitionVersion } from './layout.js';
 import { ParquetError } from './parquet/errors.js';
 import type { ObjectInfo } from './ports.js';
+
+// Version directories live in layout.ts (the push lander needs them without the Parquet rewrite).
+export { partitionVersion, versionOfLocation } from './layout.js';
 
 export interface CompactionOptions {
   /** Size a rewritten file aims for. @default 134217728 */
@@ -41,28 +44,6 @@ export interface CompactionPlan {
   readonly groups: readonly (readonly string[])[];
   /** Files left as they are (already big enough), carried into the new version by copy. */
   readonly kept: readonly string[];
-}
-
-const VERSION = /^v(\d{5})$/;
-
-/** `dt=2026-11-27` + 3 → `dt=2026-11-27/v00003`: a version directory, with no `=` so no reader infers a column. */
-export function partitionVersion(partition: string, version: number): string {
-  if (!/^dt=\d{4}-\d{2}-\d{2}$/.test(partition)) {
-    throw new ValidationError(`partition "${partition}" is not dt=yyyy-mm-dd`, { field: 'partition' });
-  }
-  if (!Number.isInteger(version) || version < 0 || version > 99_999) {
-    throw new ValidationError(`partition version ${version} is not an integer in 0..99999`, {
-      field: 'version',
-    });
-  }
-  return `${partition}/v${String(version).padStart(5, '0')}`;
-}
-
-/** The version number of a partition location (`…/dt=…/v00003/`), or undefined for an unversioned one. */
-export function versionOfLocation(location: string): number | undefined {
-  const last = location.replace(/\/+$/, '').split('/').at(-1) ?? '';
-  const match = VERSION.exec(last);
-  return match ? Number(match[1]) : undefined;
 }
 
 /**

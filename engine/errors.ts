@@ -99,3 +99,11 @@ export class ValidationError extends SluiceError {
     this.field = options?.field;
   }
 }
+
+/** A compaction step found the lake or the catalog not as its manifest expects; nothing was switched. */
+export class CompactionError extends SluiceError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CompactionError';
+  }
+}

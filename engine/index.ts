@@ -5,6 +5,16 @@
 
 export type { CommitPhase, ManifestFile, ManifestStream, RunManifest } from './commit.js';
 export {
+  type CompactionJobOptions,
+  type CompactionManifest,
+  CompactionOutcome,
+  type CompactionPhase,
+  compactPartition,
+  compactSource,
+  type PartitionCompaction,
+  type SourceCompaction,
+} from './compaction-job.js';
+export {
   ConflictError,
   LeaseHeldError,
   type LeaseHeldErrorDetails,

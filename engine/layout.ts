@@ -9,7 +9,16 @@
  *   _runs/<source>/<runId>.json                                     an unfinished run's state (its checkpoint)
  *
  * Only `raw/` is ever read by a query engine, so nothing uncommitted is visible.
+ *
+ * Push tables (registered partitions) put one more level under the date, a
+ * version directory `dt=<date>/v<nnnnn>/` that compaction replaces
+ * (ADR 0009, amendment):
+ *
+ *   raw/<source>/<stream>/dt=<date>/v<nnnnn>/<runId>-<part>.parquet   a push table's committed data
+ *   _manifests/<source>/compaction/<stream>/<date>.json               a partition's compaction in flight
  */
+
+import { ValidationError } from './errors.js';
 
 export function tableLocation(source: string, stream: string): string {
   return `raw/${source}/${stream}/`;
@@ -17,6 +26,48 @@ export function tableLocation(source: string, stream: string): string {
 
 export function partitionOf(runStartedAt: Date): string {
   return `dt=${runStartedAt.toISOString().slice(0, 10)}`;
+}
+
+const VERSION = /^v(\d{5})$/;
+
+/** `dt=2026-11-27` + 3 → `dt=2026-11-27/v00003`: a version directory, with no `=` so no reader infers a column. */
+export function partitionVersion(partition: string, version: number): string {
+  if (!/^dt=\d{4}-\d{2}-\d{2}$/.test(partition)) {
+    throw new ValidationError(`partition "${partition}" is not dt=yyyy-mm-dd`, { field: 'partition' });
+  }
+  if (!Number.isInteger(version) || version < 0 || version > 99_999) {
+    throw new ValidationError(`partition version ${version} is not an integer in 0..99999`, {
+      field: 'version',
+    });
+  }
+  return `${partition}/v${String(version).padStart(5, '0')}`;
+}
+
+/** The version number of a partition location (`…/dt=…/v00003/`), or undefined for an unversioned one. */
+export function versionOfLocation(location: string): number | undefined {
+  const last = location.replace(/\/+$/, '').split('/').at(-1) ?? '';
+  const match = VERSION.exec(last);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Where a partition's compaction in flight is recorded (outside `pending/`, which holds run manifests only). */
+export function compactionManifestPrefix(source: string): string {
+  return `_manifests/${source}/compaction/`;
+}
+
+export function compactionManifestKey(source: string, stream: string, partition: string): string {
+  return `${compactionManifestPrefix(source)}${stream}/${partition}.json`;
+}
+
+/** A compacted file before it moves into its version directory. */
+export function compactionStagingKey(
+  source: string,
+  stream: string,
+  partition: string,
+  version: number,
+  index: number,
+): string {
+  return `_staging/${source}/compact-${stream}-${partition.replace('=', '')}-v${part(version)}/${part(index)}.parquet`;
 }
 
 function part(index: number): string {

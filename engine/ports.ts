@@ -260,6 +260,25 @@ export interface TableDefinition {
   readonly writeDisposition: string;
   /** Latest last. */
   readonly schemaVersions: readonly SchemaVersion[];
+  /**
+   * How readers find the table's partitions: `projected` (the default) from
+   * the `dt=<date>/` directories; `registered` from per-partition locations
+   * kept in the catalog (push tables, so compaction can switch a partition
+   * to a new version in one call: ADR 0009, amendment).
+   */
+  readonly partitioning?: Partitioning;
+}
+
+export const Partitioning = {
+  projected: 'projected',
+  registered: 'registered',
+} as const;
+export type Partitioning = (typeof Partitioning)[keyof typeof Partitioning];
+
+/** A registered partition: its `dt=<date>` and the lake prefix readers follow (`…/dt=<date>/v<nnnnn>/`). */
+export interface PartitionLocation {
+  readonly partition: string;
+  readonly location: string;
 }
 
 export interface Catalog {
@@ -270,6 +289,20 @@ export interface Catalog {
   /** Records committed data files (idempotent). */
   addFiles(source: string, stream: string, runId: string, keys: readonly string[]): Promise<void>;
   deleteTable(source: string, stream: string): Promise<void>;
+  /** The registered partitions of a table, sorted by partition; [] for a projected or unknown table. */
+  listPartitions(source: string, stream: string): Promise<PartitionLocation[]>;
+  /**
+   * Registers a partition at `location` unless it is registered already
+   * (idempotent); returns the location readers follow, which is the existing
+   * one when it was registered before. The table must exist.
+   */
+  ensurePartition(source: string, stream: string, partition: string, location: string): Promise<string>;
+  /**
+   * Points a registered partition at `to` in one catalog write (compaction's
+   * commit point). A no-op when it is at `to` already; ConflictError when it
+   * is at neither `from` nor `to`, or not registered.
+   */
+  switchPartition(source: string, stream: string, partition: string, from: string, to: string): Promise<void>;
 }
 
 // ---------- query engine ----------

@@ -15,6 +15,14 @@
  *
  * Shards land in parallel: each holds its own lease (`<source>__<shard>`),
  * never the source's, and each has its own mark.
+ *
+ * Push tables have registered partitions (ADR 0009, amendment): a batch
+ * lands into its partition's current version directory
+ * (`dt=<date>/v<nnnnn>/`), registering the partition at `v00000/` before its
+ * commit point when it is new. Compaction only rewrites partitions at least
+ * two days old; a batch landing into a day before today (a late redelivery)
+ * holds that partition's lease (`<source>__dt<yyyymmdd>`), as compaction
+ * does, so the two never overlap.
  */
 import { createHash } from 'node:crypto';
 import type { SourceRecord, Stream } from '../connectors/sdk/types.js';
@@ -26,11 +34,24 @@ import {
   writePendingManifest,
 } from './commit.js';
 import { estimateRunCost } from './cost.js';
-import { ValidationError } from './errors.js';
+import { ConflictError, ValidationError } from './errors.js';
 import { landStreamSlice } from './land-stream.js';
-import { partitionOf, pendingManifestPrefix } from './layout.js';
-import { takeLease } from './lease.js';
-import { type RunRecord, RunStatus, type SourceDefinition, type StreamRunStats } from './ports.js';
+import {
+  partitionOf,
+  partitionVersion,
+  pendingManifestPrefix,
+  tableLocation,
+  versionOfLocation,
+} from './layout.js';
+import { type HeldLease, takeLease } from './lease.js';
+import {
+  type Catalog,
+  Partitioning,
+  type RunRecord,
+  RunStatus,
+  type SourceDefinition,
+  type StreamRunStats,
+} from './ports.js';
 import { DEFAULT_ROW_GROUP_BYTES, type SyncDeps } from './run.js';
 import { emptyStats, StreamStatus } from './run-state.js';
 
@@ -64,6 +85,8 @@ export interface PushOptions {
   readonly leaseTtlMs?: number;
   /** How long to wait for the shard's lease (another invocation landing the same shard). @default 30000 */
   readonly leaseWaitMs?: number;
+  /** How long a late batch waits for its partition's lease (a compaction of that day). @default 600000 */
+  readonly partitionLeaseWaitMs?: number;
   readonly signal?: AbortSignal;
   /** The function's memory, for the run's cost estimate. @default 1769 */
   readonly memoryMb?: number;
@@ -109,6 +132,45 @@ export function shardMarkStream(shardId: string): string {
 /** The lease a shard's lander holds: distinct from the source's, so shards land in parallel. */
 export function shardLeaseName(source: string, shardId: string): string {
   return `${source}__${shardPart(shardId)}`;
+}
+
+/**
+ * The lease of one day's partitions of a source: held by compaction, and by
+ * a lander landing into a day before today. `dt=2026-11-27` → `<source>__dt20261127`.
+ */
+export function partitionLeaseName(source: string, partition: string): string {
+  return `${source}__${partition.replace(/[=-]/g, '')}`;
+}
+
+/** The lake prefix of one version of a partition: `raw/<source>/<stream>/dt=<date>/v<nnnnn>/`. */
+export function versionLocation(source: string, stream: string, partition: string, version: number): string {
+  return `${tableLocation(source, stream)}${partitionVersion(partition, version)}/`;
+}
+
+/**
+ * The version a batch lands into: the partition's registered one (created
+ * at v00000 when the table exists), else v00000 (a table's first batch).
+ */
+async function landingVersion(
+  catalog: Catalog,
+  source: string,
+  stream: string,
+  partition: string,
+): Promise<number> {
+  if ((await catalog.getTable(source, stream)) === undefined) return 0;
+  const location = await catalog.ensurePartition(
+    source,
+    stream,
+    partition,
+    versionLocation(source, stream, partition, 0),
+  );
+  const version = versionOfLocation(location);
+  if (version === undefined) {
+    throw new ConflictError(
+      `partition ${partition} of ${source}.${stream} is registered at ${location}, not a version directory`,
+    );
+  }
+  return version;
 }
 
 /** Orders Kinesis sequence numbers (decimal strings up to 128 bits). */
@@ -221,6 +283,7 @@ export async function landPushBatch(
     },
     options.signal,
   );
+  let partitionHeld: HeldLease | undefined;
   try {
     const recovered = await rollForwardPush(deps, source, { shardId: batch.shardId });
     const markStream = shardMarkStream(batch.shardId);
@@ -237,6 +300,22 @@ export async function landPushBatch(
     const started = Date.now();
     const startedAt = clock().toISOString();
     const runId = pushRunId(first.arrivedAt, batch.shardId, first.sequenceNumber, last.sequenceNumber);
+    const partition = partitionOf(first.arrivedAt);
+    // A late batch (a day before today) may meet a compaction of its partition: hold the partition's lease.
+    partitionHeld =
+      partition < partitionOf(clock())
+        ? await takeLease(
+            deps.state,
+            partitionLeaseName(source, partition),
+            {
+              owner: `push/${runId}/${createHash('sha1').update(String(Math.random())).digest('hex').slice(0, 8)}`,
+              ttlMs: options.leaseTtlMs ?? 120_000,
+              waitMs: options.partitionLeaseWaitMs ?? 600_000,
+              keep: false,
+            },
+            held.signal,
+          )
+        : undefined;
     const byStream = new Map<string, SourceRecord[]>();
     for (const record of fresh) {
       const list = byStream.get(record.stream) ?? [];
@@ -247,7 +326,7 @@ export async function landPushBatch(
       source,
       runId,
       slice: 1,
-      partition: partitionOf(first.arrivedAt),
+      partition,
       targetFileBytes: options.targetFileBytes ?? 128 * 1024 * 1024,
       rowGroupRows: options.rowGroupRows ?? 65_536,
       rowGroupBytes: DEFAULT_ROW_GROUP_BYTES,
@@ -255,8 +334,10 @@ export async function landPushBatch(
       progressIntervalMs: 3_600_000,
     };
     const streams: ManifestStream[] = [];
+    const landed: { name: string; location: string }[] = [];
     for (const [name, records] of byStream) {
       const stream = declared.get(name) as Stream;
+      const version = await landingVersion(deps.catalog, source, name, partition);
       const pushed: Stream = {
         ...stream,
         read: async function* () {
@@ -265,7 +346,7 @@ export async function landPushBatch(
       };
       const result = await landStreamSlice(
         { ...deps, clock },
-        settings,
+        { ...settings, partition: partitionVersion(partition, version) },
         pushed,
         {
           name,
@@ -286,9 +367,25 @@ export async function landPushBatch(
       const table = result.manifest.table;
       const ours = table?.schemaVersions.at(-1)?.runId === runId;
       const { table: _table, ...rest } = result.manifest;
-      streams.push(ours ? result.manifest : rest);
+      streams.push(
+        ours && table
+          ? { ...result.manifest, table: { ...table, partitioning: Partitioning.registered } }
+          : rest,
+      );
+      landed.push({ name, location: versionLocation(source, name, partition, version) });
     }
     await options.onPhase?.('staged', runId);
+    // Register each partition before the commit point, so published files are never outside every partition.
+    for (const { name, location } of landed) {
+      const table = streams.find((s) => s.name === name)?.table;
+      if (table) await deps.catalog.putTable(table);
+      const at = await deps.catalog.ensurePartition(source, name, partition, location);
+      if (at !== location) {
+        throw new ConflictError(
+          `partition ${partition} of ${source}.${name} moved to ${at} while batch ${runId} landed into ${location}; the batch is retried`,
+        );
+      }
+    }
     const manifest: RunManifest = {
       format: 2,
       runId,
@@ -322,6 +419,7 @@ export async function landPushBatch(
     await deps.state.putRun(run);
     return { runId, landed: fresh.length, duplicates, streams: run.streams, recovered };
   } finally {
+    await partitionHeld?.release();
     await held.release();
   }
 }

@@ -6,6 +6,7 @@
  * - `retainData`: keep the lake and state table on `cdk destroy`. @default true
  * - `ingestShards`: the push stream's shards; 0 makes it on-demand. @default 0
  * - `pushBatchSize`, `pushBatchWindowSeconds`: the consumer's batching. @default 500, 10
+ * - `compactionRateHours`, `compactionTargetBytes`: the push tables' compaction. @default 24, 134217728
  */
 import { App, Duration, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -19,6 +20,8 @@ const retainData = String(app.node.tryGetContext('retainData') ?? 'true') !== 'f
 const ingestShards = Number(app.node.tryGetContext('ingestShards') ?? 0);
 const pushBatchSize = app.node.tryGetContext('pushBatchSize') as string | number | undefined;
 const pushBatchWindow = app.node.tryGetContext('pushBatchWindowSeconds') as string | number | undefined;
+const compactionRate = app.node.tryGetContext('compactionRateHours') as string | number | undefined;
+const compactionTarget = app.node.tryGetContext('compactionTargetBytes') as string | number | undefined;
 const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
 
 const data = new SluiceDataStack(app, `Sluice-${stageName}-Data`, { env, stageName, retainData });
@@ -30,6 +33,10 @@ const service = new SluiceServiceStack(app, `Sluice-${stageName}-Service`, {
     shards: ingestShards,
     ...(pushBatchSize === undefined ? {} : { batchSize: Number(pushBatchSize) }),
     ...(pushBatchWindow === undefined ? {} : { batchingWindow: Duration.seconds(Number(pushBatchWindow)) }),
+  },
+  compaction: {
+    ...(compactionRate === undefined ? {} : { rate: Duration.hours(Number(compactionRate)) }),
+    ...(compactionTarget === undefined ? {} : { targetFileBytes: Number(compactionTarget) }),
   },
 });
 // The service finds the data stack's resources by name: deploy data first.

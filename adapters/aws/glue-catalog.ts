@@ -19,6 +19,13 @@
  * The projection range start is stored once (`sluice.projection_start`) and
  * never moves, even when the oldest schema versions are trimmed.
  *
+ * A table with registered partitions (`partitioning: 'registered'`, push
+ * tables) has no projection: Athena ignores partitions registered in Glue
+ * when `projection.enabled` is set, so such a table must not have it. Each
+ * partition is then a Glue partition whose location is a version directory
+ * (`…/dt=<date>/v<nnnnn>/`); compaction moves it with one UpdatePartition
+ * (ADR 0009, amendment).
+ *
  * Names and types are checked by the engine before its commit point
  * (`validateTableForCatalog`); this adapter runs after it, so it stores what
  * it is given rather than fail a publish that recovery would only repeat
@@ -27,20 +34,34 @@
 import {
   AlreadyExistsException,
   CreateDatabaseCommand,
+  CreatePartitionCommand,
   CreateTableCommand,
   DeleteTableCommand,
   EntityNotFoundException,
+  GetPartitionCommand,
   GetTableCommand,
   GlueClient,
   type Column as GlueColumn,
+  type Partition,
+  paginateGetPartitions,
   paginateGetTables,
+  type StorageDescriptor,
   type Table,
   type TableInput,
+  UpdatePartitionCommand,
   UpdateTableCommand,
 } from '@aws-sdk/client-glue';
 import type { ColumnType } from '../../connectors/sdk/types.js';
 import { catalogTableName, PARTITION_KEY } from '../../engine/catalog-rules.js';
-import type { Catalog, Column, SchemaVersion, TableDefinition } from '../../engine/ports.js';
+import { ConflictError, ValidationError } from '../../engine/errors.js';
+import {
+  type Catalog,
+  type Column,
+  Partitioning,
+  type PartitionLocation,
+  type SchemaVersion,
+  type TableDefinition,
+} from '../../engine/ports.js';
 import { METADATA_COLUMNS } from '../../engine/schema.js';
 import { HIVE_TYPES, hiveType } from '../../engine/sql-types.js';
 import { AwsService, clientConfig } from './config.js';
@@ -73,10 +94,12 @@ const P = {
   schemaVersions: 'sluice.schema_versions',
   schemaVersionsDropped: 'sluice.schema_versions_dropped',
   projectionStart: 'sluice.projection_start',
+  partitioning: 'sluice.partitioning',
 } as const;
 
 /** Glue allows 512,000 characters per parameter value; keep a margin. */
 const MAX_PARAMETER_CHARS = 500_000;
+const TEMPLATE = 'storage.location.template';
 const DAY_MS = 86_400_000;
 
 export interface GlueCatalogOptions {
@@ -192,6 +215,95 @@ export class GlueCatalog implements Catalog {
     }
   }
 
+  public async listPartitions(source: string, stream: string): Promise<PartitionLocation[]> {
+    const found: PartitionLocation[] = [];
+    try {
+      const pages = paginateGetPartitions(
+        { client: this.client },
+        { DatabaseName: this.database, TableName: glueTableName(source, stream), ...this.catalog() },
+      );
+      for await (const page of pages) {
+        for (const partition of page.Partitions ?? []) {
+          const location = this.lakeKeyOf(partition);
+          const value = partition.Values?.[0];
+          if (location !== undefined && value !== undefined) {
+            found.push({ partition: `${PARTITION_KEY}=${value}`, location });
+          }
+        }
+      }
+    } catch (error) {
+      if (error instanceof EntityNotFoundException) return [];
+      throw error;
+    }
+    return found.sort((a, b) => compare(a.partition, b.partition));
+  }
+
+  public async ensurePartition(
+    source: string,
+    stream: string,
+    partition: string,
+    location: string,
+  ): Promise<string> {
+    const value = partitionValue(partition);
+    const name = glueTableName(source, stream);
+    // Registered already (every batch but a day's first): one GetPartition.
+    const found = await this.getPartition(name, value);
+    const foundKey = found && this.lakeKeyOf(found);
+    if (foundKey !== undefined) return foundKey;
+    const table = await this.getGlueTable(name);
+    if (!table) throw new ConflictError(`table ${name} does not exist: create it before its partitions`);
+    try {
+      await this.client.send(
+        new CreatePartitionCommand({
+          DatabaseName: this.database,
+          TableName: name,
+          ...this.catalog(),
+          PartitionInput: { Values: [value], StorageDescriptor: this.partitionStorage(table, location) },
+        }),
+      );
+      return location;
+    } catch (error) {
+      if (!(error instanceof AlreadyExistsException)) throw error;
+    }
+    const existing = await this.getPartition(name, value);
+    return (existing && this.lakeKeyOf(existing)) ?? location;
+  }
+
+  /** One UpdatePartition: the commit point of a compaction (Glue has no conditional update; callers hold the leases). */
+  public async switchPartition(
+    source: string,
+    stream: string,
+    partition: string,
+    from: string,
+    to: string,
+  ): Promise<void> {
+    const value = partitionValue(partition);
+    const name = glueTableName(source, stream);
+    const current = await this.getPartition(name, value);
+    const at = current ? this.lakeKeyOf(current) : undefined;
+    if (at === to) return;
+    if (!current || at !== from) {
+      throw new ConflictError(
+        `partition ${partition} of ${name} is at ${at ?? '(not registered)'}, not ${from}: another writer moved it`,
+      );
+    }
+    const table = await this.getGlueTable(name);
+    await this.client.send(
+      new UpdatePartitionCommand({
+        DatabaseName: this.database,
+        TableName: name,
+        ...this.catalog(),
+        PartitionValueList: [value],
+        PartitionInput: {
+          Values: [value],
+          // The table's current columns: a partition keeps its own schema in Glue, and Athena compares it with the table's.
+          StorageDescriptor: this.partitionStorage(table ?? current, to),
+          ...(current.Parameters ? { Parameters: current.Parameters } : {}),
+        },
+      }),
+    );
+  }
+
   /** Creates the database if it does not exist (the CDK stack creates it in AWS). */
   public async ensureDatabase(): Promise<void> {
     try {
@@ -215,6 +327,7 @@ export class GlueCatalog implements Catalog {
     const location = this.locationOf(table.location);
     const base = location.endsWith('/') ? location : `${location}/`;
     const { encoded, dropped } = encodeVersions(table.schemaVersions);
+    const registered = table.partitioning === Partitioning.registered;
     const start =
       storedStart ??
       this.projectionStart ??
@@ -236,13 +349,17 @@ export class GlueCatalog implements Catalog {
       Parameters: {
         EXTERNAL: 'TRUE',
         classification: 'parquet',
-        'projection.enabled': 'true',
-        [`projection.${PARTITION_KEY}.type`]: 'date',
-        [`projection.${PARTITION_KEY}.format`]: 'yyyy-MM-dd',
-        [`projection.${PARTITION_KEY}.range`]: `${start},NOW`,
-        [`projection.${PARTITION_KEY}.interval`]: '1',
-        [`projection.${PARTITION_KEY}.interval.unit`]: 'DAYS',
-        'storage.location.template': `${base}${PARTITION_KEY}=\${${PARTITION_KEY}}/`,
+        ...(registered
+          ? { [P.partitioning]: Partitioning.registered }
+          : {
+              'projection.enabled': 'true',
+              [`projection.${PARTITION_KEY}.type`]: 'date',
+              [`projection.${PARTITION_KEY}.format`]: 'yyyy-MM-dd',
+              [`projection.${PARTITION_KEY}.range`]: `${start},NOW`,
+              [`projection.${PARTITION_KEY}.interval`]: '1',
+              [`projection.${PARTITION_KEY}.interval.unit`]: 'DAYS',
+              [TEMPLATE]: `${base}${PARTITION_KEY}=\${${PARTITION_KEY}}/`,
+            }),
         [P.source]: table.source,
         [P.stream]: table.stream,
         [P.kind]: 'raw',
@@ -282,6 +399,45 @@ export class GlueCatalog implements Catalog {
       if (error instanceof EntityNotFoundException) return undefined;
       throw error;
     }
+  }
+
+  private async getPartition(table: string, value: string): Promise<Partition | undefined> {
+    try {
+      const response = await this.client.send(
+        new GetPartitionCommand({
+          DatabaseName: this.database,
+          TableName: table,
+          PartitionValues: [value],
+          ...this.catalog(),
+        }),
+      );
+      return response.Partition;
+    } catch (error) {
+      if (error instanceof EntityNotFoundException) return undefined;
+      throw error;
+    }
+  }
+
+  private partitionStorage(from: Table | Partition, location: string): StorageDescriptor {
+    const sd = from.StorageDescriptor ?? {};
+    return {
+      Columns: sd.Columns,
+      Location: this.locationOf(location),
+      InputFormat: sd.InputFormat ?? PARQUET.inputFormat,
+      OutputFormat: sd.OutputFormat ?? PARQUET.outputFormat,
+      SerdeInfo: sd.SerdeInfo ?? { SerializationLibrary: PARQUET.serde },
+      Compressed: sd.Compressed ?? true,
+      StoredAsSubDirectories: false,
+    };
+  }
+
+  /** A partition's location as a lake key (the inverse of `locationOf`). */
+  private lakeKeyOf(partition: Partition): string | undefined {
+    const uri = partition.StorageDescriptor?.Location;
+    const root = this.locationOf('');
+    if (uri === undefined || !uri.startsWith(root)) return undefined;
+    const key = uri.slice(root.length);
+    return key.endsWith('/') ? key : `${key}/`;
   }
 
   private catalog(): { CatalogId?: string } {
@@ -339,6 +495,7 @@ function decodeTable(table: Table): TableDefinition | undefined {
     primaryKey: parseJson<string[]>(p[P.primaryKey], []),
     writeDisposition: p[P.writeDisposition] ?? 'append',
     schemaVersions: parseJson<SchemaVersion[]>(p[P.schemaVersions], []),
+    ...(p[P.partitioning] === Partitioning.registered ? { partitioning: Partitioning.registered } : {}),
   };
 }
 
@@ -360,10 +517,14 @@ function sameManaged(table: Table, input: TableInput): boolean {
   for (const [name, value] of Object.entries(params)) if (have[name] !== value) return false;
   if (have[P.schemaVersionsDropped] !== undefined && params[P.schemaVersionsDropped] === undefined)
     return false;
+  // Switching to registered partitions drops the projection parameters: a table still carrying them differs.
+  for (const name of ['projection.enabled', TEMPLATE]) {
+    if (have[name] !== undefined && params[name] === undefined) return false;
+  }
   return true;
 }
 
-const MANAGED_PREFIXES = ['sluice.', 'projection.'];
+const MANAGED_PREFIXES = ['sluice.', 'projection.', TEMPLATE];
 
 function foreignParameters(table: Table | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -386,6 +547,17 @@ function dayBefore(iso: string): string {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return '2000-01-01';
   return new Date(t - DAY_MS).toISOString().slice(0, 10);
+}
+
+/** `dt=2026-11-27` → `2026-11-27`. */
+function partitionValue(partition: string): string {
+  const match = new RegExp(`^${PARTITION_KEY}=(\\d{4}-\\d{2}-\\d{2})$`).exec(partition);
+  if (!match?.[1]) {
+    throw new ValidationError(`partition "${partition}" is not ${PARTITION_KEY}=yyyy-mm-dd`, {
+      field: 'partition',
+    });
+  }
+  return match[1];
 }
 
 function compare(a: string, b: string): number {

@@ -6,12 +6,15 @@
  *
  * The recorded files are bookkeeping (what a run landed), not what a query
  * sees: like Athena, the query engine reads everything under the table's
- * location.
+ * location — or, for a table with registered partitions (push tables),
+ * everything under each partition's registered location, kept in
+ * `<home>/catalog/<source>/_partitions/<stream>.json` and replaced by one
+ * atomic file write (the local UpdatePartition).
  */
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ValidationError } from '../../engine/errors.js';
-import type { Catalog, TableDefinition } from '../../engine/ports.js';
+import { ConflictError, ValidationError } from '../../engine/errors.js';
+import type { Catalog, PartitionLocation, TableDefinition } from '../../engine/ports.js';
 import {
   listNames,
   readJson,
@@ -34,6 +37,10 @@ interface RunFiles {
 }
 
 const FILES_DIR = '_files';
+const PARTITIONS_DIR = '_partitions';
+
+/** Partition → lake prefix of one table. */
+type PartitionMap = Readonly<Record<string, string>>;
 
 export class LocalCatalog implements Catalog {
   /** Absolute path of the catalog directory. */
@@ -107,8 +114,67 @@ export class LocalCatalog implements Catalog {
     const path = this.tablePath(source, stream);
     await this.lock(source, stream).withLock(async () => {
       await removeFile(path);
+      await removeFile(this.partitionsPath(source, stream));
       await rm(join(this.dir, source, FILES_DIR, stream), { recursive: true, force: true });
     });
+  }
+
+  public async listPartitions(source: string, stream: string): Promise<PartitionLocation[]> {
+    const map = (await readJson<PartitionMap>(this.partitionsPath(source, stream))) ?? {};
+    return Object.keys(map)
+      .sort()
+      .map((partition) => ({ partition, location: map[partition] as string }));
+  }
+
+  public async ensurePartition(
+    source: string,
+    stream: string,
+    partition: string,
+    location: string,
+  ): Promise<string> {
+    validatePartition(partition, location);
+    if ((await this.getTable(source, stream)) === undefined) {
+      throw new ConflictError(`table ${source}.${stream} does not exist: create it before its partitions`);
+    }
+    const path = this.partitionsPath(source, stream);
+    return this.lock(source, stream).withLock(async () => {
+      const map = (await readJson<PartitionMap>(path)) ?? {};
+      const existing = map[partition];
+      if (existing !== undefined) return existing;
+      await writeJsonAtomic(path, { ...map, [partition]: location });
+      return location;
+    });
+  }
+
+  public async switchPartition(
+    source: string,
+    stream: string,
+    partition: string,
+    from: string,
+    to: string,
+  ): Promise<void> {
+    validatePartition(partition, to);
+    const path = this.partitionsPath(source, stream);
+    await this.lock(source, stream).withLock(async () => {
+      const map = (await readJson<PartitionMap>(path)) ?? {};
+      const current = map[partition];
+      if (current === to) return;
+      if (current !== from) {
+        throw new ConflictError(
+          `partition ${partition} of ${source}.${stream} is at ${current ?? '(not registered)'}, not ${from}: another writer moved it`,
+        );
+      }
+      await writeJsonAtomic(path, { ...map, [partition]: to });
+    });
+  }
+
+  private partitionsPath(source: string, stream: string): string {
+    return join(
+      this.dir,
+      validateName('source', source),
+      PARTITIONS_DIR,
+      `${validateName('stream', stream)}.json`,
+    );
   }
 
   private lock(source: string, stream: string): FileLock {
@@ -138,5 +204,19 @@ function validateTable(table: TableDefinition): void {
   }
   if (!Array.isArray(table.schemaVersions)) {
     throw new ValidationError('table schemaVersions must be an array', { field: 'schemaVersions' });
+  }
+}
+
+function validatePartition(partition: string, location: string): void {
+  if (!/^dt=\d{4}-\d{2}-\d{2}$/.test(partition)) {
+    throw new ValidationError(`partition "${partition}" is not dt=yyyy-mm-dd`, { field: 'partition' });
+  }
+  if (location === '' || location.includes('..') || !location.endsWith('/')) {
+    throw new ValidationError(
+      `partition location must be a lake prefix ending in /, got ${JSON.stringify(location)}`,
+      {
+        field: 'location',
+      },
+    );
   }
 }

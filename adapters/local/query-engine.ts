@@ -14,6 +14,11 @@
  * rule (athena-types.ts), and a query that reads such a column fails with
  * Athena's HIVE_BAD_DATA, where DuckDB alone would cast it.
  * The `dt` partition comes from the Hive-style directory names.
+ *
+ * A table with registered partitions (push tables) is read as Athena reads
+ * it without projection: only the files under each partition's registered
+ * location, resolved from the catalog when the query starts, so a reader
+ * sees one version of a partition, never two (ADR 0009, amendment).
  */
 import {
   type DuckDBConnection,
@@ -23,13 +28,14 @@ import {
   JSDuckDBValueConverter,
 } from '@duckdb/node-api';
 import { SluiceError, ValidationError } from '../../engine/errors.js';
-import type {
-  Catalog,
-  ObjectStore,
-  QueryEngine,
-  QueryResult,
-  StateStore,
-  TableDefinition,
+import {
+  type Catalog,
+  type ObjectStore,
+  Partitioning,
+  type QueryEngine,
+  type QueryResult,
+  type StateStore,
+  type TableDefinition,
 } from '../../engine/ports.js';
 import { duckDbType } from '../../engine/sql-types.js';
 import { currentSnapshotKey, currentTableName } from '../../engine/stages/merge-plan.js';
@@ -124,13 +130,12 @@ export class DuckDbQueryEngine implements QueryEngine {
     const current = new Set<string>();
     for (const table of tables) {
       const name = `${quoteIdentifier(table.source)}.${quoteIdentifier(table.stream)}`;
-      const hasFiles = (await this.options.objects.list(withSlash(table.location))).some((object) =>
-        object.key.endsWith('.parquet'),
-      );
+      const files = await this.filesOf(table);
+      const hasFiles = files.length > 0;
       await this.connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(table.source)}`);
-      const unreadable = hasFiles ? await this.unreadableColumns(table) : new Map<string, string>();
+      const unreadable = hasFiles ? await this.unreadableColumns(table, files) : new Map<string, string>();
       await this.connection.run(
-        `CREATE OR REPLACE VIEW ${name} AS ${this.viewQuery(table, hasFiles, unreadable)}`,
+        `CREATE OR REPLACE VIEW ${name} AS ${this.viewQuery(table, files, unreadable)}`,
       );
       current.add(name);
       // Also under the Glue table name (`<source>__<stream>`), so SQL written for Athena runs here unchanged.
@@ -196,12 +201,12 @@ export class DuckDbQueryEngine implements QueryEngine {
    * through `parquet_schema`). The view fails a query that reads such a
    * column, as Athena does; queries that do not read it still work.
    */
-  private async unreadableColumns(table: TableDefinition): Promise<Map<string, string>> {
+  private async unreadableColumns(table: TableDefinition, files: FileSet): Promise<Map<string, string>> {
     const declared = new Map(
       (table.schemaVersions.at(-1)?.columns ?? []).map((c) => [c.name.toLowerCase(), c] as const),
     );
     const reader = await this.connection.runAndReadAll(
-      `SELECT file_name, name, type, converted_type, logical_type, precision, scale FROM parquet_schema(${quoteString(this.glob(table))}) WHERE num_children IS NULL`,
+      `SELECT file_name, name, type, converted_type, logical_type, precision, scale FROM parquet_schema(${files.sql}) WHERE num_children IS NULL`,
     );
     const unreadable = new Map<string, string>();
     for (const row of reader.getRowObjectsJS()) {
@@ -224,14 +229,33 @@ export class DuckDbQueryEngine implements QueryEngine {
     return unreadable;
   }
 
-  private glob(table: TableDefinition): string {
-    return `${withSlash(this.options.objects.uri(withSlash(table.location)))}**/*.parquet`;
+  /**
+   * What a query of the table reads: a glob over the table's location, or,
+   * for registered partitions, the files under each partition's current
+   * location, listed now (the catalog is read once per query, as Athena's
+   * planning reads GetPartitions once).
+   */
+  private async filesOf(table: TableDefinition): Promise<FileSet> {
+    if (table.partitioning !== Partitioning.registered) {
+      const found = (await this.options.objects.list(withSlash(table.location))).some((object) =>
+        object.key.endsWith('.parquet'),
+      );
+      const glob = `${withSlash(this.options.objects.uri(withSlash(table.location)))}**/*.parquet`;
+      return { length: found ? 1 : 0, sql: quoteString(glob) };
+    }
+    const uris: string[] = [];
+    for (const { location } of await this.options.catalog.listPartitions(table.source, table.stream)) {
+      for (const object of await this.options.objects.list(withSlash(location))) {
+        if (object.key.endsWith('.parquet')) uris.push(this.options.objects.uri(object.key));
+      }
+    }
+    return { length: uris.length, sql: `[${uris.map(quoteString).join(', ')}]` };
   }
 
   /** The view over a table: latest schema, cast, plus `dt`; an empty typed relation when nothing landed yet. */
   private viewQuery(
     table: TableDefinition,
-    hasFiles: boolean,
+    fileSet: FileSet,
     unreadable: ReadonlyMap<string, string> = new Map(),
   ): string {
     const latest = table.schemaVersions.at(-1)?.columns ?? [];
@@ -252,14 +276,19 @@ export class DuckDbQueryEngine implements QueryEngine {
     const empty = `SELECT ${columns
       .map(({ name, type }) => `CAST(NULL AS ${type}) AS ${quoteIdentifier(name)}`)
       .join(', ')} WHERE false`;
-    if (!hasFiles) return `SELECT ${casts} FROM (${empty})`;
-    const glob = this.glob(table);
+    if (fileSet.length === 0) return `SELECT ${casts} FROM (${empty})`;
     // UNION ALL BY NAME with the typed empty relation supplies every column no file has yet (as NULL).
     const files =
-      `SELECT * FROM read_parquet(${quoteString(glob)}, union_by_name = true, hive_partitioning = true, ` +
+      `SELECT * FROM read_parquet(${fileSet.sql}, union_by_name = true, hive_partitioning = true, ` +
       `hive_types = {${quoteString(PARTITION_COLUMN)}: VARCHAR})`;
     return `SELECT ${casts} FROM (${files} UNION ALL BY NAME ${empty})`;
   }
+}
+
+/** The files a view reads, as a read_parquet argument (a glob or a list); `length` 0 when there are none. */
+interface FileSet {
+  readonly length: number;
+  readonly sql: string;
 }
 
 /**

@@ -6,6 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { SYNC_STAGES } from '../../engine/stages.js';
+import { CompactionSchedule, type CompactionScheduleSettings } from '../constructs/compaction-schedule.js';
 import { IngestStream } from '../constructs/ingest-stream.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { SluiceApi } from '../constructs/sluice-api.js';
@@ -28,6 +29,8 @@ export interface SluiceServiceStackProps extends StackProps {
     readonly batchSize?: number;
     readonly batchingWindow?: Duration;
   };
+  /** The compaction of push tables' small files: schedule rate, target file size, grace period. */
+  readonly compaction?: CompactionScheduleSettings;
 }
 
 /**
@@ -43,6 +46,7 @@ export class SluiceServiceStack extends Stack {
   public readonly stageName: string;
   public readonly consumer: StreamConsumer;
   public readonly monitoring: Monitoring;
+  public readonly compaction: CompactionSchedule;
 
   public constructor(scope: Construct, id: string, props: SluiceServiceStackProps) {
     super(scope, id, props);
@@ -219,7 +223,32 @@ export class SluiceServiceStack extends Stack {
       fn.addToRolePolicy(glueWrite);
     }
 
+    // ---- compaction of push tables (infra/constructs/compaction-schedule.ts, docs/push.md "Compaction") ----
+    this.compaction = new CompactionSchedule(this, 'Compaction', {
+      ...props.compaction,
+      environment: backendEnv,
+      bucket,
+      table,
+      glueResources,
+      alarmTopic: alarms,
+      alarmPrefix,
+    });
+    // Push tables have registered partitions: the consumer registers a day's, readers (stages' Athena queries) list them.
+    consumer.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetPartition', 'glue:CreatePartition'],
+        resources: glueResources,
+      }),
+    );
+    stages.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetPartition', 'glue:GetPartitions'],
+        resources: glueResources,
+      }),
+    );
+
     this.acknowledgeNag([
+      this.compaction.handler,
       this.syncFunction,
       this.stagesFunction,
       this.api.handler,

@@ -105,6 +105,7 @@ describe('push ingestion and observability', () => {
         'P3-stages-throttles',
         'P2-stream-errors',
         'P3-stream-throttles',
+        'P3-compaction-failed',
       ]
         .map((n) => `sluice-test-${n}`)
         .sort(),

@@ -124,8 +124,8 @@ describe('SluiceServiceStack', () => {
     );
   });
 
-  it('runs every function (sync, stages, api, stream consumer, monitor) on nodejs22.x arm64 with tracing, wired to the stage', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 5);
+  it('runs every function (sync, stages, api, stream consumer, monitor, compaction) on nodejs22.x arm64 with tracing, wired to the stage', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 6);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],

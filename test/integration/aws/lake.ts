@@ -10,11 +10,17 @@
  * names Athena ignores: `_…` and `.…`), and reads those Parquet files with
  * DuckDB through the Glue table's columns and types. A file outside the
  * template (e.g. under `_staging/`) is invisible, as it is in Athena.
+ *
+ * A table without projection (push tables) is read by Athena's other rule:
+ * the partitions registered in Glue (GetPartitions), each one everything
+ * under its location, subdirectories included ("Athena reads all data
+ * stored in the Amazon S3 folder that you specify"). With projection
+ * enabled, registered partitions are ignored, as Athena ignores them.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { GlueClient, paginateGetTables, type Table } from '@aws-sdk/client-glue';
+import { GlueClient, paginateGetPartitions, paginateGetTables, type Table } from '@aws-sdk/client-glue';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { AwsService, clientConfig } from '../../../adapters/aws/config.js';
 import { createStateTable } from '../../../adapters/aws/dynamodb-state-store.js';
@@ -143,6 +149,7 @@ const literal = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 /** The objects Athena reads for a table: those under its projected partitions, minus hidden names. */
 export async function athenaFiles(backend: AwsBackend, table: Table): Promise<{ key: string; dt: string }[]> {
   const parameters = table.Parameters ?? {};
+  if (parameters['projection.enabled'] !== 'true') return registeredFiles(backend, table);
   const template = parameters['storage.location.template'];
   const range = parameters['projection.dt.range'];
   if (parameters['projection.enabled'] !== 'true' || !template || !range) {
@@ -153,7 +160,8 @@ export async function athenaFiles(backend: AwsBackend, table: Table): Promise<{ 
   const escaped = template
     .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
     .replace('\\$\\{dt\\}', '(\\d{4}-\\d{2}-\\d{2})');
-  const partition = new RegExp(`^${escaped}([^/]+)$`);
+  // Everything under a projected partition's location, subdirectories included (Athena reads folders recursively).
+  const partition = new RegExp(`^${escaped}(.+)$`);
   const location = table.StorageDescriptor?.Location ?? '';
   const { bucket, prefix } = backend.objects;
   if (!location.startsWith(`s3://${bucket}/${prefix}`)) throw new Error(`unexpected location ${location}`);
@@ -162,10 +170,35 @@ export async function athenaFiles(backend: AwsBackend, table: Table): Promise<{ 
     const match = partition.exec(backend.objects.uri(object.key));
     if (!match) continue;
     const dt = match[1]!;
-    const name = match[2]!;
+    const name = match[2]!.split('/').at(-1)!;
     if (name.startsWith('_') || name.startsWith('.')) continue;
     if (dt < start! || dt > last) continue;
     files.push({ key: object.key, dt });
+  }
+  return files;
+}
+
+/** Athena without projection: each registered partition's location, read recursively, hidden names skipped. */
+async function registeredFiles(backend: AwsBackend, table: Table): Promise<{ key: string; dt: string }[]> {
+  const glue = new GlueClient(clientConfig(AwsService.glue));
+  const { bucket, prefix } = backend.objects;
+  const root = `s3://${bucket}/${prefix}`;
+  const files: { key: string; dt: string }[] = [];
+  const pages = paginateGetPartitions(
+    { client: glue },
+    { DatabaseName: table.DatabaseName, TableName: table.Name },
+  );
+  for await (const page of pages) {
+    for (const partition of page.Partitions ?? []) {
+      const location = partition.StorageDescriptor?.Location ?? '';
+      if (!location.startsWith(root)) throw new Error(`unexpected partition location ${location}`);
+      const base = location.slice(root.length).replace(/\/?$/, '/');
+      for (const object of await backend.objects.list(base)) {
+        const name = object.key.split('/').at(-1) ?? '';
+        if (name.startsWith('_') || name.startsWith('.')) continue;
+        files.push({ key: object.key, dt: partition.Values?.[0] ?? '' });
+      }
+    }
   }
   return files;
 }
