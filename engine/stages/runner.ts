@@ -377,21 +377,39 @@ export async function runStage(deps: StageDeps, options: RunStageOptions): Promi
   }
   const source = options.source.name;
   const run = await loadRun(deps.state, source, options.runId);
-  const held = await takeLease(
-    deps.state,
-    source,
-    {
-      owner: leaseOwnerFor(`stages-${run.runId}`),
-      ttlMs: options.leaseTtlMs ?? 300_000,
-      waitMs: options.leaseWaitMs ?? 0,
-      keep: false,
-    },
-    options.signal,
-  );
+  const clock = deps.clock ?? (() => new Date());
+  const startedAt = clock().toISOString();
   let engine: Promise<QueryEngine> | undefined;
+  let held: Awaited<ReturnType<typeof takeLease>> | undefined;
   try {
+    held = await takeLease(
+      deps.state,
+      source,
+      {
+        owner: leaseOwnerFor(`stages-${run.runId}`),
+        ttlMs: options.leaseTtlMs ?? 300_000,
+        waitMs: options.leaseWaitMs ?? 0,
+        keep: false,
+      },
+      options.signal,
+    );
     await refuseUnfinished(deps.objects, source);
     held.signal.throwIfAborted();
+  } catch (error) {
+    // The attempt counts though the stage never began (the lease held by a sync, an unfinished run).
+    await held?.release();
+    const outcome: StageOutcome = {
+      name: stage.name,
+      status: 'FAILED',
+      attempts: attempt,
+      startedAt,
+      endedAt: clock().toISOString(),
+      error: errorMessage(error),
+    };
+    await saveOutcome(deps, run, stages, outcome, undefined).catch(() => undefined);
+    throw error;
+  }
+  try {
     return await attemptStage(
       {
         deps,

@@ -29,6 +29,7 @@ import { maintainSource, type TableMaintenance } from '../../engine/stages/maint
 import { loadLakeModels } from '../../engine/stages/models.js';
 import { isRetryable, recordStageFailure, runStage, type StageDeps } from '../../engine/stages/runner.js';
 import { backend } from '../shared/backend.js';
+import { optionalEnv } from '../shared/env.js';
 import { wrap } from '../shared/middleware.js';
 import { engineLogger, logger, metrics } from '../shared/powertools.js';
 
@@ -61,8 +62,8 @@ export interface MaintainEvent {
 
 export type StagesEvent = StageEvent | StageFailEvent | MaintainEvent;
 
-/** How long a stage waits for the source's lease (a sync of the source may have just begun). */
-const LEASE_WAIT_MS = 30_000;
+/** How long a stage waits for the source's lease (a sync of the source may have just begun). @default 30 s (env `SLUICE_STAGE_LEASE_WAIT_MS`) */
+const DEFAULT_LEASE_WAIT_MS = 30_000;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -195,7 +196,7 @@ async function stage(event: StageEvent) {
       runId: event.runId,
       stage: event.stage,
       attempt: event.retryCount + 1,
-      leaseWaitMs: LEASE_WAIT_MS,
+      leaseWaitMs: Number(optionalEnv('SLUICE_STAGE_LEASE_WAIT_MS') ?? DEFAULT_LEASE_WAIT_MS),
     });
     quality = attempt.quality;
     logger.info('stage succeeded', { outcome: attempt.outcome });
