@@ -121,7 +121,10 @@ export function parseStagesEvent(event: unknown): StagesEvent {
       ) {
         throw new ValidationError('"sources" must be an array of source names', { field: 'sources' });
       }
-      return { action: StagesAction.maintain, ...(sources === undefined ? {} : { sources: sources as string[] }) };
+      return {
+        action: StagesAction.maintain,
+        ...(sources === undefined ? {} : { sources: sources as string[] }),
+      };
     }
     default:
       throw new ValidationError(
