@@ -6,10 +6,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { SluiceError } from '../../engine/errors.js';
-import { leaseOwnerFor, takeLease } from '../../engine/lease.js';
-import type { QueryEngine, RunRecord } from '../../engine/ports.js';
+import type { RunRecord } from '../../engine/ports.js';
 import { resolveSource } from '../../engine/sources.js';
-import { maintainCurrentTables, type TableMaintenance } from '../../engine/stages/maintenance.js';
+import {
+  maintainSource as maintainCurrentSource,
+  type TableMaintenance,
+} from '../../engine/stages/maintenance.js';
 import type { ModelFile } from '../../engine/stages/models.js';
 import { runStages } from '../../engine/stages/runner.js';
 import type { CliContext } from '../context.js';
@@ -72,34 +74,17 @@ export async function maintainSource(
   options: { retentionMs?: number; waitSeconds?: number } = {},
 ): Promise<TableMaintenance[]> {
   const source = await sourceOrFail(ctx, name);
-  const held = await takeLease(
-    ctx.state,
+  return maintainCurrentSource(
+    {
+      objects: ctx.objects,
+      state: ctx.state,
+      catalog: ctx.catalog,
+      openQueryEngine: () => ctx.openQueryEngine(),
+    },
     source.name,
     {
-      owner: leaseOwnerFor(`maintain-${Date.now()}`),
-      ttlMs: 300_000,
-      waitMs: (options.waitSeconds ?? 0) * 1000,
-      keep: false,
+      leaseWaitMs: (options.waitSeconds ?? 0) * 1000,
+      ...(options.retentionMs === undefined ? {} : { retentionMs: options.retentionMs }),
     },
-    undefined,
   );
-  let engine: Promise<QueryEngine> | undefined;
-  try {
-    return await maintainCurrentTables(
-      {
-        objects: ctx.objects,
-        state: ctx.state,
-        catalog: ctx.catalog,
-        engine: () => {
-          engine ??= ctx.openQueryEngine();
-          return engine;
-        },
-      },
-      source.name,
-      options.retentionMs === undefined ? {} : { retentionMs: options.retentionMs },
-    );
-  } finally {
-    if (engine) await (await engine).close();
-    await held.release();
-  }
 }

@@ -8,6 +8,8 @@
  */
 
 export const StageKind = {
+  /** Every stream the run landed has its table in the catalog (what the later stages read). */
+  catalog: 'catalog',
   /** Data-quality checks declared with the source; an `error` check failing stops promotion. */
   quality: 'quality',
   /** Newest version per key into `<source>__<stream>__current`, tombstones applied. */
@@ -45,8 +47,21 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxDelayMs: 30_000,
 };
 
+/**
+ * Names of the errors a retry cannot fix (a failed `error` check, a model
+ * that does not run, a bad declaration): the local runner does not retry
+ * them, and the state machine's first retrier matches them with no attempts.
+ */
+export const FATAL_STAGE_ERRORS = ['QualityFailedError', 'StageFatalError'] as const;
+
 /** The stage list: run in this order after every committed run. */
 export const STAGES: readonly StageDeclaration[] = [
+  {
+    name: 'catalog',
+    kind: StageKind.catalog,
+    retry: DEFAULT_RETRY,
+    description: 'check that every stream the run landed has its table in the catalog',
+  },
   {
     name: 'quality',
     kind: StageKind.quality,
@@ -66,6 +81,17 @@ export const STAGES: readonly StageDeclaration[] = [
     description: 'build the SQL models (models/*.sql) in dependency order',
   },
 ];
+
+/** The declaration of the stage named `name`; throws naming the known stages when there is none. */
+export function stageNamed(name: string, stages: readonly StageDeclaration[] = STAGES): StageDeclaration {
+  const stage = stages.find((s) => s.name === name);
+  if (!stage) {
+    throw new TypeError(
+      `${JSON.stringify(name)} is not a stage (known: ${stages.map((s) => s.name).join(', ')})`,
+    );
+  }
+  return stage;
+}
 
 /** The wait before retry number `retry` (1-based) of a stage. */
 export function retryDelayMs(policy: RetryPolicy, retry: number): number {
@@ -91,6 +117,9 @@ export function validateStages(stages: readonly StageDeclaration[]): void {
     }
     if (!(r.intervalMs >= 0) || !(r.backoffRate >= 1) || !(r.maxDelayMs >= 0)) {
       throw new TypeError(`${where}: retry needs intervalMs ≥ 0, backoffRate ≥ 1, maxDelayMs ≥ 0`);
+    }
+    if (r.maxDelayMs < r.intervalMs) {
+      throw new TypeError(`${where}: retry.maxDelayMs must not be below retry.intervalMs`);
     }
   }
 }

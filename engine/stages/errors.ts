@@ -39,3 +39,15 @@ export class ModelError extends SluiceError {
     this.file = file;
   }
 }
+
+/**
+ * A stage attempt failed in a way a retry cannot fix (a model that does not
+ * run, a bad declaration, a landed stream with no catalog table): the state
+ * machine does not retry it (declarations.ts FATAL_STAGE_ERRORS).
+ */
+export class StageFatalError extends SluiceError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StageFatalError';
+  }
+}

@@ -1,14 +1,16 @@
 /** Transform stages: the stage list (data), its local runner, and the merge into `current`. */
 export {
   DEFAULT_RETRY,
+  FATAL_STAGE_ERRORS,
   type RetryPolicy,
   retryDelayMs,
   STAGES,
   type StageDeclaration,
   StageKind,
+  stageNamed,
   validateStages,
 } from './declarations.js';
-export { ModelError, QualityFailedError, StageError } from './errors.js';
+export { ModelError, QualityFailedError, StageError, StageFatalError } from './errors.js';
 export {
   type LineageNode,
   type LineageRecord,
@@ -17,6 +19,14 @@ export {
   recordLineage,
   traceLineage,
 } from './lineage.js';
+export {
+  athenaMaintenanceSql,
+  DEFAULT_RETENTION_MS,
+  type MaintainSourceOptions,
+  maintainCurrentTables,
+  maintainSource,
+  type TableMaintenance,
+} from './maintenance.js';
 export { type MergeDeps, type MergePhase, mergeTable } from './merge.js';
 export {
   CURRENT_SUFFIX,
@@ -31,6 +41,8 @@ export {
 } from './merge-plan.js';
 export { duckDbType, hiveType, type RenderOptions, renderMerge } from './merge-sql.js';
 export {
+  LAKE_MODELS_PREFIX,
+  loadLakeModels,
   type Model,
   type ModelFile,
   modelDataKey,
@@ -50,10 +62,17 @@ export {
   runQuality,
 } from './quality.js';
 export {
+  isRetryable,
+  type RecordStageFailureOptions,
+  type RunStageOptions,
   type RunStagesOptions,
+  recordStageFailure,
+  runStage,
   runStages,
+  type StageAttempt,
   type StageDeps,
   type StagePhase,
   type StagePhaseDetail,
+  type StageTarget,
 } from './runner.js';
 export { advanceWatermark, readWatermark, type Watermark, watermarkKey } from './watermark.js';

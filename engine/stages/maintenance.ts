@@ -16,6 +16,7 @@
  * swap, or a crashed compaction) once older than the retention; their age
  * is the run timestamp that starts their manifest id.
  */
+import { leaseOwnerFor, takeLease } from '../lease.js';
 import type { Catalog, ObjectStore, QueryEngine, StateStore, TableDefinition } from '../ports.js';
 import { currentLocation, currentSnapshotKey, currentTableName } from './merge-plan.js';
 import { quoteIdentifier, quoteString } from './merge-sql.js';
@@ -116,4 +117,62 @@ export async function maintainCurrentTables(
     if (outcome) done.push(outcome);
   }
   return done;
+}
+
+export interface MaintainSourceOptions extends MaintenanceOptions {
+  /** How long to wait for a sync or the stages holding the source's lease. @default 0 */
+  readonly leaseWaitMs?: number;
+  /** @default 300000 */
+  readonly leaseTtlMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface MaintainSourceDeps extends Omit<MaintenanceDeps, 'engine'> {
+  /** Opened on first use, closed when done. */
+  openQueryEngine(): Promise<QueryEngine>;
+}
+
+/**
+ * Compacts and expires the source's current tables under its lease (no
+ * merge swaps a snapshot meanwhile); `sluice stages maintain` and the
+ * scheduled maintenance on AWS (functions/stages, `action: maintain`) both
+ * call it. Throws LeaseHeldError when a run or the stages hold the lease
+ * past `leaseWaitMs`.
+ */
+export async function maintainSource(
+  deps: MaintainSourceDeps,
+  source: string,
+  options: MaintainSourceOptions = {},
+): Promise<TableMaintenance[]> {
+  const held = await takeLease(
+    deps.state,
+    source,
+    {
+      owner: leaseOwnerFor(`maintain-${Date.now()}`),
+      ttlMs: options.leaseTtlMs ?? 300_000,
+      waitMs: options.leaseWaitMs ?? 0,
+      keep: false,
+    },
+    options.signal,
+  );
+  let engine: Promise<QueryEngine> | undefined;
+  try {
+    return await maintainCurrentTables(
+      {
+        objects: deps.objects,
+        state: deps.state,
+        catalog: deps.catalog,
+        ...(deps.clock ? { clock: deps.clock } : {}),
+        engine: () => {
+          engine ??= deps.openQueryEngine();
+          return engine;
+        },
+      },
+      source,
+      options.retentionMs === undefined ? {} : { retentionMs: options.retentionMs },
+    );
+  } finally {
+    if (engine) await (await engine.catch(() => undefined))?.close();
+    await held.release();
+  }
 }

@@ -26,6 +26,28 @@ export interface Model extends ModelFile {
   readonly refs: readonly string[];
 }
 
+/**
+ * Where the deployed service reads the SQL models: `_models/<name>.sql` in
+ * the lake (a Lambda has no `./models`; `aws s3 sync models/
+ * s3://<bucket>/_models/` publishes them). Only direct children count.
+ */
+export const LAKE_MODELS_PREFIX = '_models/';
+
+/** The SQL models kept in the lake under `_models/`, by name; none when there are none. */
+export async function loadLakeModels(objects: ObjectStore): Promise<ModelFile[]> {
+  const decoder = new TextDecoder();
+  const keys = (await objects.list(LAKE_MODELS_PREFIX))
+    .map((o) => o.key)
+    .filter((k) => k.endsWith('.sql') && !k.slice(LAKE_MODELS_PREFIX.length).includes('/'))
+    .sort();
+  const files: ModelFile[] = [];
+  for (const key of keys) {
+    const bytes = await objects.get(key);
+    if (bytes) files.push({ path: key, sql: decoder.decode(bytes) });
+  }
+  return files;
+}
+
 const REF = /\bref\(\s*(['"])([A-Za-z0-9_]+)\1\s*\)/g;
 const NAME = /^[a-z][a-z0-9_]{0,127}$/;
 

@@ -1,8 +1,9 @@
 /**
  * The AWS backend and SDK clients, built once per container (on first use,
  * so a bad environment fails the invocation with the variable named rather
- * than the container's init) and traced by X-Ray. No handler queries Athena,
- * so its client is not built (nor loaded: the backend imports it on demand).
+ * than the container's init) and traced by X-Ray. Only the stages handler
+ * queries Athena, so its client is not built here (nor loaded: the backend
+ * imports it when a query engine is opened).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GlueClient } from '@aws-sdk/client-glue';

@@ -28,7 +28,7 @@ import type { RunRecord } from '../../engine/ports.js';
 import { beginRun, finishRun, RunInterruptedError, type RunStepOptions, runSlice } from '../../engine/run.js';
 import type { RunCheckpoint } from '../../engine/run-state.js';
 import { createRegistry, resolveSource } from '../../engine/sources.js';
-import { SYNC_STAGES } from '../../engine/stages.js';
+import { STAGES } from '../../engine/stages/declarations.js';
 import { backend } from '../shared/backend.js';
 import { optionalEnv } from '../shared/env.js';
 import { wrap } from '../shared/middleware.js';
@@ -331,7 +331,7 @@ async function recordStepUsage(
   durationMs: number,
   returned: boolean,
 ): Promise<void> {
-  const transitions = invocationTransitions(event.action, returned, SYNC_STAGES.length);
+  const transitions = invocationTransitions(event.action, returned, STAGES.length);
   const usages: InvocationUsage[] = [invocationOf(context, durationMs, transitions)];
   if (event.action === SyncAction.begin) {
     usages.unshift({

@@ -1,30 +1,26 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { StageDefinition } from '../../engine/stages.js';
+import {
+  FATAL_STAGE_ERRORS,
+  type StageDeclaration,
+  validateStages,
+} from '../../engine/stages/declarations.js';
 
 export interface SyncOrchestrationProps {
   /** The sync Lambda: actions `begin`, `slice`, `finish` and `fail` (functions/sync). */
   readonly syncFunction: lambda.IFunction;
-  /** The stages Lambda: runs one stage of the list per invocation (functions/stages). */
+  /** The stages Lambda: one attempt of one stage per invocation, and the stages' catch path (functions/stages). */
   readonly stagesFunction: lambda.IFunction;
-  /** The stages after a sync lands, in order (engine/stages.ts). */
-  readonly stages: readonly StageDefinition[];
+  /** The stages after a sync lands, in order, each with its retry policy (engine/stages/declarations.ts STAGES). */
+  readonly stages: readonly StageDeclaration[];
   /** Name of the EventBridge Scheduler group that holds one schedule per source. */
   readonly scheduleGroupName: string;
-  /**
-   * Where alarms go (failed executions).
-   * @default no alarm actions
-   */
-  readonly alarmTopic?: sns.ITopic;
   /**
    * Attempts of a step that failed transiently (Lambda throttling, `TransientError`).
    * @default 6
@@ -50,11 +46,30 @@ export const RETRYABLE_ERRORS = [
 /** A run of this source is in progress (the lease is taken): this execution ends without running. */
 export const LEASE_HELD_ERROR = 'LeaseHeldError';
 
+/** A stage's Retry from its declaration: Step Functions counts retries, the declaration attempts. */
+export function stageRetry(stage: StageDeclaration): sfn.RetryProps {
+  return {
+    errors: [sfn.Errors.ALL],
+    interval: Duration.seconds(Math.max(1, Math.ceil(stage.retry.intervalMs / 1000))),
+    maxAttempts: stage.retry.maxAttempts - 1,
+    backoffRate: stage.retry.backoffRate,
+    maxDelay: Duration.seconds(Math.max(1, Math.ceil(stage.retry.maxDelayMs / 1000))),
+  };
+}
+
 /**
  * One sync as a Step Functions execution:
  *
- *   run id → begin → slice ⟲ (until drained) → finish → stages… → done
- *                    any failure → record FAILED, release the lease → fail
+ *   run id → begin → slice ⟲ (until drained) → finish → Stage <name>… → done
+ *                    a sync step fails → record FAILED, release the lease → fail
+ *                    a stage fails for good → record FAILED / QUALITY_FAILED → fail
+ *
+ * The stages are the declared list (engine/stages/declarations.ts), one Task
+ * state each, invoking the stages Lambda for one attempt of that stage. Its
+ * Retry comes from the declaration, after a first retrier that stops at once
+ * on errors a retry cannot fix (a failed `error` quality check, a model that
+ * does not run). A failing execution is what alerts: the Monitoring
+ * construct's `executions-failed` alarm.
  *
  * Each slice is one Lambda invocation that stops well before its timeout and
  * hands on a small checkpoint reference, so a run outlives any invocation.
@@ -73,6 +88,7 @@ export class SyncOrchestration extends Construct {
 
   public constructor(scope: Construct, id: string, props: SyncOrchestrationProps) {
     super(scope, id);
+    validateStages(props.stages);
     const retry: sfn.RetryProps = {
       errors: [...RETRYABLE_ERRORS],
       interval: Duration.seconds(2),
@@ -136,15 +152,43 @@ export class SyncOrchestration extends Construct {
       '$.run',
     ).addCatch(recordFailure, onError);
 
+    // The stages' one catch path: the run recorded FAILED (QUALITY_FAILED for a failed error check).
+    const recordStageFailure = invoke(
+      'RecordStageFailure',
+      props.stagesFunction,
+      {
+        action: 'fail',
+        source,
+        runId: sfn.JsonPath.stringAt('$.run.runId'),
+        error: sfn.JsonPath.objectAt('$.error'),
+      },
+      sfn.JsonPath.DISCARD,
+    );
+    recordStageFailure.next(
+      new sfn.Fail(this, 'StagesFailed', {
+        errorPath: sfn.JsonPath.stringAt('$.error.Error'),
+        causePath: sfn.JsonPath.stringAt('$.error.Cause'),
+      }),
+    );
     let chain = sfn.Chain.start(finish);
     for (const stage of props.stages) {
-      const step = invoke(
-        `Stage ${stage.name}`,
-        props.stagesFunction,
-        // The run that landed: the execution's, or the unfinished one begin continued.
-        { stage: stage.name, source, runId: sfn.JsonPath.stringAt('$.run.runId') },
-        sfn.JsonPath.DISCARD,
-      ).addCatch(recordFailure, onError);
+      const step = new tasks.LambdaInvoke(this, `Stage ${stage.name}`, {
+        comment: stage.description,
+        lambdaFunction: props.stagesFunction,
+        payload: sfn.TaskInput.fromObject({
+          stage: stage.name,
+          source,
+          // The run that landed: the execution's, or the unfinished one begin continued.
+          runId: sfn.JsonPath.stringAt('$.run.runId'),
+          retryCount: sfn.JsonPath.numberAt('$$.State.RetryCount'),
+        }),
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
+        resultPath: sfn.JsonPath.DISCARD,
+      })
+        .addRetry({ errors: [...FATAL_STAGE_ERRORS], maxAttempts: 0 })
+        .addRetry(stageRetry(stage))
+        .addCatch(recordStageFailure, onError);
       chain = chain.next(step);
     }
     chain = chain.next(new sfn.Succeed(this, 'Done'));
@@ -185,15 +229,5 @@ export class SyncOrchestration extends Construct {
       }),
     });
     this.stateMachine.grantStartExecution(this.schedulerRole);
-
-    const failures = new cloudwatch.Alarm(this, 'FailedExecutions', {
-      alarmDescription: 'A Sluice sync execution failed',
-      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    if (props.alarmTopic) failures.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
   }
 }

@@ -5,9 +5,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { SYNC_STAGES } from '../../engine/stages.js';
+import { STAGES } from '../../engine/stages/declarations.js';
 import { CompactionSchedule, type CompactionScheduleSettings } from '../constructs/compaction-schedule.js';
 import { IngestStream } from '../constructs/ingest-stream.js';
+import { MaintenanceSchedule } from '../constructs/maintenance-schedule.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { SluiceApi } from '../constructs/sluice-api.js';
 import { SluiceFunction } from '../constructs/sluice-function.js';
@@ -86,11 +87,14 @@ export class SluiceServiceStack extends Stack {
     });
     this.stagesFunction = new SluiceFunction(this, 'Stages', {
       entry: 'functions/stages/index.ts',
-      description: 'Sluice post-sync stages',
+      description: 'Sluice stages (catalog, quality, merge, models) and maintenance, through Athena',
       serviceName: 'sluice-stages',
       environment: backendEnv,
-      memorySize: 512,
-      timeout: Duration.minutes(5),
+      // The quality stage lands its results as Parquet (the quality table).
+      parquet: true,
+      memorySize: 1024,
+      // Athena's MERGE and OPTIMIZE wait for the query; the function only polls.
+      timeout: Duration.minutes(15),
     });
     const sync = this.syncFunction.function;
     const stages = this.stagesFunction.function;
@@ -98,9 +102,8 @@ export class SluiceServiceStack extends Stack {
     this.orchestration = new SyncOrchestration(this, 'Orchestration', {
       syncFunction: sync,
       stagesFunction: stages,
-      stages: SYNC_STAGES,
+      stages: STAGES,
       scheduleGroupName,
-      alarmTopic: alarms,
     });
 
     this.api = new SluiceApi(this, 'Api', {
@@ -138,6 +141,9 @@ export class SluiceServiceStack extends Stack {
         { name: 'stream', function: this.consumer.handler.function, severity: 'P2' },
       ],
     });
+    // ---- maintenance of the current tables (infra/constructs/maintenance-schedule.ts) ----
+    new MaintenanceSchedule(this, 'Maintenance', { stagesFunction: stages });
+
     const consumer = this.consumer.handler.function;
     const monitor = this.monitoring.monitor.function;
     api.addEnvironment('SLUICE_INGEST_STREAM', ingest.stream.streamName);
@@ -179,9 +185,36 @@ export class SluiceServiceStack extends Stack {
       }),
     );
 
-    // Stages: reads runs and the catalog.
-    table.grantReadData(stages);
-    stages.addToRolePolicy(new iam.PolicyStatement({ actions: glueRead, resources: glueResources }));
+    // Stages: runs, watermarks and leases (DynamoDB); the lake (current tables, lineage, the quality
+    // table, models, Athena results); Glue tables (quality table, Iceberg current tables and models);
+    // Athena queries in Sluice's workgroup; the sources' secrets (their streams are resolved from config).
+    bucket.grantReadWrite(stages);
+    table.grantReadWriteData(stages);
+    stages.addToRolePolicy(glueWrite);
+    stages.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
+        resources: glueResources,
+      }),
+    );
+    stages.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:GetQueryResults',
+          'athena:StopQueryExecution',
+          'athena:GetWorkGroup',
+        ],
+        resources: [arn('athena', `workgroup/${names.workgroup}`)],
+      }),
+    );
+    stages.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [secrets],
+      }),
+    );
 
     // API: sources and runs, secrets, reset (its recovery may roll a commit forward: S3 and Glue),
     // starting syncs, and the sources' schedules (passing the role schedules assume).

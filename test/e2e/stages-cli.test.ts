@@ -49,7 +49,7 @@ describe('sluice stages', () => {
       stages: { name: string; status: string }[];
     };
     expect(record.status).toBe('SUCCEEDED');
-    expect(record.stages.map((s) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(record.stages.map((s) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     expect((JSON.parse(current.stdout) as { n: number }[])[0]!.n).toBeGreaterThan(0);
     expect(lineage.code).toBe(0);
     expect(lineage.stdout).toContain('└─ tiny__orders (raw table, landed by source runs)');

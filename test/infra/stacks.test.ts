@@ -178,7 +178,11 @@ describe('SluiceServiceStack', () => {
       'Drained?',
       'Finish',
       'Stage catalog',
+      'Stage quality',
+      'Stage merge',
+      'Stage models',
       'RecordFailure',
+      'RecordStageFailure',
       'AlreadyRunning',
     ]) {
       expect(definition).toContain(`\\"${state}\\"`);
@@ -208,8 +212,13 @@ describe('SluiceServiceStack', () => {
     expect(policies).not.toContain('"secretsmanager:*"');
   });
 
-  it('alarms on failed executions to a topic that mails the alert address', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed' });
+  it('alarms on failed executions once, severity-named and runbook-linked, to a topic that mails the alert address', () => {
+    const failed = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'ExecutionsFailed' } }),
+    ).map((a) => (a as { Properties: { AlarmName?: string; AlarmDescription?: string } }).Properties);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.AlarmName).toBe('sluice-test-P2-executions-failed');
+    expect(failed[0]?.AlarmDescription).toContain('Runbook: docs/operations.md#executions-failed');
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'data@example.com',

@@ -8,7 +8,8 @@
  * code, so a moto execution of a Task state never reaches a handler. Why not
  * `aws-local-stepfunctions`: its Task states need Node ≥ 22 (the project
  * supports 20). Semantics follow the ASL specification: `.$` keys are paths
- * (`$…` on the state input, `$$…` on the context object), a Retrier's n-th
+ * (`$…` on the state input, `$$…` on the context object: `Execution.Name`,
+ * `Execution.Input`, `State.Name`, `State.RetryCount`), a Retrier's n-th
  * retry waits `min(IntervalSeconds × BackoffRate^(n-1), MaxDelaySeconds)`
  * (FULL jitter: a uniform fraction of it), errors match by name or
  * `States.ALL`, and Catch puts `{Error, Cause}` at its ResultPath.
@@ -220,8 +221,14 @@ export async function execute(
           next = choose(state, data);
           break;
         case 'Task': {
-          const payload = applyParameters(state.Parameters ?? null, data, context);
-          const result = await runTask(name, state, payload, options.invoke, history, random, scale);
+          // Parameters are evaluated per attempt: `$$.State.RetryCount` counts the retries so far.
+          const input = data;
+          const payloadFor = (retryCount: number): Json =>
+            applyParameters(state.Parameters ?? null, input, {
+              ...(context as Record<string, Json>),
+              State: { Name: name, RetryCount: retryCount },
+            });
+          const result = await runTask(name, state, payloadFor, options.invoke, history, random, scale);
           data = applyResultPath(data, state.ResultPath, result);
           break;
         }
@@ -250,7 +257,7 @@ export async function execute(
 async function runTask(
   name: string,
   state: State,
-  payload: Json,
+  payloadFor: (retryCount: number) => Json,
   invoke: TaskInvoker,
   history: ExecutionEvent[],
   random: () => number,
@@ -259,7 +266,7 @@ async function runTask(
   const retries = new Map<Retrier, number>();
   for (let attempt = 1; ; attempt++) {
     try {
-      return await invoke(state.Resource ?? '', payload, attempt);
+      return await invoke(state.Resource ?? '', payloadFor(attempt - 1), attempt);
     } catch (error) {
       const { error: errorName } = lambdaError(error);
       const retrier = state.Retry?.find((r) => matches(r.ErrorEquals, errorName));

@@ -1,24 +1,28 @@
 /**
- * The sync state machine's definition exactly as CDK renders it
- * (infra/constructs/sync-orchestration.ts), for the ASL interpreter
- * (test/support/asl.ts), with the sync and stages functions at fixed ARNs.
+ * The sync state machine's definition as CDK renders it (SyncOrchestration
+ * with the declared stages), with the given function ARNs, for the ASL
+ * interpreter (asl.ts).
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SYNC_STAGES } from '../../engine/stages.js';
+import { STAGES, type StageDeclaration } from '../../engine/stages/declarations.js';
 import { SyncOrchestration } from '../../infra/constructs/sync-orchestration.js';
 import type { StateMachineDefinition } from './asl.js';
 
 export const SYNC_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:sluice-sync';
 export const STAGES_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:sluice-stages';
 
-export function renderSyncDefinition(): StateMachineDefinition {
+export function renderSyncDefinition(
+  syncArn: string = SYNC_ARN,
+  stagesArn: string = STAGES_ARN,
+  stages: readonly StageDeclaration[] = STAGES,
+): StateMachineDefinition {
   const stack = new Stack(new App(), 'Orchestration');
   new SyncOrchestration(stack, 'Sync', {
-    syncFunction: lambda.Function.fromFunctionArn(stack, 'SyncFn', SYNC_ARN),
-    stagesFunction: lambda.Function.fromFunctionArn(stack, 'StagesFn', STAGES_ARN),
-    stages: SYNC_STAGES,
+    syncFunction: lambda.Function.fromFunctionArn(stack, 'SyncFn', syncArn),
+    stagesFunction: lambda.Function.fromFunctionArn(stack, 'StagesFn', stagesArn),
+    stages,
     scheduleGroupName: 'sluice-test',
   });
   const [machine] = Object.values(

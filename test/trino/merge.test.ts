@@ -1,7 +1,10 @@
 /**
  * The stages' Athena SQL on a real Trino (Athena engine v3's engine): raw
  * tables as Hive external tables over the lake with the Glue schema and
- * partition projection, `current` as Iceberg tables written by MERGE.
+ * partition projection, `current` as Iceberg tables written by MERGE. Every
+ * file a query reads is first held to Athena's footer rule
+ * (test/support/athena-checked-engine.ts): Trino alone reads type changes
+ * Athena rejects.
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +14,7 @@ import { silentLogger } from '../../connectors/sdk/logger.js';
 import type { ObjectStore, QueryEngine, RunRecord } from '../../engine/ports.js';
 import { STAGES, type StageDeclaration } from '../../engine/stages/declarations.js';
 import { runStages, type StagePhase } from '../../engine/stages/runner.js';
+import { athenaChecked } from '../support/athena-checked-engine.js';
 import { expectedCurrent } from '../support/current-oracle.js';
 import { openTestLake, SAMPLE_CONFIG, sampleSource, type TestLake } from '../support/lake.js';
 
@@ -44,6 +48,9 @@ function trinoEngine(l: TestLake, schema: string): TrinoQueryEngine {
   });
 }
 
+/** Keys of the files the footer rule checked, across every engine of a test. */
+const checked = new Set<string>();
+
 async function stages(
   l: TestLake,
   schema: string,
@@ -57,7 +64,8 @@ async function stages(
       state: b.state,
       catalog: b.catalog,
       logger: silentLogger,
-      openQueryEngine: async (): Promise<QueryEngine> => trinoEngine(l, schema),
+      openQueryEngine: async (): Promise<QueryEngine> =>
+        athenaChecked(trinoEngine(l, schema), { catalog: b.catalog, objects: b.objects, checked }),
     },
     {
       source: sampleSource(),
@@ -136,6 +144,12 @@ describe('merge into current on Trino (Athena SQL)', () => {
       expect(byStatus.rows).toEqual(direct.rows);
       const tombstones = await trino.query('SELECT count(*) AS n FROM shop__orders WHERE _sluice_deleted');
       expect(Number(tombstones.rows[0]!.n)).toBeGreaterThan(0);
+      // The footer rule saw every raw file the merge read.
+      for (const stream of ['orders', 'customers']) {
+        for (const object of await lake.backend.objects.list(`raw/shop/${stream}/`)) {
+          if (object.key.endsWith('.parquet')) expect(checked).toContain(object.key);
+        }
+      }
     } finally {
       await duck.close();
     }

@@ -5,15 +5,11 @@
  * (S3, DynamoDB, Glue). The retry policy is the rendered one; only its waits
  * are scaled down. See docs/testing.md for why not moto's execution mode.
  */
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceDefinition } from '../../../engine/ports.js';
-import { SYNC_STAGES } from '../../../engine/stages.js';
-import { SyncOrchestration } from '../../../infra/constructs/sync-orchestration.js';
 import { type Execution, execute, type Json, type StateMachineDefinition } from '../../support/asl.js';
+import { renderSyncDefinition } from '../../support/sync-definition.js';
 import { type AwsTestLake, landedSampleRows, openAwsTestLake, sampleSource } from '../aws/lake.js';
 
 type Handler = (event: unknown, context: Context) => Promise<Json>;
@@ -25,27 +21,7 @@ const SLICE_ROWS = 700;
 const MARGIN_MS = 10_000;
 
 function renderDefinition(): StateMachineDefinition {
-  const stack = new Stack(new App(), 'Orchestration');
-  new SyncOrchestration(stack, 'Sync', {
-    syncFunction: lambda.Function.fromFunctionArn(stack, 'SyncFn', SYNC_ARN),
-    stagesFunction: lambda.Function.fromFunctionArn(stack, 'StagesFn', STAGES_ARN),
-    stages: SYNC_STAGES,
-    scheduleGroupName: 'sluice-test',
-  });
-  const [machine] = Object.values(
-    Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'),
-  );
-  const body = (machine as { Properties: { DefinitionString: unknown } }).Properties.DefinitionString;
-  const text =
-    typeof body === 'string'
-      ? body
-      : (body as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
-          .map((part) => {
-            if (typeof part !== 'string') throw new Error(`unresolved part ${JSON.stringify(part)}`);
-            return part;
-          })
-          .join('');
-  return JSON.parse(text) as StateMachineDefinition;
+  return renderSyncDefinition(SYNC_ARN, STAGES_ARN);
 }
 
 function contextWith(remainingMs: number): Context {

@@ -83,6 +83,7 @@ describe('merge into current (DuckDB)', () => {
     expect(first.status).toBe('SUCCEEDED');
     expect(second.status).toBe('SUCCEEDED');
     expect(second.stages?.map((s) => [s.name, s.status])).toEqual([
+      ['catalog', 'SUCCEEDED'],
       ['quality', 'SUCCEEDED'],
       ['merge', 'SUCCEEDED'],
       ['models', 'SUCCEEDED'],

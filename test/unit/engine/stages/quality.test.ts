@@ -56,6 +56,7 @@ describe('quality stage', () => {
     expect(failed?.sampleKeys).toEqual(refunded.slice(0, 5).map((r) => String(r.id)));
     expect(run.quality?.find((q) => q.check === 'not_null(customer_id)')?.passed).toBe(true);
     expect(run.stages?.map((s) => [s.name, s.status, s.attempts])).toEqual([
+      ['catalog', 'SUCCEEDED', 1],
       ['quality', 'FAILED', 1],
       ['merge', 'SKIPPED', 0],
       ['models', 'SKIPPED', 0],
