@@ -32,6 +32,7 @@ import { backend } from '../shared/backend.js';
 import { optionalEnv } from '../shared/env.js';
 import { wrap } from '../shared/middleware.js';
 import { engineLogger, logger, metrics } from '../shared/powertools.js';
+import { invocationOf, recordUsage } from '../shared/usage.js';
 
 export const StagesAction = { stage: 'stage', fail: 'fail', maintain: 'maintain' } as const;
 export type StagesAction = (typeof StagesAction)[keyof typeof StagesAction];
@@ -280,15 +281,46 @@ async function maintain(event: MaintainEvent) {
   return { maintained, busy };
 }
 
-async function handle(event: unknown, _context: Context) {
+/**
+ * The transitions this invocation adds to what the sync Lambda's `finish`
+ * already counted (functions/sync/transitions.ts counts every stage's first
+ * attempt): a retry is one more; the catch path enters RecordStageFailure
+ * and StagesFailed. States after a failed stage that never ran stay counted
+ * by `finish`: the estimate errs high, never low.
+ */
+export function stageInvocationTransitions(event: StageEvent | StageFailEvent): number {
+  if (event.action === StagesAction.fail) return 2;
+  return event.retryCount > 0 ? 1 : 0;
+}
+
+/** Adds this invocation's duration and transitions to the run's cost; never fails the stage. */
+async function recordStageUsage(
+  event: StageEvent | StageFailEvent,
+  context: Context,
+  durationMs: number,
+): Promise<void> {
+  try {
+    const usage = invocationOf(context, durationMs, stageInvocationTransitions(event));
+    await recordUsage(backend().state, event.source, event.runId, [usage]);
+  } catch (error) {
+    logger.warn('could not add this invocation’s cost to the run record', { run: event.runId, error });
+  }
+}
+
+async function handle(event: unknown, context: Context) {
   const parsed = parseStagesEvent(event);
   if (parsed.action === StagesAction.maintain) return maintain(parsed);
   logger.appendKeys({
     source: parsed.source,
-    runId: parsed.runId,
+    run: parsed.runId,
     ...(parsed.action === StagesAction.stage ? { stage: parsed.stage } : {}),
   });
-  return parsed.action === StagesAction.fail ? fail(parsed) : stage(parsed);
+  const started = performance.now();
+  try {
+    return parsed.action === StagesAction.fail ? await fail(parsed) : await stage(parsed);
+  } finally {
+    await recordStageUsage(parsed, context, performance.now() - started);
+  }
 }
 
 export const handler = wrap(handle);

@@ -8,10 +8,13 @@
  * use failures that need no SQL: a volume check (run history), a held lease,
  * a cycle of models. The SQL itself runs on Trino (test/trino).
  */
+
+import { randomUUID } from 'node:crypto';
 import { AthenaClient, GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsService, clientConfig } from '../../../adapters/aws/config.js';
+import { newRunId } from '../../../engine/layout.js';
 import type { RunRecord, SourceDefinition } from '../../../engine/ports.js';
 import { STAGES } from '../../../engine/stages/declarations.js';
 import { currentTableName } from '../../../engine/stages/merge-plan.js';
@@ -29,7 +32,7 @@ const SMALL = { rows: 300, seed: 11, pageSize: 100 };
 function contextWith(remainingMs: number): Context {
   const until = Date.now() + remainingMs;
   return {
-    awsRequestId: 'request',
+    awsRequestId: randomUUID(),
     functionName: 'sluice-stages',
     getRemainingTimeInMillis: () => until - Date.now(),
   } as unknown as Context;
@@ -153,9 +156,10 @@ describe('the stages in the sync state machine on the emulator', () => {
     const merge = STAGES.find((s) => s.name === 'merge')!;
 
     // Act
+    const runId = newRunId(new Date());
     const execution = await execute(definition, {
-      name: 'bumpy-run',
-      input: { source: 'bumpy', runId: 'bumpy-run' },
+      name: `bumpy-${runId}`,
+      input: { source: 'bumpy', runId },
       invoke: leaseHeldDuring('merge', (attempt) => attempt <= 2),
       timeScale: 0.001,
     });
@@ -171,12 +175,15 @@ describe('the stages in the sync state machine on the emulator', () => {
       merge.retry.intervalMs,
       merge.retry.intervalMs * merge.retry.backoffRate,
     ]);
-    const record = await run('bumpy', 'bumpy-run');
+    const record = await run('bumpy', runId);
     expect(record.status).toBe('SUCCEEDED');
     expect(record.stages?.find((s) => s.name === 'merge')).toMatchObject({
       status: 'SUCCEEDED',
       attempts: 3,
     });
+    // The cost estimate bills what Step Functions bills: every state entered and every retry.
+    const billed = execution.history.filter((e) => e.type === 'entered' || e.type === 'retry').length;
+    expect(record.cost?.stateTransitions).toBe(billed);
   });
 
   it('records the run FAILED through the one catch path when a stage’s retries run out', async () => {

@@ -2,7 +2,7 @@
  * A pulled run's cost inputs against what actually ran: the state machine as
  * CDK renders it, executed by the ASL interpreter (test/support/asl.ts) with
  * the real sync and stages handlers against the emulator. The run record must
- * hold as many Lambda requests as the sync function served, as many state
+ * hold as many Lambda requests as the sync and stages functions served, as many state
  * transitions as the interpreter entered states and retried Tasks, and
  * GB-seconds and USD as computed by hand from the list prices.
  */
@@ -42,24 +42,26 @@ describe('the cost of a pulled run', () => {
   let definition: StateMachineDefinition;
   let sync: Handler;
   let stages: Handler;
-  /** Every invocation of the sync function: its request id and its duration measured from outside. */
+  /** Every invocation of the sync and stages functions: its request id and its duration measured from outside. */
   let served: { requestId: string; action: string; ms: number }[];
 
-  const callSync = async (payload: Json, context: Context): Promise<Json> => {
+  const call = async (fn: Handler, payload: Json, context: Context): Promise<Json> => {
     const started = performance.now();
     try {
-      return await sync(payload, context);
+      return await fn(payload, context);
     } finally {
       served.push({
         requestId: context.awsRequestId,
-        action: String((payload as { action?: string }).action),
+        action: String(
+          (payload as { action?: string; stage?: string }).action ?? (payload as { stage?: string }).stage,
+        ),
         ms: performance.now() - started,
       });
     }
   };
   const invoke = (resource: string, payload: Json): Promise<Json> => {
-    if (resource === SYNC_ARN) return callSync(payload, contextWith(900_000));
-    if (resource === STAGES_ARN) return stages(payload, contextWith(900_000));
+    if (resource === SYNC_ARN) return call(sync, payload, contextWith(900_000));
+    if (resource === STAGES_ARN) return call(stages, payload, contextWith(900_000));
     throw new Error(`no function ${resource}`);
   };
 
@@ -111,7 +113,7 @@ describe('the cost of a pulled run', () => {
     let slices = 0;
     const faulty = (resource: string, payload: Json, attempt: number): Promise<Json> => {
       if ((payload as { action?: string }).action === 'slice' && attempt === 1 && ++slices === 3) {
-        return callSync(payload, contextWith(1));
+        return call(sync, payload, contextWith(1));
       }
       return invoke(resource, payload);
     };
