@@ -49,6 +49,8 @@ export interface PostgresConfig {
   readonly lagSeconds?: number;
   /** Rows per query (and per yielded page). @default 10000 */
   readonly chunkSize?: number;
+  /** Decode binary COPY straight into column buffers when the engine takes them; false reads records. @default true */
+  readonly columnar?: boolean;
 }
 
 /** A config with every default applied. */
@@ -67,6 +69,7 @@ export interface ResolvedConfig {
   readonly cursorColumns: Readonly<Record<string, string>>;
   readonly lagSeconds: number;
   readonly chunkSize: number;
+  readonly columnar: boolean;
 }
 
 export const configSchema: ConfigSchema = {
@@ -146,6 +149,12 @@ export const configSchema: ConfigSchema = {
       default: 10_000,
       description: 'Rows per query and per page.',
     },
+    columnar: {
+      type: 'boolean',
+      default: true,
+      description:
+        'Read each chunk as binary COPY decoded straight into column buffers (the fast path); false reads records. Tables with a column type the decoder does not take are read as records either way.',
+    },
   },
 };
 
@@ -168,5 +177,6 @@ export function resolveConfig(input: PostgresConfig): ResolvedConfig {
     cursorColumns: config.cursorColumns ?? {},
     lagSeconds: config.lagSeconds ?? 0,
     chunkSize: config.chunkSize ?? 10_000,
+    columnar: config.columnar ?? true,
   };
 }
