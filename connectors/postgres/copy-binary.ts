@@ -121,7 +121,7 @@ export interface SelectedColumn {
   readonly type?: BatchColumn['type'];
 }
 
-function newBuilder(column: SelectedColumn, capacity: number): Builder {
+function newBuilder(column: SelectedColumn, capacity: number, textBytes: number | undefined): Builder {
   const decimal = column.type ? parseDecimalType(column.type) : undefined;
   let values: Uint8Array | Int32Array | Float64Array;
   let offsets: Int32Array | null = null;
@@ -158,7 +158,8 @@ function newBuilder(column: SelectedColumn, capacity: number): Builder {
     validity: new Uint8Array((capacity + 7) >> 3),
     nulls: 0,
     values,
-    bytes: offsets ? new Uint8Array(Math.max(1024, capacity * 16)) : values as Uint8Array,
+    // Sized from the previous chunk's text when known: growing copies, and garbage drives the GC.
+    bytes: offsets ? new Uint8Array(textBytes ?? Math.max(1024, capacity * 16)) : (values as Uint8Array),
     at: 0,
     offsets,
     clamped: false,
@@ -193,11 +194,18 @@ export class CopyDecoder {
   private rows = 0;
   private fallback: string | undefined;
 
+  /** @param textBytes per column, the text bytes to reserve (e.g. from `textBytes()` of the previous chunk) */
   public constructor(
     private readonly columns: readonly SelectedColumn[],
     private readonly capacity: number,
+    textBytes?: readonly number[],
   ) {
-    this.builders = columns.map((c) => newBuilder(c, capacity));
+    this.builders = columns.map((c, j) => newBuilder(c, capacity, textBytes?.[j]));
+  }
+
+  /** Per column, text bytes worth reserving for a next chunk like this one (a little more than used). */
+  public textBytes(): number[] {
+    return this.builders.map((b) => Math.max(1024, Math.ceil(b.at * 1.05) + 256));
   }
 
   public feed(chunk: Buffer): void {

@@ -380,12 +380,14 @@ export async function* readTable(
       logger.debug('postgres table read as records', { stream: plan.stream, reason: columnar.reason });
     }
     const fast = columnar !== undefined && !('reason' in columnar) ? columnar : undefined;
+    let textBytes: number[] | undefined;
     const fetchColumns = (after: string[] | undefined, fast: ColumnarPlan): Promise<Fetched> => {
-      const decoder = new CopyDecoder(fast.selected, config.chunkSize);
+      const decoder = new CopyDecoder(fast.selected, config.chunkSize, textBytes);
       const text = read.copyChunk(since, after, config.chunkSize, fast.extra);
       return copyOut(client, text, (chunk) => decoder.feed(chunk)).then(
         (): Fetched => {
           const decoded = decoder.finish();
+          if (decoded.rows === config.chunkSize) textBytes = decoder.textBytes();
           if (decoded.fallback !== undefined) return { fallback: decoded.fallback };
           const tail: string[] = [];
           if (decoded.rows > 0) {
