@@ -112,7 +112,12 @@ export async function postgresEngineRun(
     const backend = await openLocalBackend(home);
     const now = new Date().toISOString();
     // `columnar: false` reads records (the path every chunk took before the columnar fast path).
-    const config = { ...target, ssl: { mode: 'disable' as const }, tables: [`public.${BENCH_TABLE}`], columnar };
+    const config = {
+      ...target,
+      ssl: { mode: 'disable' as const },
+      tables: [`public.${BENCH_TABLE}`],
+      columnar,
+    };
     const cpuStart = process.cpuUsage();
     const started = performance.now();
     const run = await runSync(

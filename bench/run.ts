@@ -138,8 +138,7 @@ function parseArgs(argv: readonly string[]): Args {
       const value = argv[++i] ?? '';
       if (!/^[a-z0-9-]+$/.test(value)) throw new Error('--label needs lowercase letters, digits and dashes');
       args.label = value;
-    }
-    else throw new Error(`unknown option ${flag}; see bench/README.md`);
+    } else throw new Error(`unknown option ${flag}; see bench/README.md`);
   }
   return args;
 }

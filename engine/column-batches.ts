@@ -55,7 +55,11 @@ function copyBits(dst: Uint8Array, at: number, src: Uint8Array | null, n: number
 }
 
 /** One column over several batches, in order. */
-function joinVectors(type: ColumnType, parts: readonly ColumnVector[], counts: readonly number[]): ColumnVector {
+function joinVectors(
+  type: ColumnType,
+  parts: readonly ColumnVector[],
+  counts: readonly number[],
+): ColumnVector {
   const total = counts.reduce((a, b) => a + b, 0);
   const nullCount = parts.reduce((sum, p) => sum + p.nullCount, 0);
   let validity: Uint8Array | null = null;
@@ -123,7 +127,9 @@ export function joinBatches(batches: readonly ColumnBatch[]): {
   for (const b of batches) for (const c of b.columns) if (!types.has(c.name)) types.set(c.name, c.type);
   const counts = batches.map((b) => b.rows);
   for (const [name, type] of types) {
-    const parts = batches.map((b) => b.columns.find((c) => c.name === name)?.data ?? nullVector(type, b.rows));
+    const parts = batches.map(
+      (b) => b.columns.find((c) => c.name === name)?.data ?? nullVector(type, b.rows),
+    );
     data[name] = joinVectors(type, parts, counts);
   }
   return { rows, data };

@@ -8,13 +8,19 @@
  * cursor with its tie keys). Other streams keep each slice's files staged
  * (listed in the run state) and publish them all when the stream completes.
  */
-import { batchRecord, batchRecords, batchValue, type ColumnBatch, isColumnBatch } from '../connectors/sdk/column-batch.js';
+import {
+  batchRecord,
+  batchRecords,
+  batchValue,
+  type ColumnBatch,
+  isColumnBatch,
+} from '../connectors/sdk/column-batch.js';
 import { compareCursor, cursorOf, lowerByLag, normalizeCursor } from '../connectors/sdk/cursor.js';
 import type { CursorValue, Logger, SourceRecord, Stream } from '../connectors/sdk/types.js';
 import { DELETED_FIELD, isCheckpoint, ReadOrder, type StreamPosition } from '../connectors/sdk/types.js';
 import { validateTableForCatalog } from './catalog-rules.js';
-import { keysAtCursor, type ManifestFile, type ManifestStream } from './commit.js';
 import { batchBytes, cursorRange, joinBatches } from './column-batches.js';
+import { keysAtCursor, type ManifestFile, type ManifestStream } from './commit.js';
 import { ValidationError } from './errors.js';
 import { committedManifestKey, sliceManifestId, tableLocation } from './layout.js';
 import type { StreamMasker } from './masking.js';

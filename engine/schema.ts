@@ -407,7 +407,9 @@ export class StreamSchema {
    * Where a field lands now and as which type, without mapping a new field;
    * undefined for a field not seen or declared yet.
    */
-  public landing(field: string): { readonly column: string; readonly type: ColumnType | undefined } | undefined {
+  public landing(
+    field: string,
+  ): { readonly column: string; readonly type: ColumnType | undefined } | undefined {
     const column = this.fields.get(field);
     return column === undefined ? undefined : { column, type: this.types.get(column) };
   }

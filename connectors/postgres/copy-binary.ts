@@ -13,7 +13,7 @@
  * same snapshot, so the lake is the same either way.
  */
 import type pg from 'pg';
-import { type BatchColumn, type ColumnVector, columnBatch, type ColumnBatch } from '../sdk/column-batch.js';
+import { type BatchColumn, type ColumnBatch, type ColumnVector, columnBatch } from '../sdk/column-batch.js';
 import { parseDecimalType } from '../sdk/column-types.js';
 import type { TableColumn } from './catalog.js';
 
@@ -248,7 +248,7 @@ export class CopyDecoder {
           break;
         }
         const len = b.readInt32BE(q);
-        q += 4 + (len > 0 ? len : 0);
+        q += 4 + Math.max(len, 0);
         if (q > n) {
           complete = false;
           break;
@@ -329,7 +329,8 @@ export class CopyDecoder {
           this.timestamp(c, row, b.readInt32BE(p), b.readUInt32BE(p + 4));
           break;
         case 'numeric':
-          if (!numeric(b, p, c, row)) this.fallback ??= `a numeric value of "${c.name}" does not fit ${c.precision},${c.scale} (NaN or infinity)`;
+          if (!numeric(b, p, c, row))
+            this.fallback ??= `a numeric value of "${c.name}" does not fit ${c.precision},${c.scale} (NaN or infinity)`;
           break;
         case 'uuid': {
           const out = reserve(c, 36);
@@ -396,7 +397,12 @@ export class CopyDecoder {
 function vector(b: Builder, rows: number): ColumnVector {
   const validity = b.nulls === 0 ? null : b.validity.subarray(0, (rows + 7) >> 3);
   if (b.offsets !== null) {
-    return { validity, nullCount: b.nulls, values: b.bytes.subarray(0, b.at), offsets: b.offsets.subarray(0, rows + 1) };
+    return {
+      validity,
+      nullCount: b.nulls,
+      values: b.bytes.subarray(0, b.at),
+      offsets: b.offsets.subarray(0, rows + 1),
+    };
   }
   const per = b.decode === 'numeric' ? 4 : b.decode === 'int8' || b.decode === 'timestamp' ? 2 : 1;
   const values =

@@ -31,14 +31,7 @@ import {
 import { displayName, quoteIdent, type TablePlan } from './catalog.js';
 import { beginSnapshot, cancelBackend, close, connect, connectionError, toConnectorError } from './client.js';
 import type { ResolvedConfig } from './config.js';
-import {
-  CopyDecoder,
-  copyOut,
-  type Decode,
-  decodeOf,
-  keyText,
-  type SelectedColumn,
-} from './copy-binary.js';
+import { CopyDecoder, copyOut, type Decode, decodeOf, keyText, type SelectedColumn } from './copy-binary.js';
 import { type Converter, converterFor } from './mapping.js';
 
 /**
@@ -150,7 +143,9 @@ export function readPlan(plan: TablePlan): ReadPlan {
     if (plan.cursor) {
       const cursor = quoteIdent(plan.cursor.name);
       conditions.push(
-        since === undefined ? `${cursor} IS NOT NULL` : `${cursor} >= ${sinceExpr(plan, param(String(since)))}`,
+        since === undefined
+          ? `${cursor} IS NOT NULL`
+          : `${cursor} >= ${sinceExpr(plan, param(String(since)))}`,
       );
     }
     if (last) {
@@ -228,7 +223,9 @@ export function columnarPlan(plan: TablePlan, read: ReadPlan): ColumnarPlan | { 
   for (const column of plan.columns) {
     const decode = decodeOf(column);
     if (decode === undefined) {
-      return { reason: `column "${column.name}" is ${column.castType}, which the binary decoder does not take` };
+      return {
+        reason: `column "${column.name}" is ${column.castType}, which the binary decoder does not take`,
+      };
     }
     selected.push({ name: column.name, decode, type: column.mapping.columnType });
   }
@@ -375,7 +372,10 @@ export async function* readTable(
           (error: unknown) => ({ error }),
         );
     };
-    const columnar = ctx.acceptsColumnBatches === true && config.columnar ? await columnarFor(client, plan, read) : undefined;
+    const columnar =
+      ctx.acceptsColumnBatches === true && config.columnar
+        ? await columnarFor(client, plan, read)
+        : undefined;
     if (columnar !== undefined && 'reason' in columnar) {
       logger.debug('postgres table read as records', { stream: plan.stream, reason: columnar.reason });
     }
@@ -393,7 +393,10 @@ export async function* readTable(
           if (decoded.rows > 0) {
             for (const [i, k] of fast.keys.entries()) {
               const text = keyText(decoded.builders[k.index]!, decoded.rows - 1, k.typname);
-              if (text === undefined) return { fallback: `the last key of the chunk (${read.keyParts[i]!.name}) has no exact text` };
+              if (text === undefined)
+                return {
+                  fallback: `the last key of the chunk (${read.keyParts[i]!.name}) has no exact text`,
+                };
               tail.push(text);
             }
           }
@@ -414,7 +417,11 @@ export async function* readTable(
       pending = undefined;
       if ('fallback' in fetched) {
         // Same snapshot, same keyset range: the records are the rows the batch would have held.
-        logger.debug('postgres chunk read as records', { stream: plan.stream, chunk, reason: fetched.fallback });
+        logger.debug('postgres chunk read as records', {
+          stream: plan.stream,
+          chunk,
+          reason: fetched.fallback,
+        });
         fetched = await fetchRows(last);
       }
       if ('error' in fetched) {

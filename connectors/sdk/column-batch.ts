@@ -56,9 +56,7 @@ export function columnBatch(rows: number, columns: readonly BatchColumn[]): Colu
 
 export function isColumnBatch(item: unknown): item is ColumnBatch {
   return (
-    typeof item === 'object' &&
-    item !== null &&
-    (item as Record<symbol, unknown>)[COLUMN_BATCH_MARK] === true
+    typeof item === 'object' && item !== null && (item as Record<symbol, unknown>)[COLUMN_BATCH_MARK] === true
   );
 }
 
@@ -84,7 +82,9 @@ export function civilFromDays(days: number): [number, number, number] {
   const z = days + 719_468;
   const era = Math.floor(z / 146_097);
   const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
   const mp = Math.floor((5 * doy + 2) / 153);
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1;

@@ -182,14 +182,22 @@ export class RowConverter {
 
 /** Bytes (or words) a column of `n` rows needs, checked so a short buffer fails here and not in the encoder. */
 function checkedColumn(column: ParquetColumn, kind: ColumnKind, n: number, data: ColumnData): ColumnData {
-  const words: Partial<Record<ColumnKind, number>> = { int: 1, date: 1, bigint: 2, timestamp: 2, decimal: 4, double: 1 };
+  const words: Partial<Record<ColumnKind, number>> = {
+    int: 1,
+    date: 1,
+    bigint: 2,
+    timestamp: 2,
+    decimal: 4,
+    double: 1,
+  };
   const bad = (what: string): never => {
     throw new ParquetError(`Column batch for "${column.name}" (${column.type}) has ${what} for ${n} rows`);
   };
   if (data.validity !== null && data.validity.byteLength < (n + 7) >> 3) bad('a short validity bitmap');
   if (kind === 'string' || kind === 'json') {
     if (data.offsets === null || data.offsets.length < n + 1) bad('too few offsets');
-    if (!(data.values instanceof Uint8Array) || data.values.byteLength < data.offsets![n]!) bad('too few bytes');
+    if (!(data.values instanceof Uint8Array) || data.values.byteLength < data.offsets![n]!)
+      bad('too few bytes');
     return data;
   }
   if (kind === 'boolean') {

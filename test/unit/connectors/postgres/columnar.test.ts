@@ -3,10 +3,11 @@
  * real server: its lake must equal, row for row and value for value, the lake
  * the record path lands, and PostgreSQL's own SELECT (the oracle).
  */
-import { DuckDBInstance } from '@duckdb/node-api';
+
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CopyDecoder, copyOut, decodeOf } from '../../../../connectors/postgres/copy-binary.js';
 import { postgresConnector } from '../../../../connectors/postgres/index.js';
@@ -75,7 +76,9 @@ beforeAll(async () => {
   const db = await connectTo(server);
   try {
     await db.query(KINDS);
-    await db.query(`CREATE TABLE keyless (a int, b text); INSERT INTO keyless SELECT g % 5, 'row ' || g FROM generate_series(1, 40) AS g`);
+    await db.query(
+      `CREATE TABLE keyless (a int, b text); INSERT INTO keyless SELECT g % 5, 'row ' || g FROM generate_series(1, 40) AS g`,
+    );
   } finally {
     await db.end();
   }
@@ -115,7 +118,14 @@ async function syncedLake(
   const config = pgConfig(extra);
   const now = new Date().toISOString();
   const lake = await openTestLake(
-    { name: 'pg', type: 'postgres', config, createdAt: now, updatedAt: now, ...(options.pii ? { pii: options.pii } : {}) },
+    {
+      name: 'pg',
+      type: 'postgres',
+      config,
+      createdAt: now,
+      updatedAt: now,
+      ...(options.pii ? { pii: options.pii } : {}),
+    },
     postgresConnector as Connector<never>,
     config,
   );
@@ -153,7 +163,9 @@ async function landed(lake: TestLake, stream: string): Promise<string[]> {
       const path = join(dir, `${k}.parquet`);
       await writeFile(path, file.bytes);
       const present = new Set(
-        (await db.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${path}')`)).getRowObjects().map((r) => String(r.column_name)),
+        (await db.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${path}')`))
+          .getRowObjects()
+          .map((r) => String(r.column_name)),
       );
       const select = columns.map((c) => {
         const q = `"${c.name}"`;
@@ -163,7 +175,9 @@ async function landed(lake: TestLake, stream: string): Promise<string[]> {
         if (c.type === 'double') return `CAST(${q} AS VARCHAR)`;
         return `CAST(${q} AS VARCHAR)`;
       });
-      const reader = await db.runAndReadAll(`SELECT ${select.map((s, i) => `${s} AS c${i}`).join(', ')} FROM read_parquet('${path}')`);
+      const reader = await db.runAndReadAll(
+        `SELECT ${select.map((s, i) => `${s} AS c${i}`).join(', ')} FROM read_parquet('${path}')`,
+      );
       for (const row of reader.getRows()) {
         out.push(columns.map((c, i) => `${c.name}=${row[i] === null ? '∅' : String(row[i])}`).join('|'));
       }
@@ -191,22 +205,52 @@ async function fromPostgres(): Promise<string[]> {
              ${us('updated_at')} AS updated_at, attrs::text AS attrs, doc::text AS doc, ref::text AS ref,
              to_json(tags)::text AS tags
         FROM kinds`);
-    const order = ['id', 'i', 's', 'big', 'amount', 'wide', 'whole', 'score', 'sku', 'code', 'name', 'paid', 'day',
-      'created_at', 'local_at', 'updated_at', 'attrs', 'doc', 'ref', 'tags'].sort();
+    const order = [
+      'id',
+      'i',
+      's',
+      'big',
+      'amount',
+      'wide',
+      'whole',
+      'score',
+      'sku',
+      'code',
+      'name',
+      'paid',
+      'day',
+      'created_at',
+      'local_at',
+      'updated_at',
+      'attrs',
+      'doc',
+      'ref',
+      'tags',
+    ].sort();
     const score = (text: string): string => {
       // DuckDB prints doubles its own way: compare them as the numbers they are.
       const n = Number(text);
-      return Object.is(n, -0) ? '-0.0' : Number.isNaN(n) ? 'nan' : n === Infinity ? 'inf' : n === -Infinity ? '-inf' : String(n);
+      return Object.is(n, -0)
+        ? '-0.0'
+        : Number.isNaN(n)
+          ? 'nan'
+          : n === Infinity
+            ? 'inf'
+            : n === -Infinity
+              ? '-inf'
+              : String(n);
     };
     return rows
       .map((r) =>
-        order.map((name) => {
-          const value = r[name];
-          if (value === null || value === undefined) return `${name}=∅`;
-          if (name === 'paid') return `${name}=${value}`;
-          if (name === 'score') return `${name}=${score(value)}`;
-          return `${name}=${value}`;
-        }).join('|'),
+        order
+          .map((name) => {
+            const value = r[name];
+            if (value === null || value === undefined) return `${name}=∅`;
+            if (name === 'paid') return `${name}=${value}`;
+            if (name === 'score') return `${name}=${score(value)}`;
+            return `${name}=${value}`;
+          })
+          .join('|'),
       )
       .sort();
   } finally {
@@ -218,7 +262,8 @@ async function fromPostgres(): Promise<string[]> {
 function normaliseDoubles(rows: string[]): string[] {
   return rows.map((row) =>
     row.replace(/(^|\|)score=([^|]+)/, (_m, lead: string, text: string) => {
-      if (text === '∅' || text === 'nan' || text === 'inf' || text === '-inf' || text === '-0.0') return `${lead}score=${text}`;
+      if (text === '∅' || text === 'nan' || text === 'inf' || text === '-inf' || text === '-0.0')
+        return `${lead}score=${text}`;
       return `${lead}score=${String(Number(text))}`;
     }),
   );
@@ -249,7 +294,10 @@ describe('postgres columnar fast path', () => {
     // Prepare
     const pii = { public_kinds: { name: 'hash' as const, id: 'hash' as const, attrs: 'redact' as const } };
     const fast = await syncedLake({ tables: ['public.kinds'], chunkSize: 9 }, { pii, rowGroupRows: 20 });
-    const rows = await syncedLake({ tables: ['public.kinds'], chunkSize: 9, columnar: false }, { pii, rowGroupRows: 20 });
+    const rows = await syncedLake(
+      { tables: ['public.kinds'], chunkSize: 9, columnar: false },
+      { pii, rowGroupRows: 20 },
+    );
     await fast.sync();
     await rows.sync();
     const db = await connectTo(server);
@@ -259,7 +307,9 @@ describe('postgres columnar fast path', () => {
         (1001, 'tie', (SELECT max(updated_at) FROM kinds), '{"t": 1}'),
         (1002, 'old', '2020-01-01 00:00:00+00', NULL),
         (1003, 'new', '2027-01-01 00:00:00+00', '[1]')`);
-      await db.query(`UPDATE kinds SET updated_at = '2027-01-02 00:00:00+00', name = name || ' v2' WHERE id % 50 = 0`);
+      await db.query(
+        `UPDATE kinds SET updated_at = '2027-01-02 00:00:00+00', name = name || ' v2' WHERE id % 50 = 0`,
+      );
       // Act
       await fast.sync();
       await rows.sync();
@@ -322,7 +372,11 @@ describe('postgres columnar fast path', () => {
     );
     const chunks = fast.lines.filter((l) => l.message === 'postgres chunk read');
     expect(chunks.map((l) => l.extra?.columnar)).toEqual([true, true, true, false, true]);
-    expect(fast.lines.some((l) => l.message === 'postgres chunk read as records' && /NaN/.test(String(l.extra?.reason)))).toBe(true);
+    expect(
+      fast.lines.some(
+        (l) => l.message === 'postgres chunk read as records' && /NaN/.test(String(l.extra?.reason)),
+      ),
+    ).toBe(true);
   });
 
   it('decodes a COPY stream cut at every byte boundary exactly as in one piece', async () => {
@@ -337,14 +391,23 @@ describe('postgres columnar fast path', () => {
     const selected = columns
       .filter((c) => c.typname !== '_text')
       .map((c) => {
-        const type = c.typname === 'numeric' ? (c.mod.replace('numeric', 'decimal') as never) : ('string' as never);
+        const type =
+          c.typname === 'numeric' ? (c.mod.replace('numeric', 'decimal') as never) : ('string' as never);
         const decode = decodeOf({
           name: c.name,
           castType: c.mod,
           type: { typname: c.typname, category: '', typtype: 'b' },
           mapping: { columnType: type, kind: 'text' },
         })!;
-        const lake = { int2: 'int', int4: 'int', int8: 'bigint', float8: 'double', bool: 'boolean', date: 'date', timestamp: 'timestamp' } as Record<string, string>;
+        const lake = {
+          int2: 'int',
+          int4: 'int',
+          int8: 'bigint',
+          float8: 'double',
+          bool: 'boolean',
+          date: 'date',
+          timestamp: 'timestamp',
+        } as Record<string, string>;
         return { name: c.name, decode, type: (lake[decode] ?? type) as never };
       });
     const list = selected.map((c) => `"${c.name}"`).join(', ');
@@ -361,7 +424,8 @@ describe('postgres columnar fast path', () => {
     const expected = batchRecords(once.finish().batch);
     // Act
     const pieces = new CopyDecoder(selected, 400);
-    for (let at = 0; at < whole.length; at += 13) pieces.feed(whole.subarray(at, Math.min(at + 13, whole.length)));
+    for (let at = 0; at < whole.length; at += 13)
+      pieces.feed(whole.subarray(at, Math.min(at + 13, whole.length)));
     const decoded = pieces.finish();
     // Assess
     expect(expected).toHaveLength(300);
