@@ -37,6 +37,23 @@ export const Decode = {
 } as const;
 export type Decode = (typeof Decode)[keyof typeof Decode];
 
+/** Small integers for the per-value switch (cheaper than comparing strings). */
+const CODE: Readonly<Record<Decode, number>> = {
+  text: 0,
+  int4: 1,
+  int8: 2,
+  timestamp: 3,
+  float8: 4,
+  bool: 5,
+  numeric: 6,
+  date: 7,
+  int2: 8,
+  jsonb: 9,
+  uuid: 10,
+  oid: 11,
+  tid: 12,
+};
+
 const BY_TYPE: Readonly<Record<string, Decode>> = {
   int2: 'int2',
   int4: 'int4',
@@ -92,6 +109,7 @@ const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'
 export interface Builder {
   readonly name: string;
   readonly decode: Decode;
+  readonly code: number;
   /** decimal scale, for numeric. */
   readonly scale: number;
   readonly precision: number;
@@ -153,6 +171,7 @@ function newBuilder(column: SelectedColumn, capacity: number, textBytes: number 
   return {
     name: column.name,
     decode: column.decode,
+    code: CODE[column.decode],
     scale: decimal?.scale ?? 0,
     precision: decimal?.precision ?? 0,
     validity: new Uint8Array((capacity + 7) >> 3),
@@ -276,84 +295,90 @@ export class CopyDecoder {
         continue;
       }
       c.validity[row >> 3]! |= 1 << (row & 7);
-      switch (c.decode) {
-        case 'text': {
-          const out = reserve(c, len);
-          if (len < 48) for (let k = 0; k < len; k++) out[c.at + k] = b[p + k]!;
-          else b.copy(out, c.at, p, p + len);
-          c.at += len;
-          c.offsets![row + 1] = c.at;
-          break;
-        }
-        case 'jsonb': {
-          // Version 1, then the same text jsonb_out prints.
-          if (b[p] !== 1) this.fallback ??= `jsonb binary version ${b[p]} in column "${c.name}"`;
-          const out = reserve(c, len - 1);
-          b.copy(out, c.at, p + 1, p + len);
-          c.at += len - 1;
-          c.offsets![row + 1] = c.at;
-          break;
-        }
-        case 'int4':
+      switch (c.code) {
+        case 0 /* text */:
+          {
+            const out = reserve(c, len);
+            if (len < 48) for (let k = 0; k < len; k++) out[c.at + k] = b[p + k]!;
+            else b.copy(out, c.at, p, p + len);
+            c.at += len;
+            c.offsets![row + 1] = c.at;
+            break;
+          }
+        case 9 /* jsonb */:
+          {
+            // Version 1, then the same text jsonb_out prints.
+            if (b[p] !== 1) this.fallback ??= `jsonb binary version ${b[p]} in column "${c.name}"`;
+            const out = reserve(c, len - 1);
+            b.copy(out, c.at, p + 1, p + len);
+            c.at += len - 1;
+            c.offsets![row + 1] = c.at;
+            break;
+          }
+        case 1 /* int4 */:
           (c.values as Int32Array)[row] = b.readInt32BE(p);
           break;
-        case 'int2':
+        case 8 /* int2 */:
           (c.values as Int32Array)[row] = b.readInt16BE(p);
           break;
-        case 'int8': {
-          const v = c.values as Int32Array;
-          v[row << 1] = b.readInt32BE(p + 4);
-          v[(row << 1) + 1] = b.readInt32BE(p);
-          break;
-        }
-        case 'float8':
+        case 2 /* int8 */:
+          {
+            const v = c.values as Int32Array;
+            v[row << 1] = b.readInt32BE(p + 4);
+            v[(row << 1) + 1] = b.readInt32BE(p);
+            break;
+          }
+        case 4 /* float8 */:
           (c.values as Float64Array)[row] = b.readDoubleBE(p);
           break;
-        case 'bool':
+        case 5 /* bool */:
           if (b[p] !== 0) c.values[row >> 3]! |= 1 << (row & 7);
           break;
-        case 'date': {
-          const raw = b.readInt32BE(p);
-          let days = raw + PG_EPOCH_DAYS;
-          if (raw > MAX_DAYS - PG_EPOCH_DAYS) {
-            days = MAX_DAYS;
-            c.clamped = true;
-          } else if (raw < MIN_DAYS - PG_EPOCH_DAYS) {
-            days = MIN_DAYS;
-            c.clamped = true;
+        case 7 /* date */:
+          {
+            const raw = b.readInt32BE(p);
+            let days = raw + PG_EPOCH_DAYS;
+            if (raw > MAX_DAYS - PG_EPOCH_DAYS) {
+              days = MAX_DAYS;
+              c.clamped = true;
+            } else if (raw < MIN_DAYS - PG_EPOCH_DAYS) {
+              days = MIN_DAYS;
+              c.clamped = true;
+            }
+            (c.values as Int32Array)[row] = days;
+            break;
           }
-          (c.values as Int32Array)[row] = days;
-          break;
-        }
-        case 'timestamp':
+        case 3 /* timestamp */:
           this.timestamp(c, row, b.readInt32BE(p), b.readUInt32BE(p + 4));
           break;
-        case 'numeric':
+        case 6 /* numeric */:
           if (!numeric(b, p, c, row))
             this.fallback ??= `a numeric value of "${c.name}" does not fit ${c.precision},${c.scale} (NaN or infinity)`;
           break;
-        case 'uuid': {
-          const out = reserve(c, 36);
-          let at = c.at;
-          for (let k = 0; k < 16; k++) {
-            if (k === 4 || k === 6 || k === 8 || k === 10) out[at++] = 45;
-            const hex = HEX[b[p + k]!]!;
-            out[at++] = hex.charCodeAt(0);
-            out[at++] = hex.charCodeAt(1);
+        case 10 /* uuid */:
+          {
+            const out = reserve(c, 36);
+            let at = c.at;
+            for (let k = 0; k < 16; k++) {
+              if (k === 4 || k === 6 || k === 8 || k === 10) out[at++] = 45;
+              const hex = HEX[b[p + k]!]!;
+              out[at++] = hex.charCodeAt(0);
+              out[at++] = hex.charCodeAt(1);
+            }
+            c.at = at;
+            c.offsets![row + 1] = at;
+            break;
           }
-          c.at = at;
-          c.offsets![row + 1] = at;
-          break;
-        }
-        case 'oid':
+        case 11 /* oid */:
           (c.values as Float64Array)[row] = b.readUInt32BE(p);
           break;
-        case 'tid': {
-          const v = c.values as Int32Array;
-          v[row << 1] = b.readInt32BE(p);
-          v[(row << 1) + 1] = b.readUInt16BE(p + 4);
-          break;
-        }
+        case 12 /* tid */:
+          {
+            const v = c.values as Int32Array;
+            v[row << 1] = b.readInt32BE(p);
+            v[(row << 1) + 1] = b.readUInt16BE(p + 4);
+            break;
+          }
       }
       p += len;
     }
