@@ -11,7 +11,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CopyDecoder, copyOut, decodeOf } from '../../../../connectors/postgres/copy-binary.js';
 import { postgresConnector } from '../../../../connectors/postgres/index.js';
-import { batchRecords } from '../../../../connectors/sdk/column-batch.js';
+import { batchRecords, isColumnBatch } from '../../../../connectors/sdk/column-batch.js';
+import { TransientError } from '../../../../connectors/sdk/errors.js';
 import type { Connector, Logger } from '../../../../connectors/sdk/types.js';
 import { tableFiles } from '../../../support/athena-read-check.js';
 import { openTestLake, type TestLake } from '../../../support/lake.js';
@@ -377,6 +378,77 @@ describe('postgres columnar fast path', () => {
         (l) => l.message === 'postgres chunk read as records' && /NaN/.test(String(l.extra?.reason)),
       ),
     ).toBe(true);
+  });
+
+  it('cancels a waiting COPY on abort, and turns a connection killed between COPYs into a TransientError', async () => {
+    // Prepare
+    const owner = await connectTo(server);
+    await owner.query(
+      'CREATE TABLE guarded (id int PRIMARY KEY); INSERT INTO guarded SELECT generate_series(1, 100)',
+    );
+    await owner.end();
+    const db = await connectTo(server, 'admin');
+    const config = pgConfig({ tables: ['public.guarded'], chunkSize: 10, defaultCursorColumn: '' });
+    const [stream] = await postgresConnector.streams(config as never);
+    const context = (signal: AbortSignal) => ({
+      since: undefined,
+      committedCursor: undefined,
+      signal,
+      logger: capture().logger,
+      acceptsColumnBatches: true,
+    });
+    try {
+      await db.query('BEGIN; LOCK TABLE guarded IN ACCESS EXCLUSIVE MODE');
+      const controller = new AbortController();
+      const started = Date.now();
+      // Act
+      const blocked = (async () => {
+        for await (const _ of stream!.read(context(controller.signal)))
+          throw new Error('read through a lock');
+      })();
+      // Polled from another session: pg_stat_activity is a snapshot per transaction.
+      const waiting = async () => {
+        const watch = await connectTo(server, 'admin');
+        try {
+          const { rows } = await watch.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'sluice' AND wait_event_type = 'Lock'",
+          );
+          return rows[0]!.n;
+        } finally {
+          await watch.end();
+        }
+      };
+      for (let i = 0; i < 100 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      controller.abort();
+      const aborted = await blocked.then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+      await db.query('ROLLBACK');
+      let batches = 0;
+      const killed = (async () => {
+        for await (const item of stream!.read(context(new AbortController().signal))) {
+          if (isColumnBatch(item) && ++batches === 1) {
+            await db.query(
+              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sluice' AND pid <> pg_backend_pid()",
+            );
+          }
+        }
+      })().then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+      const lost = await killed;
+      // Assess
+      expect(aborted?.name).toBe('AbortError');
+      expect(Date.now() - started).toBeLessThan(4_000);
+      // The chunk prefetched before the kill may still arrive; none after it.
+      expect(batches).toBeGreaterThanOrEqual(1);
+      expect(batches).toBeLessThanOrEqual(2);
+      expect(lost).toBeInstanceOf(TransientError);
+    } finally {
+      await db.end();
+    }
   });
 
   it('decodes a COPY stream cut at every byte boundary exactly as in one piece', async () => {
