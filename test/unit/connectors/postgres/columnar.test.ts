@@ -66,7 +66,7 @@ const KINDS = `
          CASE WHEN g % 3 = 0 THEN NULL ELSE g % 2 = 0 END,
          DATE '2024-01-01' + g, TIMESTAMPTZ '2024-03-31 00:30:00+00' + g * interval '7 minutes 1.000001 seconds',
          TIMESTAMP '2024-10-27 00:30:00' + g * interval '13 minutes',
-         TIMESTAMPTZ '2026-02-01 00:00:00+00' + (g / 4) * interval '1 second',
+         TIMESTAMPTZ '2026-02-01 00:00:00+00' + (g / 4) * interval '1.000001 second',
          CASE WHEN g % 7 = 0 THEN NULL ELSE jsonb_build_object('g', g, 'name', 'ñ' || g, 'list', jsonb_build_array(g, 'x')) END,
          CASE WHEN g % 6 = 0 THEN NULL ELSE json_build_object('g', g) END,
          md5(g::text)::uuid, ARRAY['t' || g]
