@@ -202,6 +202,16 @@ function recordBuilder(read: ReadPlan): RecordBuilder {
  * is, with no join; about 10 MB of buffers for the benchmark's 16 columns.
  */
 export const COLUMNAR_CHUNK_ROWS = 65_536;
+/** …and at most about this many bytes of column buffers (the engine's default `rowGroupBytes`). */
+export const COLUMNAR_CHUNK_BYTES = 16 * 1024 * 1024;
+
+function batchBytes(batch: ColumnBatch): number {
+  let bytes = 0;
+  for (const { data } of batch.columns) {
+    bytes += data.values.byteLength + (data.offsets?.byteLength ?? 0) + (data.validity?.byteLength ?? 0);
+  }
+  return bytes;
+}
 
 /** A query's outcome, settled so that a prefetch failing while nobody awaits it is no unhandled rejection. */
 type Fetched =
@@ -388,7 +398,8 @@ export async function* readTable(
     }
     const fast = columnar !== undefined && !('reason' in columnar) ? columnar : undefined;
     // Rows per chunk: batches hold no object per row, so the fast path's default chunk is a whole row group.
-    const limit = fast ? (config.chunkSizeSet ? config.chunkSize : COLUMNAR_CHUNK_ROWS) : config.chunkSize;
+    const adaptive = fast !== undefined && !config.chunkSizeSet;
+    let limit = adaptive ? COLUMNAR_CHUNK_ROWS : config.chunkSize;
     let textBytes: number[] | undefined;
     const fetchColumns = (after: string[] | undefined, fast: ColumnarPlan): Promise<Fetched> => {
       const decoder = new CopyDecoder(fast.selected, limit, textBytes);
@@ -459,7 +470,13 @@ export async function* readTable(
         throw new SystemError(`keyset pagination of ${subject} did not advance past (${next.join(', ')})`);
       }
       last = next;
-      if (count >= limit) pending = fetch(next);
+      const full = count >= limit;
+      // Wide rows get shorter chunks: a batch (and the row group it becomes) stays near COLUMNAR_CHUNK_BYTES.
+      if (adaptive && 'batch' in fetched) {
+        const perRow = batchBytes(fetched.batch) / count;
+        limit = Math.max(1024, Math.min(COLUMNAR_CHUNK_ROWS, Math.floor(COLUMNAR_CHUNK_BYTES / perRow)));
+      }
+      if (full) pending = fetch(next);
       if ('batch' in fetched) yield fetched.batch;
       else if ('rows' in fetched) {
         const rows = fetched.rows;
