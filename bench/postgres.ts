@@ -100,17 +100,24 @@ export interface PgEngineRun {
   readonly maxRssMb: number;
 }
 
-/** One full load of the table through the engine into a fresh local lake, in this process. */
+/** One full load of the table through the engine into a fresh local lake, in this process (`columnar`: the connector's fast path). */
 export async function postgresEngineRun(
   target: PgTarget,
   rows: number,
   options: { readonly rowGroupRows?: number; readonly rowGroupBytes?: number } = {},
+  columnar = true,
 ): Promise<PgEngineRun> {
   const home = await mkdtemp(join(os.tmpdir(), 'sluice-bench-pg-'));
   try {
     const backend = await openLocalBackend(home);
     const now = new Date().toISOString();
-    const config = { ...target, ssl: { mode: 'disable' as const }, tables: [`public.${BENCH_TABLE}`] };
+    // `columnar: false` reads records (the path every chunk took before the columnar fast path).
+    const config = {
+      ...target,
+      ssl: { mode: 'disable' as const },
+      tables: [`public.${BENCH_TABLE}`],
+      columnar,
+    };
     const cpuStart = process.cpuUsage();
     const started = performance.now();
     const run = await runSync(

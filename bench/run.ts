@@ -5,10 +5,14 @@
  * same rows. Prints one JSON line and saves it under bench/results/.
  *
  *   npm run bench -- [--only engine|postgres] [--rows 1000000] [--repeat 3] [--rows-10m 10000000 | --skip-10m]
- *                    [--slice-seconds 10] [--pg-rows 1000000] [--no-save]
+ *                    [--slice-seconds 10] [--pg-rows 1000000] [--pg-record-path] [--label NAME] [--no-save]
  *
  * `--only postgres` runs the PostgreSQL workload of bench/postgres.ts instead:
  * a seeded table loaded through the engine, beside binary COPY as the ceiling.
+ * `--pg-record-path` also runs the same load with the connector's columnar
+ * fast path off (`columnar: false`), alternating with the other runs.
+ * `--label NAME` puts NAME into the result file's name (so a variant run
+ * never overwrites another result).
  *
  * Each repeat also runs the engine in slices of `--slice-seconds` (0 skips
  * it), reported as `slicedRowsPerSec` beside the one-slice `rowsPerSec`.
@@ -61,6 +65,12 @@ interface Args {
   readonly rows10m: number;
   readonly child: boolean;
   readonly save: boolean;
+  /** PostgreSQL: also run the record path (`columnar: false`) in the same run. */
+  readonly pgRecordPath: boolean;
+  /** A child's connector setting (`--pg-columnar 0|1`). */
+  readonly pgColumnar: boolean;
+  /** Added to the result file's name. */
+  readonly label: string;
 }
 
 interface EngineRun {
@@ -91,6 +101,9 @@ function parseArgs(argv: readonly string[]): Args {
     rowGroupBytes: 0,
     child: false,
     save: true,
+    pgRecordPath: false,
+    pgColumnar: true,
+    label: '',
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -119,7 +132,13 @@ function parseArgs(argv: readonly string[]): Args {
       args.childKind = value;
     } else if (flag === '--target') args.target = argv[++i];
     else if (flag === '--no-save') args.save = false;
-    else throw new Error(`unknown option ${flag}; see bench/README.md`);
+    else if (flag === '--pg-record-path') args.pgRecordPath = true;
+    else if (flag === '--pg-columnar') args.pgColumnar = argv[++i] !== '0';
+    else if (flag === '--label') {
+      const value = argv[++i] ?? '';
+      if (!/^[a-z0-9-]+$/.test(value)) throw new Error('--label needs lowercase letters, digits and dashes');
+      args.label = value;
+    } else throw new Error(`unknown option ${flag}; see bench/README.md`);
   }
   return args;
 }
@@ -187,7 +206,7 @@ function engineRunInChild(rows: number, sliceSeconds = 0): Promise<EngineRun> {
 }
 
 /** Runs `postgresEngineRun` in a child process. */
-function postgresRunInChild(target: PgTarget, rows: number): Promise<PgEngineRun> {
+function postgresRunInChild(target: PgTarget, rows: number, columnar = true): Promise<PgEngineRun> {
   return runChild<PgEngineRun>([
     '--child',
     'postgres',
@@ -195,6 +214,8 @@ function postgresRunInChild(target: PgTarget, rows: number): Promise<PgEngineRun
     String(rows),
     '--target',
     JSON.stringify(target),
+    '--pg-columnar',
+    columnar ? '1' : '0',
   ]);
 }
 
@@ -273,7 +294,7 @@ async function main(): Promise<void> {
   if (args.child && args.childKind === Workload.postgres) {
     const target = JSON.parse(args.target ?? '{}') as PgTarget;
     process.stdout.write(
-      `${JSON.stringify(await postgresEngineRun(target, args.rows, rowGroupOptions()))}\n`,
+      `${JSON.stringify(await postgresEngineRun(target, args.rows, rowGroupOptions(), args.pgColumnar))}\n`,
     );
     return;
   }
@@ -284,12 +305,12 @@ async function main(): Promise<void> {
   if (args.only.includes(Workload.engine)) {
     const result = await engineWorkload(args);
     process.stdout.write(`${JSON.stringify(result)}\n`);
-    if (args.save) await save('', result);
+    if (args.save) await save(args.label, result);
   }
   if (args.only.includes(Workload.postgres)) {
     const result = await postgresWorkload(args);
     process.stdout.write(`${JSON.stringify(result)}\n`);
-    if (args.save) await save('postgres', result);
+    if (args.save) await save(args.label === '' ? 'postgres' : `postgres-${args.label}`, result);
   }
 }
 
@@ -309,6 +330,7 @@ async function postgresWorkload(args: Args) {
     const copyServerCpu: number[] = [];
     const ours: PgEngineRun[] = [];
     const oursServerCpu: number[] = [];
+    const records: PgEngineRun[] = [];
     for (let i = 0; i < args.repeat; i++) {
       let before = await serverCpuSeconds(server);
       copies.push(await copyBinaryRun(target));
@@ -316,7 +338,10 @@ async function postgresWorkload(args: Args) {
       before = await serverCpuSeconds(server);
       ours.push(await postgresRunInChild(target, args.pgRows));
       oursServerCpu.push((await serverCpuSeconds(server)) - before);
+      if (args.pgRecordPath) records.push(await postgresRunInChild(target, args.pgRows, false));
     }
+    const recordSeconds = records.length > 0 ? median(records.map((r) => r.seconds)) : undefined;
+    const recordCpu = records.length > 0 ? median(records.map((r) => r.cpuSeconds)) : undefined;
     const seconds = median(ours.map((r) => r.seconds));
     const copySeconds = median(copies.map((r) => r.seconds));
     const cpuSeconds = median(ours.map((r) => r.cpuSeconds));
@@ -336,6 +361,19 @@ async function postgresWorkload(args: Args) {
       copyBinaryClientCpuSeconds: round(median(copies.map((r) => r.clientCpuSeconds))),
       copyBinaryServerCpuSeconds: round(median(copyServerCpu)),
       ratioToCopy: round(copySeconds / seconds),
+      // The same load with the columnar fast path off (`--pg-record-path`), in the same run.
+      recordPath:
+        recordSeconds === undefined || recordCpu === undefined
+          ? null
+          : {
+              seconds: round(recordSeconds),
+              rowsPerSec: Math.round(args.pgRows / recordSeconds),
+              cpuSeconds: round(recordCpu),
+              cpuRowsPerSec: Math.round(args.pgRows / recordCpu),
+              peakRssMb: Math.round(Math.max(...records.map((r) => r.maxRssMb))),
+              runs: records.map((r) => round(r.seconds)),
+              cpuRuns: records.map((r) => round(r.cpuSeconds)),
+            },
       runs: ours.map((r) => round(r.seconds)),
       cpuRuns: ours.map((r) => round(r.cpuSeconds)),
       copyRuns: copies.map((r) => round(r.seconds)),

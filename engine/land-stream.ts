@@ -8,10 +8,18 @@
  * cursor with its tie keys). Other streams keep each slice's files staged
  * (listed in the run state) and publish them all when the stream completes.
  */
-import { compareCursor, cursorOf, lowerByLag } from '../connectors/sdk/cursor.js';
+import {
+  batchRecord,
+  batchRecords,
+  batchValue,
+  type ColumnBatch,
+  isColumnBatch,
+} from '../connectors/sdk/column-batch.js';
+import { compareCursor, cursorOf, lowerByLag, normalizeCursor } from '../connectors/sdk/cursor.js';
 import type { CursorValue, Logger, SourceRecord, Stream } from '../connectors/sdk/types.js';
 import { DELETED_FIELD, isCheckpoint, ReadOrder, type StreamPosition } from '../connectors/sdk/types.js';
 import { validateTableForCatalog } from './catalog-rules.js';
+import { batchBytes, cursorRange, joinBatches } from './column-batches.js';
 import { keysAtCursor, type ManifestFile, type ManifestStream } from './commit.js';
 import { ValidationError } from './errors.js';
 import { committedManifestKey, sliceManifestId, tableLocation } from './layout.js';
@@ -26,7 +34,7 @@ import type {
   TableDefinition,
 } from './ports.js';
 import { type StagedWork, type StreamState, StreamStatus } from './run-state.js';
-import { describeChange, METADATA_COLUMNS, StreamSchema } from './schema.js';
+import { describeChange, METADATA_COLUMNS, type SchemaChange, StreamSchema } from './schema.js';
 import { StreamFiles } from './stream-files.js';
 import { tieKeyOf } from './tie-keys.js';
 
@@ -218,11 +226,8 @@ export async function landStreamSlice(
   const report = (done: boolean): void =>
     hooks.onProgress(priorRows + rows, rows, priorBytes + files.bytes, done, totalRows);
 
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const isNewTable = versions.length === 0;
-    // Athena-safe evolution; `rows` are keyed by column, values rerouted to variants (engine/schema.ts).
-    const { changes: batchChanges, rows: batchRows } = schema.apply(batch);
+  /** Records a new schema version when the schema changed or the table is new. */
+  const recordChanges = (isNewTable: boolean, batchChanges: readonly SchemaChange[]): void => {
     if (batchChanges.length > 0 || isNewTable) {
       const described = isNewTable
         ? [
@@ -245,9 +250,85 @@ export async function landStreamSlice(
       if (ours) versions[versions.length - 1] = next;
       else versions.push(next);
     }
+  };
+
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const isNewTable = versions.length === 0;
+    // Athena-safe evolution; `rows` are keyed by column, values rerouted to variants (engine/schema.ts).
+    const { changes: batchChanges, rows: batchRows } = schema.apply(batch);
+    recordChanges(isNewTable, batchChanges);
     const constants = { _sluice_run_id: runId, _sluice_extracted_at: clock(), _sluice_source: source };
     await files.writeRowGroup([...schema.columns, ...METADATA_COLUMNS], batchRows, constants);
     batch = [];
+  };
+
+  // Column batches of the row group being gathered (connectors/sdk/column-batch.ts).
+  let columnBatches: ColumnBatch[] = [];
+  let columnRows = 0;
+  let columnBytes = 0;
+  const flushColumns = async (): Promise<void> => {
+    if (columnBatches.length === 0) return;
+    const isNewTable = versions.length === 0;
+    // Every batch column already lands in itself with its own type: only pending changes remain.
+    recordChanges(isNewTable, schema.apply([]).changes);
+    const { rows: groupRows, data } = joinBatches(columnBatches);
+    columnBatches = [];
+    columnRows = 0;
+    columnBytes = 0;
+    const constants = { _sluice_run_id: runId, _sluice_extracted_at: clock(), _sluice_source: source };
+    await files.writeColumns([...schema.columns, ...METADATA_COLUMNS], groupRows, data, constants);
+  };
+
+  /**
+   * Lands a column batch without a record per row, when that is exactly what
+   * its records would do: every column lands in itself with its own type, and
+   * (incremental) no row is at or behind the committed cursor, where records
+   * would be checked one by one. False: land `batchRecords` instead.
+   */
+  const landColumns = async (input: ColumnBatch): Promise<boolean> => {
+    const columnar = masker ? masker.maskBatch(input) : input;
+    for (const column of columnar.columns) {
+      const at = schema.landing(column.name);
+      if (at === undefined || at.column !== column.name || at.type !== column.type) return false;
+    }
+    if (columnar.rows === 0) return true;
+    if (incremental) {
+      const field = incremental.cursorField;
+      const column = columnar.columns.find((c) => c.name === field);
+      const range = column ? cursorRange(column, columnar.rows) : undefined;
+      if (column === undefined || range === undefined) return false;
+      const low = batchValue(column, range.min);
+      const high = batchValue(column, range.max);
+      // Cursor values beyond 2^53 compare as rounded numbers on the record path: keep its rules.
+      if (typeof low === 'bigint' || typeof high === 'bigint') return false;
+      const lowest = normalizeCursor(low, field)!;
+      if (cursor && compareCursor(lowest, cursor.value) <= 0) return false;
+      if (cursor) passedCursor = true;
+      const highest = normalizeCursor(high, field)!;
+      const order = maxCursor === undefined ? 1 : compareCursor(highest, maxCursor);
+      if (order > 0) {
+        maxCursor = highest;
+        keysAtMax = [];
+        recordsAtMax = [];
+      }
+      if (order >= 0) {
+        for (const i of range.atMax) {
+          recordsAtMax.push(batchRecord(columnar, i));
+          if (recordsAtMax.length >= RECORDS_AT_MAX_LIMIT) {
+            for (const r of recordsAtMax) keysAtMax.push(keyOf(r));
+            recordsAtMax = [];
+          }
+        }
+      }
+    }
+    await flush();
+    columnBatches.push(columnar);
+    columnRows += columnar.rows;
+    columnBytes += batchBytes(columnar);
+    rows += columnar.rows;
+    if (columnRows >= settings.rowGroupRows || columnBytes >= settings.rowGroupBytes) await flushColumns();
+    return true;
   };
 
   let position: StreamPosition | undefined = start.position;
@@ -263,6 +344,7 @@ export async function landStreamSlice(
       signal: hooks.signal,
       logger: deps.logger,
       ...(start.position ? { resumeFrom: start.position } : {}),
+      acceptsColumnBatches: true,
       reportTotal: (records: number) => {
         if (Number.isFinite(records) && records >= 0) totalRows = Math.round(records);
       },
@@ -284,7 +366,10 @@ export async function landStreamSlice(
         stopped = true;
         break;
       }
-      const page = Array.isArray(item) ? (item as readonly SourceRecord[]) : [item as SourceRecord];
+      let page: readonly SourceRecord[];
+      if (isColumnBatch(item)) page = (await landColumns(item)) ? [] : batchRecords(item);
+      else page = Array.isArray(item) ? (item as readonly SourceRecord[]) : [item as SourceRecord];
+      if (page.length > 0) await flushColumns();
       for (const read of page) {
         // Masked first: tie keys, cursor state and Parquet only ever see the masked value.
         const record = masker ? masker.mask(read) : read;
@@ -350,6 +435,7 @@ export async function landStreamSlice(
         stopWanted = true;
       }
     }
+    await flushColumns();
     await flush();
     await files.finish();
   } catch (error) {

@@ -5,7 +5,15 @@
  * under a per-source salt kept in the secret store; `redact` is null.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import {
+  type BatchColumn,
+  batchValue,
+  type ColumnBatch,
+  columnBatch,
+  isNullAt,
+} from '../connectors/sdk/column-batch.js';
 import type { ColumnType, SourceRecord, Stream } from '../connectors/sdk/types.js';
+import { nullVector } from './column-batches.js';
 import { ValidationError } from './errors.js';
 import type { SecretStore } from './ports.js';
 import type { SecretRef } from './secrets.js';
@@ -69,6 +77,8 @@ export async function createSalt(source: string, store: SecretStore): Promise<Se
 export interface StreamMasker {
   readonly actions: Readonly<Record<string, PiiAction>>;
   mask(record: SourceRecord): SourceRecord;
+  /** The same masking over a column batch: hashed columns become hex strings, redacted ones null. */
+  maskBatch(batch: ColumnBatch): ColumnBatch;
   /** The declared columns with hashed fields as strings (a hash of an int is text) and redacted ones present. */
   columns(declared: Readonly<Record<string, ColumnType>> | undefined): Record<string, ColumnType>;
 }
@@ -84,6 +94,20 @@ function clearText(value: unknown): string {
 /** HMAC-SHA-256 of the value's text under the salt, hex. */
 export function hashValue(value: unknown, salt: string): string {
   return createHmac('sha256', salt).update(clearText(value)).digest('hex');
+}
+
+const HEX_BYTES = 64;
+
+/** A column's hashes (64 hex bytes per value), nulls kept. */
+function hashedVector(column: BatchColumn, rows: number, salt: string): BatchColumn['data'] {
+  const values = Buffer.alloc((rows - column.data.nullCount) * HEX_BYTES);
+  const offsets = new Int32Array(rows + 1);
+  let at = 0;
+  for (let i = 0; i < rows; i++) {
+    if (!isNullAt(column.data, i)) at += values.write(hashValue(batchValue(column, i), salt), at, 'latin1');
+    offsets[i + 1] = at;
+  }
+  return { validity: column.data.validity, nullCount: column.data.nullCount, values, offsets };
 }
 
 /**
@@ -132,6 +156,15 @@ export function streamMasker(
         out[field] = action === PiiAction.hash ? hashValue(value, salt) : null;
       }
       return out as SourceRecord;
+    },
+    maskBatch(batch) {
+      const columns = batch.columns.map((column): BatchColumn => {
+        const action = Object.hasOwn(actions, column.name) ? actions[column.name] : undefined;
+        if (action === undefined) return column;
+        if (action === PiiAction.redact) return { ...column, data: nullVector(column.type, batch.rows) };
+        return { name: column.name, type: 'string', data: hashedVector(column, batch.rows, salt) };
+      });
+      return columnBatch(batch.rows, columns);
     },
     columns(declared) {
       // A hash is text; a redacted field keeps its declared type, else is declared text so the column exists.

@@ -403,6 +403,17 @@ export class StreamSchema {
     return this.fields.get(field) ?? this.resolve(field);
   }
 
+  /**
+   * Where a field lands now and as which type, without mapping a new field;
+   * undefined for a field not seen or declared yet.
+   */
+  public landing(
+    field: string,
+  ): { readonly column: string; readonly type: ColumnType | undefined } | undefined {
+    const column = this.fields.get(field);
+    return column === undefined ? undefined : { column, type: this.types.get(column) };
+  }
+
   /** Evolves the schema for a batch and returns what changed (see `apply`). */
   public observe(records: readonly SourceRecord[]): SchemaChange[] {
     return this.apply(records).changes;

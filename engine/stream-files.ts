@@ -7,7 +7,7 @@ import type { SourceRecord } from '../connectors/sdk/types.js';
 import { ByteChannel } from './channel.js';
 import type { ManifestFile } from './commit.js';
 import { rawFileKey, stagingFileKey } from './layout.js';
-import { createParquetWriter, type ParquetFileWriter } from './parquet/index.js';
+import { type ColumnData, createParquetWriter, type ParquetFileWriter } from './parquet/index.js';
 import type { Column, ObjectStore } from './ports.js';
 
 export interface StreamFilesOptions {
@@ -62,6 +62,19 @@ export class StreamFiles {
     if (this.open && !sameColumns(this.open.columns, columns)) await this.closeFile();
     const file = this.open ?? this.openFile(columns);
     await file.writer.writeRowGroup(rows, constants);
+    if (file.writer.bytesWritten >= this.options.targetFileBytes) await this.closeFile();
+  }
+
+  /** A row group from column buffers (by column name); see ParquetFileWriter.writeColumns. */
+  public async writeColumns(
+    columns: readonly Column[],
+    rows: number,
+    data: Readonly<Record<string, ColumnData>>,
+    constants: Readonly<Record<string, unknown>>,
+  ): Promise<void> {
+    if (this.open && !sameColumns(this.open.columns, columns)) await this.closeFile();
+    const file = this.open ?? this.openFile(columns);
+    await file.writer.writeColumns(rows, data, constants);
     if (file.writer.bytesWritten >= this.options.targetFileBytes) await this.closeFile();
   }
 

@@ -17,6 +17,7 @@
  * (docs/connectors/postgres.md, "Resuming (slices)").
  */
 import type pg from 'pg';
+import type { ColumnBatch } from '../sdk/column-batch.js';
 import { SystemError } from '../sdk/errors.js';
 import {
   type CursorValue,
@@ -30,6 +31,7 @@ import {
 import { displayName, quoteIdent, type TablePlan } from './catalog.js';
 import { beginSnapshot, cancelBackend, close, connect, connectionError, toConnectorError } from './client.js';
 import type { ResolvedConfig } from './config.js';
+import { CopyDecoder, copyOut, type Decode, decodeOf, keyText, type SelectedColumn } from './copy-binary.js';
 import { type Converter, converterFor } from './mapping.js';
 
 /**
@@ -62,6 +64,8 @@ export interface ChunkQuery {
 
 export interface ReadPlan {
   readonly columnCount: number;
+  /** What each data column is selected as (`to_json(…)::text` for json kinds). */
+  readonly select: readonly string[];
   readonly converters: readonly Converter[];
   /** Columns whose text value is the record value (text, json). */
   readonly identity: readonly boolean[];
@@ -69,6 +73,23 @@ export interface ReadPlan {
   readonly keyParts: readonly KeyPart[];
   /** Builds the query for the chunk after `last` (the previous chunk's key values, as text). */
   chunk(since: CursorValue | undefined, last: readonly string[] | undefined, limit: number): ChunkQuery;
+  /**
+   * The same chunk's query with `extra` selected after the data columns, its
+   * values inlined as literals (COPY takes no parameters), as
+   * `COPY (…) TO STDOUT (FORMAT binary)`.
+   */
+  copyChunk(
+    since: CursorValue | undefined,
+    last: readonly string[] | undefined,
+    limit: number,
+    extra: readonly string[],
+  ): string;
+}
+
+/** A SQL string literal (as PostgreSQL's quote_literal writes it). */
+export function quoteLiteral(value: string): string {
+  const quoted = value.replaceAll("'", "''");
+  return value.includes('\\') ? `E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`;
 }
 
 function sinceExpr(plan: TablePlan, param: string): string {
@@ -111,8 +132,32 @@ export function readPlan(plan: TablePlan): ReadPlan {
     : tieBreak;
   const selectList = [...select, ...keyParts.map((k) => k.expr)].join(', ');
   const orderBy = keyParts.map((k) => k.expr).join(', ');
+  const query = (
+    list: string,
+    since: CursorValue | undefined,
+    last: readonly string[] | undefined,
+    limit: number,
+    param: (value: unknown) => string,
+  ): string => {
+    const conditions: string[] = [];
+    if (plan.cursor) {
+      const cursor = quoteIdent(plan.cursor.name);
+      conditions.push(
+        since === undefined
+          ? `${cursor} IS NOT NULL`
+          : `${cursor} >= ${sinceExpr(plan, param(String(since)))}`,
+      );
+    }
+    if (last) {
+      const params = keyParts.map((k, i) => `${param(last[i])}::${k.castType}`);
+      conditions.push(`(${orderBy}) > (${params.join(', ')})`);
+    }
+    const whereClause = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+    return `SELECT ${list} FROM ${table}${whereClause} ORDER BY ${orderBy} LIMIT ${param(limit)}`;
+  };
 
   return {
+    select,
     columnCount: plan.columns.length,
     converters: plan.columns.map((c) => converterFor(c.mapping.kind)),
     identity: plan.columns.map((c) => c.mapping.kind === 'text' || c.mapping.kind === 'json'),
@@ -124,22 +169,12 @@ export function readPlan(plan: TablePlan): ReadPlan {
         values.push(value);
         return `$${values.length}`;
       };
-      const conditions: string[] = [];
-      if (plan.cursor) {
-        const cursor = quoteIdent(plan.cursor.name);
-        conditions.push(
-          since === undefined
-            ? `${cursor} IS NOT NULL`
-            : `${cursor} >= ${sinceExpr(plan, param(String(since)))}`,
-        );
-      }
-      if (last) {
-        const params = keyParts.map((k, i) => `${param(last[i])}::${k.castType}`);
-        conditions.push(`(${orderBy}) > (${params.join(', ')})`);
-      }
-      const whereClause = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
-      const text = `SELECT ${selectList} FROM ${table}${whereClause} ORDER BY ${orderBy} LIMIT ${param(limit)}`;
-      return { text, values };
+      return { text: query(selectList, since, last, limit, param), values };
+    },
+    copyChunk(since, last, limit, extra) {
+      const list = [...select, ...extra].join(', ');
+      const literal = (value: unknown): string => quoteLiteral(String(value));
+      return `COPY (${query(list, since, last, limit, literal)}) TO STDOUT (FORMAT binary)`;
     },
   };
 }
@@ -161,8 +196,74 @@ function recordBuilder(read: ReadPlan): RecordBuilder {
   return make(read.converters) as RecordBuilder;
 }
 
+/**
+ * Rows per chunk on the columnar fast path when `chunkSize` is not set: one
+ * engine row group (its default `rowGroupRows`), so a batch is written as it
+ * is, with no join; about 10 MB of buffers for the benchmark's 16 columns.
+ */
+export const COLUMNAR_CHUNK_ROWS = 65_536;
+/** …and at most about this many bytes of column buffers (the engine's default `rowGroupBytes`). */
+export const COLUMNAR_CHUNK_BYTES = 16 * 1024 * 1024;
+
+function batchBytes(batch: ColumnBatch): number {
+  let bytes = 0;
+  for (const { data } of batch.columns) {
+    bytes += data.values.byteLength + (data.offsets?.byteLength ?? 0) + (data.validity?.byteLength ?? 0);
+  }
+  return bytes;
+}
+
 /** A query's outcome, settled so that a prefetch failing while nobody awaits it is no unhandled rejection. */
-type Fetched = { readonly rows: (string | null)[][] } | { readonly error: unknown };
+type Fetched =
+  | { readonly rows: (string | null)[][] }
+  | { readonly batch: ColumnBatch; readonly count: number; readonly tail: string[] }
+  | { readonly fallback: string }
+  | { readonly error: unknown };
+
+/** How the columnar fast path reads a table: what it selects and where each key part comes from. */
+export interface ColumnarPlan {
+  readonly selected: readonly SelectedColumn[];
+  /** Expressions selected after the data columns (keyless tables' `tableoid`, `ctid`). */
+  readonly extra: readonly string[];
+  /** Per key part: its selected column's index, and its PostgreSQL type name. */
+  readonly keys: readonly { readonly index: number; readonly typname: string }[];
+}
+
+const KEY_DECODES = new Set<Decode>(['int2', 'int4', 'int8', 'text', 'uuid', 'date', 'timestamp']);
+
+/**
+ * The fast path's plan for a table, or the reason it reads records instead:
+ * a column type the decoder does not take, or a key it cannot print back.
+ */
+export function columnarPlan(plan: TablePlan, read: ReadPlan): ColumnarPlan | { readonly reason: string } {
+  const selected: SelectedColumn[] = [];
+  for (const column of plan.columns) {
+    const decode = decodeOf(column);
+    if (decode === undefined) {
+      return {
+        reason: `column "${column.name}" is ${column.castType}, which the binary decoder does not take`,
+      };
+    }
+    selected.push({ name: column.name, decode, type: column.mapping.columnType });
+  }
+  const extra: string[] = [];
+  const keys: { index: number; typname: string }[] = [];
+  for (const part of read.keyParts) {
+    if (part.name === 'tableoid' || part.name === 'ctid') {
+      keys.push({ index: selected.length, typname: part.castType });
+      selected.push({ name: part.name, decode: part.name === 'ctid' ? 'tid' : 'oid' });
+      extra.push(part.expr);
+      continue;
+    }
+    const index = plan.columns.findIndex((c) => c.name === part.name);
+    const column = plan.columns[index];
+    if (!column || column.mapping.kind === 'json' || !KEY_DECODES.has(selected[index]!.decode)) {
+      return { reason: `key column "${part.name}" is ${column?.castType ?? 'unknown'}` };
+    }
+    keys.push({ index, typname: column.type.typname });
+  }
+  return { selected, extra, keys };
+}
 
 /** The file nodes of a table and of every partition under it: a rewrite of any of them changes the text. */
 const FILENODES = `SELECT string_agg(coalesce(pg_relation_filenode(relid)::text, '-'), ',' ORDER BY relid) AS filenode
@@ -206,6 +307,23 @@ function resumeKey(
     );
   }
   return [...(after as string[])];
+}
+
+/**
+ * The fast path's plan when this session can take it: the server sends text
+ * as UTF-8 only when its own encoding is UTF8 (SQL_ASCII passes any bytes).
+ */
+async function columnarFor(
+  client: pg.Client,
+  plan: TablePlan,
+  read: ReadPlan,
+): Promise<ColumnarPlan | { readonly reason: string }> {
+  const result = await client
+    .query<{ encoding: string }>(`SELECT current_setting('server_encoding') AS encoding`)
+    .catch(() => undefined);
+  const encoding = result?.rows[0]?.encoding;
+  if (encoding !== 'UTF8') return { reason: `the server encoding is ${encoding ?? 'unknown'}, not UTF8` };
+  return columnarPlan(plan, read);
 }
 
 /**
@@ -262,8 +380,8 @@ export async function* readTable(
       : undefined;
     const key = read.keyParts.map((k) => k.name);
     const toRecord = recordBuilder(read);
-    const fetch = (after: string[] | undefined): Promise<Fetched> => {
-      const query = read.chunk(since, after, config.chunkSize);
+    const fetchRows = (after: string[] | undefined, limit: number): Promise<Fetched> => {
+      const query = read.chunk(since, after, limit);
       return client
         .query<(string | null)[]>({ text: query.text, values: query.values, rowMode: 'array' })
         .then(
@@ -271,39 +389,101 @@ export async function* readTable(
           (error: unknown) => ({ error }),
         );
     };
+    const columnar =
+      ctx.acceptsColumnBatches === true && config.columnar
+        ? await columnarFor(client, plan, read)
+        : undefined;
+    if (columnar !== undefined && 'reason' in columnar) {
+      logger.debug('postgres table read as records', { stream: plan.stream, reason: columnar.reason });
+    }
+    const fast = columnar !== undefined && !('reason' in columnar) ? columnar : undefined;
+    // Rows per chunk: batches hold no object per row, so the fast path's default chunk is a whole row group.
+    const adaptive = fast !== undefined && !config.chunkSizeSet;
+    let limit = adaptive ? COLUMNAR_CHUNK_ROWS : config.chunkSize;
+    let textBytes: number[] | undefined;
+    const fetchColumns = (after: string[] | undefined, fast: ColumnarPlan): Promise<Fetched> => {
+      const decoder = new CopyDecoder(fast.selected, limit, textBytes);
+      const text = read.copyChunk(since, after, limit, fast.extra);
+      return copyOut(client, text, (chunk) => decoder.feed(chunk)).then(
+        (): Fetched => {
+          const decoded = decoder.finish();
+          if (decoded.rows === limit) textBytes = decoder.textBytes();
+          if (decoded.fallback !== undefined) return { fallback: decoded.fallback };
+          const tail: string[] = [];
+          if (decoded.rows > 0) {
+            for (const [i, k] of fast.keys.entries()) {
+              const text = keyText(decoded.builders[k.index]!, decoded.rows - 1, k.typname);
+              if (text === undefined)
+                return {
+                  fallback: `the last key of the chunk (${read.keyParts[i]!.name}) has no exact text`,
+                };
+              tail.push(text);
+            }
+          }
+          return { batch: decoded.batch, count: decoded.rows, tail };
+        },
+        (error: unknown) => ({ error }),
+      );
+    };
+    const fetch = (after: string[] | undefined): Promise<Fetched> =>
+      fast ? fetchColumns(after, fast) : fetchRows(after, limit);
     let total = 0;
     // The next chunk's query runs on the server while the engine lands this one.
     let pending: Promise<Fetched> | undefined = fetch(last);
     for (let chunk = 1; pending !== undefined; chunk++) {
       signal.throwIfAborted();
       const started = Date.now();
-      const fetched: Fetched = await pending;
+      let fetched: Fetched = await pending;
       pending = undefined;
+      if ('fallback' in fetched) {
+        // Same snapshot, same keyset range: the records are the rows the batch would have held.
+        logger.debug('postgres chunk read as records', {
+          stream: plan.stream,
+          chunk,
+          reason: fetched.fallback,
+        });
+        fetched = await fetchRows(last, limit);
+      }
       if ('error' in fetched) {
         signal.throwIfAborted();
         throw toConnectorError(connectionError(client) ?? fetched.error, config, { table: subject });
       }
       signal.throwIfAborted();
-      const rows = fetched.rows;
-      total += rows.length;
+      const count = 'batch' in fetched ? fetched.count : 'rows' in fetched ? fetched.rows.length : 0;
+      total += count;
       logger.debug('postgres chunk read', {
         stream: plan.stream,
         chunk,
-        rows: rows.length,
+        rows: count,
+        columnar: 'batch' in fetched,
         waitedMs: Date.now() - started,
       });
-      if (rows.length === 0) break;
-      const tail = rows[rows.length - 1]!;
-      const next = read.keyParts.map((_, i) => tail[read.columnCount + i] as string);
+      if (count === 0) break;
+      let next: string[];
+      if ('batch' in fetched) next = fetched.tail;
+      else if ('rows' in fetched) {
+        const tail = fetched.rows[count - 1]!;
+        next = read.keyParts.map((_, i) => tail[read.columnCount + i] as string);
+      } else break;
       // A key that does not move would re-read the same chunk forever: fail loudly instead.
       if (last && next.every((value, i) => value === last![i])) {
         throw new SystemError(`keyset pagination of ${subject} did not advance past (${next.join(', ')})`);
       }
       last = next;
-      if (rows.length >= config.chunkSize) pending = fetch(next);
-      const records = new Array<SourceRecord>(rows.length);
-      for (let i = 0; i < rows.length; i++) records[i] = toRecord(rows[i]!);
-      yield records;
+      const full = count >= limit;
+      // Wide rows get shorter chunks: a batch (and the row group it becomes) stays near COLUMNAR_CHUNK_BYTES.
+      if (adaptive && 'batch' in fetched) {
+        const perRow = batchBytes(fetched.batch) / count;
+        limit = Math.max(1024, Math.min(COLUMNAR_CHUNK_ROWS, Math.floor(COLUMNAR_CHUNK_BYTES / perRow)));
+      }
+      if (full) pending = fetch(next);
+      if ('batch' in fetched) yield fetched.batch;
+      else if ('rows' in fetched) {
+        const rows = fetched.rows;
+        const records = new Array<SourceRecord>(rows.length);
+        for (let i = 0; i < rows.length; i++) records[i] = toRecord(rows[i]!);
+        yield records;
+      }
       const position: PostgresPosition = {
         key,
         after: next,

@@ -1,3 +1,13 @@
+export {
+  type BatchColumn,
+  batchRecord,
+  batchRecords,
+  batchValue,
+  type ColumnBatch,
+  type ColumnVector,
+  columnBatch,
+  isColumnBatch,
+} from './column-batch.js';
 export { decimalType, parseColumnType, parseDecimalType } from './column-types.js';
 export { redactConfig, secretPaths, validateConfig } from './config.js';
 export { compareCursor, cursorOf, lowerByLag, normalizeCursor } from './cursor.js';

@@ -4,6 +4,8 @@
  * lazily. Building streams must be cheap: no data is extracted until `read`.
  */
 
+import type { ColumnBatch } from './column-batch.js';
+
 /** How landed rows relate to earlier runs when the `current` table is built. */
 export const WriteDisposition = {
   append: 'append',
@@ -15,8 +17,11 @@ export type WriteDisposition = (typeof WriteDisposition)[keyof typeof WriteDispo
 /** A plain JSON-like record. Dates, bigints and nested values are allowed. */
 export type SourceRecord = Record<string, unknown>;
 
-/** What a stream's read yields: a record, a page of records, or a checkpoint. */
-export type StreamItem = SourceRecord | readonly SourceRecord[] | StreamCheckpoint;
+/**
+ * What a stream's read yields: a record, a page of records, a checkpoint, or
+ * (only when `ReadContext.acceptsColumnBatches`) a page as column buffers.
+ */
+export type StreamItem = SourceRecord | readonly SourceRecord[] | StreamCheckpoint | ColumnBatch;
 
 /**
  * Marks a record as a deletion of the row with its primary key (a tombstone).
@@ -77,6 +82,11 @@ export interface ReadContext {
    * (PostgreSQL's `reltuples` for a full load). Progress then shows % and ETA.
    */
   readonly reportTotal?: (records: number) => void;
+  /**
+   * The reader takes `ColumnBatch` items (connectors/sdk/column-batch.ts) as
+   * well as records. Absent or false: yield records only.
+   */
+  readonly acceptsColumnBatches?: boolean;
 }
 
 /**

@@ -123,6 +123,27 @@ export class RowConverter {
     };
   }
 
+  /**
+   * A group from column buffers already in Arrow layout (a connector's column
+   * batch): `data` by column name; columns named in `constants` take that
+   * value on every row; any other column is null on every row.
+   */
+  public assemble(
+    n: number,
+    data: Readonly<Record<string, ColumnData>>,
+    constants?: Readonly<Record<string, unknown>>,
+  ): RowGroupData {
+    return {
+      rows: n,
+      columns: this.columns.map((c, j) => {
+        const given = Object.hasOwn(data, c.name) ? data[c.name] : undefined;
+        if (given !== undefined) return checkedColumn(c, columnKind(c.type), n, given);
+        const value = constants !== undefined && Object.hasOwn(constants, c.name) ? constants[c.name] : null;
+        return this.constantColumn(j, n, value);
+      }),
+    };
+  }
+
   private loopFor(constant: readonly boolean[]): Loop {
     const key = constant.map((b) => (b ? '1' : '0')).join('');
     let loop = this.loops.get(key);
@@ -157,6 +178,36 @@ export class RowConverter {
       throw error;
     }
   }
+}
+
+/** Bytes (or words) a column of `n` rows needs, checked so a short buffer fails here and not in the encoder. */
+function checkedColumn(column: ParquetColumn, kind: ColumnKind, n: number, data: ColumnData): ColumnData {
+  const words: Partial<Record<ColumnKind, number>> = {
+    int: 1,
+    date: 1,
+    bigint: 2,
+    timestamp: 2,
+    decimal: 4,
+    double: 1,
+  };
+  const bad = (what: string): never => {
+    throw new ParquetError(`Column batch for "${column.name}" (${column.type}) has ${what} for ${n} rows`);
+  };
+  if (data.validity !== null && data.validity.byteLength < (n + 7) >> 3) bad('a short validity bitmap');
+  if (kind === 'string' || kind === 'json') {
+    if (data.offsets === null || data.offsets.length < n + 1) bad('too few offsets');
+    if (!(data.values instanceof Uint8Array) || data.values.byteLength < data.offsets![n]!)
+      bad('too few bytes');
+    return data;
+  }
+  if (kind === 'boolean') {
+    if (!(data.values instanceof Uint8Array) || data.values.byteLength < (n + 7) >> 3) bad('a short bitmap');
+    return data;
+  }
+  const per = words[kind]!;
+  const ok = kind === 'double' ? data.values instanceof Float64Array : data.values instanceof Int32Array;
+  if (!ok || data.values.length < n * per) bad('too few values');
+  return data;
 }
 
 function newState(type: ColumnKind, n: number): ColumnState {

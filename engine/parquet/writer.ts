@@ -7,7 +7,7 @@
  */
 import type { SourceRecord } from '../../connectors/sdk/types.js';
 import { ArrowIpcWriter } from './arrow.js';
-import { type ParquetColumn, RowConverter, type RowGroupData } from './convert.js';
+import { type ColumnData, type ParquetColumn, RowConverter, type RowGroupData } from './convert.js';
 import { plainColumns } from './dictionary.js';
 import type { GroupEncoder, ParquetCompression, PreparedGroup } from './encoder.js';
 import { ThreadEncoder } from './encoder-thread.js';
@@ -31,6 +31,17 @@ export interface ParquetFileWriter {
    * the group is fully encoded; at most one group is in flight.
    */
   writeRowGroup(rows: readonly SourceRecord[], constants?: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * Encodes one row group of `rows` rows from column buffers in Arrow layout
+   * (`data` by column name, e.g. a connector's column batch); columns named in
+   * `constants` take that value, any other column is null. Same ordering and
+   * in-flight rules as `writeRowGroup`.
+   */
+  writeColumns(
+    rows: number,
+    data: Readonly<Record<string, ColumnData>>,
+    constants?: Readonly<Record<string, unknown>>,
+  ): Promise<void>;
   /** Flushes the last group and the footer to the sink; the file is then complete. */
   finish(): Promise<void>;
   /** Releases resources (worker state, buffers) without finishing; safe after finish. */
@@ -143,6 +154,23 @@ class StreamingParquetWriter implements ParquetFileWriter {
     constants?: Readonly<Record<string, unknown>>,
   ): Promise<void> {
     return this.serialize(() => this.write(rows, constants));
+  }
+
+  public writeColumns(
+    rows: number,
+    data: Readonly<Record<string, ColumnData>>,
+    constants?: Readonly<Record<string, unknown>>,
+  ): Promise<void> {
+    return this.serialize(async () => {
+      this.assertOpen('writeColumns');
+      if (rows === 0) return;
+      const group = this.prepare(this.converter.assemble(rows, data, constants));
+      await this.settle();
+      this.rows += rows;
+      this.rowGroups++;
+      this.inFlight = this.encoder.encode(group).then((bytes) => this.emit(bytes));
+      this.inFlight.catch((error: unknown) => this.fail(error));
+    });
   }
 
   public finish(): Promise<void> {
