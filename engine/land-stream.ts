@@ -52,7 +52,7 @@ export interface StreamLandingSettings {
   readonly partition: string;
   readonly targetFileBytes: number;
   readonly rowGroupRows: number;
-  /** Cut a row group once its estimated Arrow size reaches this. */
+  /** The Parquet writer cuts a row group once its Arrow data reaches this size. */
   readonly rowGroupBytes: number;
   readonly compression: 'snappy' | 'zstd';
   readonly progressIntervalMs: number;
@@ -116,8 +116,15 @@ function validateCursor(source: string, stream: string, next: CursorState): void
   }
 }
 
-/** One record in every this many is measured for the row group's size estimate. */
+/** One record in every this many is measured for the batch's size estimate. */
 const SIZE_SAMPLE_EVERY = 64;
+/**
+ * Records are handed to the Parquet writer in batches of about this many
+ * estimated bytes: the writer converts them at once into column data (far
+ * smaller than the records) and gathers row groups by bytes itself, so only
+ * one small batch of record objects is alive at a time.
+ */
+const WRITE_BATCH_BYTES = 1024 * 1024;
 
 /**
  * Roughly the Arrow bytes a record takes: text as its length plus an offset,
@@ -196,6 +203,8 @@ export async function landStreamSlice(
     partition: settings.partition,
     targetFileBytes: settings.targetFileBytes,
     compression: settings.compression,
+    rowGroupBytes: settings.rowGroupBytes,
+    rowGroupRows: settings.rowGroupRows,
     firstIndex: start.nextPart,
     onFileWritten: hooks.onFileWritten,
   });
@@ -207,9 +216,10 @@ export async function landStreamSlice(
   let keysAtMax: string[] = [...(staged?.keysAtMax ?? [])];
   let recordsAtMax: SourceRecord[] = [];
   let batch: SourceRecord[] = [];
-  // Rows per group follow the sampled record size, so a group holds about `rowGroupBytes` whatever the row width.
+  // Rows per batch follow the sampled record size, so a batch holds about WRITE_BATCH_BYTES whatever the row width.
   let rowBytes = 0;
   let rowLimit = settings.rowGroupRows;
+  const batchBytes = Math.min(WRITE_BATCH_BYTES, settings.rowGroupBytes);
   const metadataBytes = runId.length + source.length + 16;
   let lastProgress = Date.now();
   const priorRows = start.committed.rows + (staged?.rows ?? 0);
@@ -246,7 +256,7 @@ export async function landStreamSlice(
       else versions.push(next);
     }
     const constants = { _sluice_run_id: runId, _sluice_extracted_at: clock(), _sluice_source: source };
-    await files.writeRowGroup([...schema.columns, ...METADATA_COLUMNS], batchRows, constants);
+    await files.write([...schema.columns, ...METADATA_COLUMNS], batchRows, constants);
     batch = [];
   };
 
@@ -331,10 +341,7 @@ export async function landStreamSlice(
         if (rows % SIZE_SAMPLE_EVERY === 0) {
           const bytes = estimateRecordBytes(record) + metadataBytes;
           rowBytes = rowBytes === 0 ? bytes : rowBytes * 0.875 + bytes * 0.125;
-          rowLimit = Math.max(
-            1,
-            Math.min(settings.rowGroupRows, Math.floor(settings.rowGroupBytes / rowBytes)),
-          );
+          rowLimit = Math.max(1, Math.min(settings.rowGroupRows, Math.floor(batchBytes / rowBytes)));
         }
         batch.push(record);
         rows++;

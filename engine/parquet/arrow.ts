@@ -1,5 +1,5 @@
 /**
- * Column buffers → one Arrow IPC stream (schema + one record batch + end
+ * Column buffers → one Arrow IPC stream (schema + record batches + end
  * marker), the format parquet-wasm reads. apache-arrow encodes the small
  * flatbuffer metadata; the body is laid out here with a single copy of each
  * buffer into one allocation (apache-arrow's own writer copies every buffer
@@ -74,8 +74,41 @@ export class ArrowIpcWriter {
     this.schemaMessage = frame(Message.encode(Message.from(schema)));
   }
 
-  /** The whole stream for one group, in one buffer. */
-  public write(group: RowGroupData): Uint8Array {
+  /**
+   * The whole stream for one group, in one buffer: one record batch per
+   * part (a group gathered from several writes), which the encoder writes
+   * as one row group.
+   */
+  public write(parts: readonly RowGroupData[]): Uint8Array {
+    const batches = parts.map((part) => this.batch(part));
+    let total = this.schemaMessage.length + END_OF_STREAM.length;
+    for (const b of batches) total += b.message.length + b.bodyLength;
+    const out = new Uint8Array(total);
+    out.set(this.schemaMessage, 0);
+    let at = this.schemaMessage.length;
+    for (const { message, bodyLength, buffers, regions } of batches) {
+      out.set(message, at);
+      const bodyStart = at + message.length;
+      buffers.forEach((view, k) => {
+        if (view !== null && view.byteLength > 0) {
+          out.set(
+            new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+            bodyStart + regions[k]!.offset,
+          );
+        }
+      });
+      at = bodyStart + bodyLength;
+    }
+    out.set(END_OF_STREAM, at);
+    return out;
+  }
+
+  private batch(group: RowGroupData): {
+    message: Uint8Array;
+    bodyLength: number;
+    buffers: (Uint8Array | Int32Array | Float64Array | null)[];
+    regions: BufferRegion[];
+  } {
     const nodes: FieldNode[] = [];
     const regions: BufferRegion[] = [];
     const buffers: (Uint8Array | Int32Array | Float64Array | null)[] = [];
@@ -92,22 +125,6 @@ export class ArrowIpcWriter {
       add(column.values, column.values.byteLength);
     }
     const header = new RecordBatchHeader(group.rows, nodes, regions, null);
-    const batchMessage = frame(Message.encode(Message.from(header, bodyLength)));
-
-    const total = this.schemaMessage.length + batchMessage.length + bodyLength + END_OF_STREAM.length;
-    const out = new Uint8Array(total);
-    out.set(this.schemaMessage, 0);
-    out.set(batchMessage, this.schemaMessage.length);
-    const bodyStart = this.schemaMessage.length + batchMessage.length;
-    buffers.forEach((view, k) => {
-      if (view !== null && view.byteLength > 0) {
-        out.set(
-          new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
-          bodyStart + regions[k]!.offset,
-        );
-      }
-    });
-    out.set(END_OF_STREAM, bodyStart + bodyLength);
-    return out;
+    return { message: frame(Message.encode(Message.from(header, bodyLength))), bodyLength, buffers, regions };
   }
 }

@@ -20,7 +20,7 @@ export type ParquetCompression = 'snappy' | 'zstd';
 /** A converted row group, ready for the encoder. */
 export interface PreparedGroup {
   readonly rows: number;
-  /** Arrow IPC stream: the schema and one record batch. */
+  /** Arrow IPC stream: the schema and the group's record batches (written as one row group). */
   readonly ipc: Uint8Array;
   /** Columns to write without dictionary encoding (see dictionary.ts). */
   readonly plain: readonly string[];

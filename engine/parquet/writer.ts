@@ -1,9 +1,12 @@
 /**
- * The streaming file writer: converts each row group on the caller's thread,
- * hands it to the encoder (the shared worker thread, or inline), and passes
- * the encoded bytes to the sink in file order. At most one group is in
- * flight: converting group N+1 overlaps with encoding group N, and
- * `writeRowGroup` for N+1 waits for N to reach the sink before handing over.
+ * The streaming file writer: converts rows on the caller's thread as they
+ * are written, gathers them into a row group until its column data reaches
+ * `rowGroupBytes`, hands the group to the encoder (the shared worker thread,
+ * or inline), and passes the encoded bytes to the sink in file order.
+ * Memory is bounded by bytes, not rows: at most one group is in flight and
+ * one is being gathered; a write that completes a group waits for the group
+ * in flight to reach the sink before handing the next one over
+ * (backpressure), so converting group N+1 overlaps with encoding group N.
  */
 import type { SourceRecord } from '../../connectors/sdk/types.js';
 import { ArrowIpcWriter } from './arrow.js';
@@ -12,6 +15,12 @@ import { plainColumns } from './dictionary.js';
 import type { GroupEncoder, ParquetCompression, PreparedGroup } from './encoder.js';
 import { ThreadEncoder } from './encoder-thread.js';
 import { ParquetError } from './errors.js';
+import { RowSizer } from './slice.js';
+
+/** Default `rowGroupBytes`: the Arrow size at which a row group is cut (see ADR 0002). */
+export const DEFAULT_ROW_GROUP_BYTES = 32 * 1024 * 1024;
+/** Default `rowGroupRows`: parquet-rs's own row-group limit. */
+export const DEFAULT_ROW_GROUP_ROWS = 1024 * 1024;
 
 export interface ParquetWriterOptions {
   /** @default 'snappy' */
@@ -22,15 +31,33 @@ export interface ParquetWriterOptions {
    * @default true
    */
   readonly worker?: boolean;
+  /**
+   * A row group is cut once its converted column data (Arrow bytes: fixed
+   * widths plus UTF-8 text) reaches this size; it exceeds it by less than
+   * the row that reached it. @default 33554432 (32 MiB)
+   */
+  readonly rowGroupBytes?: number;
+  /** At most this many rows per row group. @default 1048576 */
+  readonly rowGroupRows?: number;
 }
 
 export interface ParquetFileWriter {
   /**
-   * Encodes one row group from the rows. Columns named in `constants` take
-   * that value on every row instead of reading row[name]. May resolve before
-   * the group is fully encoded; at most one group is in flight.
+   * Adds rows to the row group being gathered, cutting groups by
+   * `rowGroupBytes`. Columns named in `constants` take that value on every
+   * row instead of reading row[name]. The rows are converted whole before
+   * any joins the group, so a value that does not convert rejects the call
+   * and leaves the writer as it was; once it resolves the caller may drop
+   * the rows. Waits while a completed group cannot be handed over yet.
+   */
+  write(rows: readonly SourceRecord[], constants?: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * `write`, then ends the row group (which may also have been cut earlier
+   * by size). May resolve before the group is fully encoded.
    */
   writeRowGroup(rows: readonly SourceRecord[], constants?: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Ends the row group being gathered, if it holds rows. */
+  endRowGroup(): Promise<void>;
   /** Flushes the last group and the footer to the sink; the file is then complete. */
   finish(): Promise<void>;
   /** Releases resources (worker state, buffers) without finishing; safe after finish. */
@@ -38,6 +65,8 @@ export interface ParquetFileWriter {
   readonly bytesWritten: number;
   readonly rows: number;
   readonly rowGroups: number;
+  /** Arrow bytes of the rows gathered for the next row group (not yet handed to the encoder). */
+  readonly bufferedBytes: number;
   /** Where this file's groups are encoded, once that is settled (read-only; for tests and diagnostics). */
   encodedOn(): Promise<EncodedOn>;
 }
@@ -111,9 +140,16 @@ class StreamingParquetWriter implements ParquetFileWriter {
   public bytesWritten = 0;
   public rows = 0;
   public rowGroups = 0;
+  public bufferedBytes = 0;
   private readonly converter: RowConverter;
   private readonly ipc: ArrowIpcWriter;
   private readonly encoder: Encoder;
+  private readonly sizer: RowSizer;
+  private readonly targetBytes: number;
+  private readonly maxRows: number;
+  /** The row group being gathered: converted parts, in row order. */
+  private parts: RowGroupData[] = [];
+  private bufferedRows = 0;
   private inFlight: Promise<void> = Promise.resolve();
   private queue: Promise<unknown> = Promise.resolve();
   private state: State = State.open;
@@ -130,6 +166,9 @@ class StreamingParquetWriter implements ParquetFileWriter {
       throw new ParquetError(`Unknown Parquet compression "${String(compression)}"; use snappy or zstd`);
     }
     this.ipc = new ArrowIpcWriter(columns);
+    this.sizer = new RowSizer(columns);
+    this.targetBytes = positive(options.rowGroupBytes, DEFAULT_ROW_GROUP_BYTES, 'rowGroupBytes');
+    this.maxRows = positive(options.rowGroupRows, DEFAULT_ROW_GROUP_ROWS, 'rowGroupRows');
     this.encoder =
       options.worker === false ? new InlineEncoder(compression) : new FallbackEncoder(compression);
   }
@@ -138,11 +177,25 @@ class StreamingParquetWriter implements ParquetFileWriter {
     return this.encoder instanceof FallbackEncoder ? this.encoder.encodedOn : Promise.resolve('inline');
   }
 
+  public write(rows: readonly SourceRecord[], constants?: Readonly<Record<string, unknown>>): Promise<void> {
+    return this.serialize(() => this.add(rows, constants));
+  }
+
   public writeRowGroup(
     rows: readonly SourceRecord[],
     constants?: Readonly<Record<string, unknown>>,
   ): Promise<void> {
-    return this.serialize(() => this.write(rows, constants));
+    return this.serialize(async () => {
+      await this.add(rows, constants);
+      await this.cut();
+    });
+  }
+
+  public endRowGroup(): Promise<void> {
+    return this.serialize(async () => {
+      this.assertOpen('endRowGroup');
+      await this.cut();
+    });
   }
 
   public finish(): Promise<void> {
@@ -160,16 +213,58 @@ class StreamingParquetWriter implements ParquetFileWriter {
     return run;
   }
 
-  private async write(
+  private async add(
     rows: readonly SourceRecord[],
     constants?: Readonly<Record<string, unknown>>,
   ): Promise<void> {
-    this.assertOpen('writeRowGroup');
+    this.assertOpen('write');
     if (rows.length === 0) return;
     // Converting here overlaps with the encoding of the group in flight.
-    const group = this.prepare(this.converter.convert(rows, constants));
+    await this.append(this.converter.convert(rows, constants));
+  }
+
+  /**
+   * Adds converted rows to the group being gathered; each time the group
+   * reaches the byte target (or the row limit) the rows that reached it are
+   * split off and the group is handed to the encoder.
+   */
+  private async append(data: RowGroupData): Promise<void> {
+    let rest = data;
+    while (rest.rows > 0) {
+      const bytes = this.sizer.bytes(rest);
+      if (this.bufferedBytes + bytes < this.targetBytes && this.bufferedRows + rest.rows < this.maxRows) {
+        this.gather(rest, bytes);
+        return;
+      }
+      const take = this.sizer.cut(
+        rest,
+        this.bufferedBytes,
+        this.targetBytes,
+        this.maxRows - this.bufferedRows,
+      );
+      const head = this.sizer.slice(rest, 0, take);
+      this.gather(head, take === rest.rows ? bytes : this.sizer.bytes(head));
+      rest = this.sizer.slice(rest, take, rest.rows);
+      await this.cut();
+    }
+  }
+
+  private gather(part: RowGroupData, bytes: number): void {
+    this.parts.push(part);
+    this.bufferedRows += part.rows;
+    this.bufferedBytes += bytes;
+  }
+
+  /** Hands the gathered group to the encoder once the group in flight has reached the sink. */
+  private async cut(): Promise<void> {
+    if (this.bufferedRows === 0) return;
+    const group = this.prepare(this.parts);
+    const rows = this.bufferedRows;
+    this.parts = [];
+    this.bufferedRows = 0;
+    this.bufferedBytes = 0;
     await this.settle();
-    this.rows += rows.length;
+    this.rows += rows;
     this.rowGroups++;
     this.inFlight = this.encoder.encode(group).then((bytes) => this.emit(bytes));
     this.inFlight.catch((error: unknown) => this.fail(error));
@@ -177,11 +272,12 @@ class StreamingParquetWriter implements ParquetFileWriter {
 
   private async complete(): Promise<void> {
     this.assertOpen('finish');
+    await this.cut();
     await this.settle();
     try {
       // A file without rows still needs its schema: encode one empty group.
       if (this.rowGroups === 0) {
-        await this.emit(await this.encoder.encode(this.prepare(this.converter.convert([]))));
+        await this.emit(await this.encoder.encode(this.prepare([this.converter.convert([])])));
       }
       await this.emit(await this.encoder.finish());
     } catch (error) {
@@ -194,13 +290,20 @@ class StreamingParquetWriter implements ParquetFileWriter {
   private async release(): Promise<void> {
     if (this.state === State.closed) return;
     if (this.state === State.open || this.state === State.failed) this.state = State.closed;
+    this.parts = [];
+    this.bufferedRows = 0;
+    this.bufferedBytes = 0;
     await this.inFlight.catch(() => undefined);
     await this.encoder.release();
   }
 
   /** Lays a converted group out as Arrow IPC, the encoder's input, here on the caller's thread. */
-  private prepare(group: RowGroupData): PreparedGroup {
-    return { rows: group.rows, ipc: this.ipc.write(group), plain: plainColumns(this.columns, group) };
+  private prepare(parts: readonly RowGroupData[]): PreparedGroup {
+    return {
+      rows: parts.reduce((sum, part) => sum + part.rows, 0),
+      ipc: this.ipc.write(parts),
+      plain: plainColumns(this.columns, parts),
+    };
   }
 
   /** Waits for the group in flight; rethrows its failure. */
@@ -226,6 +329,13 @@ class StreamingParquetWriter implements ParquetFileWriter {
     if (this.state !== State.open)
       throw new ParquetError(`Cannot ${operation}: the Parquet writer is ${this.state}`);
   }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new ParquetError(`${name} must be a whole number of at least 1, not ${String(value)}`);
+  return value;
 }
 
 /** `sink` receives the file's bytes in order (the first chunk starts with PAR1); the writer awaits it. */
