@@ -79,11 +79,15 @@ export class ArrowIpcWriter {
    * part (a group gathered from several writes), which the encoder writes
    * as one row group.
    */
-  public write(parts: readonly RowGroupData[]): Uint8Array {
+  public write(
+    parts: readonly RowGroupData[],
+    /** Returns zeroed bytes of that length (the padding between buffers stays zero). */
+    allocate: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
+  ): Uint8Array {
     const batches = parts.map((part) => this.batch(part));
     let total = this.schemaMessage.length + END_OF_STREAM.length;
     for (const b of batches) total += b.message.length + b.bodyLength;
-    const out = new Uint8Array(total);
+    const out = allocate(total);
     out.set(this.schemaMessage, 0);
     let at = this.schemaMessage.length;
     for (const { message, bodyLength, buffers, regions } of batches) {

@@ -26,6 +26,12 @@ export interface PreparedGroup {
   readonly plain: readonly string[];
 }
 
+/** An encoded group: the bytes to append, and the group's IPC buffer, free to reuse. */
+export interface EncodedGroup {
+  readonly bytes: Uint8Array;
+  readonly spare: ArrayBuffer | undefined;
+}
+
 export class GroupEncoder {
   private readonly assembler = new FileAssembler();
 

@@ -12,7 +12,7 @@ import type { SourceRecord } from '../../connectors/sdk/types.js';
 import { ArrowIpcWriter } from './arrow.js';
 import { type ParquetColumn, RowConverter, type RowGroupData } from './convert.js';
 import { plainColumns } from './dictionary.js';
-import type { GroupEncoder, ParquetCompression, PreparedGroup } from './encoder.js';
+import type { EncodedGroup, GroupEncoder, ParquetCompression, PreparedGroup } from './encoder.js';
 import { ThreadEncoder } from './encoder-thread.js';
 import { ParquetError } from './errors.js';
 import { RowSizer } from './slice.js';
@@ -75,7 +75,7 @@ export interface ParquetFileWriter {
 export type EncodedOn = 'thread' | 'inline';
 
 interface Encoder {
-  encode(group: PreparedGroup): Promise<Uint8Array>;
+  encode(group: PreparedGroup): Promise<EncodedGroup>;
   finish(): Promise<Uint8Array>;
   release(): Promise<void>;
 }
@@ -90,8 +90,9 @@ class InlineEncoder implements Encoder {
     this.encoder = import('./encoder.js').then((m) => new m.GroupEncoder(compression));
     this.encoder.catch(() => undefined);
   }
-  public async encode(group: PreparedGroup): Promise<Uint8Array> {
-    return (await this.live()).encode(group);
+  public async encode(group: PreparedGroup): Promise<EncodedGroup> {
+    const bytes = (await this.live()).encode(group);
+    return { bytes, spare: group.ipc.buffer as ArrayBuffer };
   }
   public async finish(): Promise<Uint8Array> {
     const bytes = (await this.live()).finish();
@@ -122,7 +123,7 @@ class FallbackEncoder implements Encoder {
     );
     this.encodedOn = this.choice.then((chosen) => (chosen === thread ? 'thread' : 'inline'));
   }
-  public async encode(group: PreparedGroup): Promise<Uint8Array> {
+  public async encode(group: PreparedGroup): Promise<EncodedGroup> {
     return (await this.choice).encode(group);
   }
   public async finish(): Promise<Uint8Array> {
@@ -150,6 +151,8 @@ class StreamingParquetWriter implements ParquetFileWriter {
   /** The row group being gathered: converted parts, in row order. */
   private parts: RowGroupData[] = [];
   private bufferedRows = 0;
+  /** IPC buffers of encoded groups, reused for the next groups (at most two circulate). */
+  private spares: ArrayBuffer[] = [];
   private inFlight: Promise<void> = Promise.resolve();
   private queue: Promise<unknown> = Promise.resolve();
   private state: State = State.open;
@@ -266,8 +269,23 @@ class StreamingParquetWriter implements ParquetFileWriter {
     await this.settle();
     this.rows += rows;
     this.rowGroups++;
-    this.inFlight = this.encoder.encode(group).then((bytes) => this.emit(bytes));
+    this.inFlight = this.encoder.encode(group).then(({ bytes, spare }) => {
+      if (spare !== undefined && this.spares.length < 2) this.spares.push(spare);
+      return this.emit(bytes);
+    });
     this.inFlight.catch((error: unknown) => this.fail(error));
+  }
+
+  /**
+   * An IPC buffer of `bytes`: a spare one if large enough, else a new one with
+   * room for a slightly larger next group, so buffers circulate between this
+   * thread and the encoder instead of each group's becoming garbage there.
+   */
+  private allocate(bytes: number): Uint8Array {
+    const k = this.spares.findIndex((spare) => spare.byteLength >= bytes);
+    if (k >= 0) return new Uint8Array(this.spares.splice(k, 1)[0]!, 0, bytes).fill(0);
+    const capacity = Math.ceil((bytes * 1.125) / 65_536) * 65_536;
+    return new Uint8Array(new ArrayBuffer(capacity), 0, bytes);
   }
 
   private async complete(): Promise<void> {
@@ -277,7 +295,7 @@ class StreamingParquetWriter implements ParquetFileWriter {
     try {
       // A file without rows still needs its schema: encode one empty group.
       if (this.rowGroups === 0) {
-        await this.emit(await this.encoder.encode(this.prepare([this.converter.convert([])])));
+        await this.emit((await this.encoder.encode(this.prepare([this.converter.convert([])]))).bytes);
       }
       await this.emit(await this.encoder.finish());
     } catch (error) {
@@ -291,6 +309,7 @@ class StreamingParquetWriter implements ParquetFileWriter {
     if (this.state === State.closed) return;
     if (this.state === State.open || this.state === State.failed) this.state = State.closed;
     this.parts = [];
+    this.spares = [];
     this.bufferedRows = 0;
     this.bufferedBytes = 0;
     await this.inFlight.catch(() => undefined);
@@ -301,7 +320,7 @@ class StreamingParquetWriter implements ParquetFileWriter {
   private prepare(parts: readonly RowGroupData[]): PreparedGroup {
     return {
       rows: parts.reduce((sum, part) => sum + part.rows, 0),
-      ipc: this.ipc.write(parts),
+      ipc: this.ipc.write(parts, (bytes) => this.allocate(bytes)),
       plain: plainColumns(this.columns, parts),
     };
   }
