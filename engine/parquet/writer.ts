@@ -9,7 +9,7 @@
  * (backpressure), so converting group N+1 overlaps with encoding group N.
  */
 import type { SourceRecord } from '../../connectors/sdk/types.js';
-import { ArrowIpcWriter } from './arrow.js';
+import { ArrowIpcWriter, type IpcStream } from './arrow.js';
 import { type ParquetColumn, RowConverter, type RowGroupData } from './convert.js';
 import { plainColumns } from './dictionary.js';
 import type { EncodedGroup, GroupEncoder, ParquetCompression, PreparedGroup } from './encoder.js';
@@ -19,6 +19,8 @@ import { RowSizer } from './slice.js';
 
 /** Default `rowGroupBytes`: the Arrow size at which a row group is cut (see ADR 0002). */
 export const DEFAULT_ROW_GROUP_BYTES = 32 * 1024 * 1024;
+/** A new IPC buffer starts at most this large (it grows when a group needs more). */
+const MAX_FIRST_BUFFER = 64 * 1024 * 1024;
 /** Default `rowGroupRows`: parquet-rs's own row-group limit. */
 export const DEFAULT_ROW_GROUP_ROWS = 1024 * 1024;
 
@@ -148,8 +150,8 @@ class StreamingParquetWriter implements ParquetFileWriter {
   private readonly sizer: RowSizer;
   private readonly targetBytes: number;
   private readonly maxRows: number;
-  /** The row group being gathered: converted parts, in row order. */
-  private parts: RowGroupData[] = [];
+  /** The row group being gathered, laid out as Arrow IPC part by part. */
+  private gathering: IpcStream | undefined;
   private bufferedRows = 0;
   /** IPC buffers of encoded groups, reused for the next groups (at most two circulate). */
   private spares: ArrayBuffer[] = [];
@@ -252,18 +254,23 @@ class StreamingParquetWriter implements ParquetFileWriter {
     }
   }
 
+  /** Copies converted rows into the group's IPC stream: the caller's converted data is garbage at once. */
   private gather(part: RowGroupData, bytes: number): void {
-    this.parts.push(part);
+    this.gathering ??= this.ipc.begin((size) => this.allocate(size));
+    this.gathering.add(part);
     this.bufferedRows += part.rows;
     this.bufferedBytes += bytes;
   }
 
   /** Hands the gathered group to the encoder once the group in flight has reached the sink. */
   private async cut(): Promise<void> {
-    if (this.bufferedRows === 0) return;
-    const group = this.prepare(this.parts);
+    if (this.bufferedRows === 0 || this.gathering === undefined) return;
+    const stream = this.gathering;
     const rows = this.bufferedRows;
-    this.parts = [];
+    // Sampled from the stream itself: the parts were not kept.
+    const plain = plainColumns(this.columns, stream.parts());
+    const group: PreparedGroup = { rows, ipc: stream.end(), plain };
+    this.gathering = undefined;
     this.bufferedRows = 0;
     this.bufferedBytes = 0;
     await this.settle();
@@ -277,15 +284,16 @@ class StreamingParquetWriter implements ParquetFileWriter {
   }
 
   /**
-   * An IPC buffer of `bytes`: a spare one if large enough, else a new one with
-   * room for a slightly larger next group, so buffers circulate between this
+   * A zeroed IPC buffer of at least `bytes`: a spare one if there is one
+   * (the largest; the stream grows it if needed), else a new one with room
+   * for a group of the target size, so buffers circulate between this
    * thread and the encoder instead of each group's becoming garbage there.
    */
   private allocate(bytes: number): Uint8Array {
-    const k = this.spares.findIndex((spare) => spare.byteLength >= bytes);
-    if (k >= 0) return new Uint8Array(this.spares.splice(k, 1)[0]!, 0, bytes).fill(0);
-    const capacity = Math.ceil((bytes * 1.125) / 65_536) * 65_536;
-    return new Uint8Array(new ArrayBuffer(capacity), 0, bytes);
+    const spare = this.spares.sort((a, b) => a.byteLength - b.byteLength).pop();
+    if (spare !== undefined && spare.byteLength >= bytes) return new Uint8Array(spare).fill(0);
+    const room = Math.min(this.targetBytes * 1.125 + 65_536, MAX_FIRST_BUFFER);
+    return new Uint8Array(Math.ceil(Math.max(bytes, room) / 65_536) * 65_536);
   }
 
   private async complete(): Promise<void> {
@@ -295,7 +303,8 @@ class StreamingParquetWriter implements ParquetFileWriter {
     try {
       // A file without rows still needs its schema: encode one empty group.
       if (this.rowGroups === 0) {
-        await this.emit((await this.encoder.encode(this.prepare([this.converter.convert([])]))).bytes);
+        const ipc = this.ipc.write([this.converter.convert([])]);
+        await this.emit((await this.encoder.encode({ rows: 0, ipc, plain: [] })).bytes);
       }
       await this.emit(await this.encoder.finish());
     } catch (error) {
@@ -308,21 +317,12 @@ class StreamingParquetWriter implements ParquetFileWriter {
   private async release(): Promise<void> {
     if (this.state === State.closed) return;
     if (this.state === State.open || this.state === State.failed) this.state = State.closed;
-    this.parts = [];
+    this.gathering = undefined;
     this.spares = [];
     this.bufferedRows = 0;
     this.bufferedBytes = 0;
     await this.inFlight.catch(() => undefined);
     await this.encoder.release();
-  }
-
-  /** Lays a converted group out as Arrow IPC, the encoder's input, here on the caller's thread. */
-  private prepare(parts: readonly RowGroupData[]): PreparedGroup {
-    return {
-      rows: parts.reduce((sum, part) => sum + part.rows, 0),
-      ipc: this.ipc.write(parts, (bytes) => this.allocate(bytes)),
-      plain: plainColumns(this.columns, parts),
-    };
   }
 
   /** Waits for the group in flight; rethrows its failure. */
