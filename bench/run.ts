@@ -5,7 +5,8 @@
  * same rows. Prints one JSON line and saves it under bench/results/.
  *
  *   npm run bench -- [--only engine|postgres|rest] [--rows 1000000] [--repeat 3] [--rows-10m 10000000 | --skip-10m]
- *                    [--slice-seconds 10] [--pg-rows 1000000] [--rest-rows 200000] [--runtime bundle|tsx] [--no-save]
+ *                    [--slice-seconds 10] [--pg-rows 1000000] [--rest-rows 200000] [--runtime bundle|tsx]
+ *                    [--row-group-bytes N] [--label NAME] [--no-save]
  *
  * `--only postgres` runs the PostgreSQL workload of bench/postgres.ts instead:
  * a seeded table loaded through the engine, beside binary COPY as the ceiling.
@@ -139,7 +140,12 @@ function parseArgs(argv: readonly string[]): Args {
       args.childKind = value as Workload;
     } else if (flag === '--target') args.target = argv[++i];
     else if (flag === '--no-save') args.save = false;
-    else throw new Error(`unknown option ${flag}; see bench/README.md`);
+    else if (flag === '--label') {
+      const value = argv[++i] ?? '';
+      if (!/^[a-z0-9][a-z0-9-]*$/.test(value))
+        throw new Error('--label needs lowercase letters, digits and dashes');
+      label = value;
+    } else throw new Error(`unknown option ${flag}; see bench/README.md`);
   }
   return args;
 }
@@ -318,7 +324,10 @@ async function save(
   const m = result.machine;
   const pinned = usableCores() < m.cores ? `-pinned${usableCores()}` : '';
   const kind = `${m.platform}-${m.cores}cpu-${Math.round(m.memoryGb)}gb${pinned}`;
-  const prefix = name === '' ? '' : `${name}-`;
+  const prefix = [label, name]
+    .filter((part) => part !== '')
+    .map((part) => `${part}-`)
+    .join('');
   const file = join(
     dirname(fileURLToPath(import.meta.url)),
     'results',
@@ -366,6 +375,9 @@ async function main(): Promise<void> {
     if (args.save) await save('rest', result);
   }
 }
+
+/** `--label`: goes into the result file's name, so measurements of one day keep apart. */
+let label = '';
 
 /** How the children of this run ran (recorded in every result line). */
 let runtime: Runtime = Runtime.tsx;
