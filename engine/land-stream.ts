@@ -122,9 +122,12 @@ const SIZE_SAMPLE_EVERY = 64;
  * Records are handed to the Parquet writer in batches of about this many
  * estimated bytes: the writer converts them at once into column data (far
  * smaller than the records) and gathers row groups by bytes itself, so only
- * one small batch of record objects is alive at a time.
+ * one batch of record objects is alive at a time. Measured on 1M benchmark
+ * rows: 1 MiB batches cost 10% more CPU (a conversion, schema check and IPC
+ * record batch per call) for ~30 MB less peak RSS; 4 MiB costs no more CPU
+ * than whole row groups did.
  */
-const WRITE_BATCH_BYTES = 1024 * 1024;
+const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
 
 /**
  * Roughly the Arrow bytes a record takes: text as its length plus an offset,
