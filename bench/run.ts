@@ -4,15 +4,23 @@
  * `COPY (SELECT * FROM read_json(...)) TO '….parquet'` on one thread over the
  * same rows. Prints one JSON line and saves it under bench/results/.
  *
- *   npm run bench -- [--only engine|postgres] [--rows 1000000] [--repeat 3] [--rows-10m 10000000 | --skip-10m]
- *                    [--slice-seconds 10] [--pg-rows 1000000] [--pg-record-path] [--label NAME] [--no-save]
+ *   npm run bench -- [--only engine|postgres|rest] [--rows 1000000] [--repeat 3] [--rows-10m 10000000 | --skip-10m]
+ *                    [--slice-seconds 10] [--pg-rows 1000000] [--pg-record-path] [--rest-rows 200000]
+ *                    [--runtime bundle|tsx] [--row-group-bytes N] [--label NAME] [--no-save]
  *
  * `--only postgres` runs the PostgreSQL workload of bench/postgres.ts instead:
  * a seeded table loaded through the engine, beside binary COPY as the ceiling.
  * `--pg-record-path` also runs the same load with the connector's columnar
  * fast path off (`columnar: false`), alternating with the other runs.
+ * `--only rest` runs the REST workload of bench/rest.ts: a local API's
+ * records through the `rest` connector.
  * `--label NAME` puts NAME into the result file's name (so a variant run
  * never overwrites another result).
+ *
+ * Engine children run as one esbuild bundle without tsx (`--runtime bundle`,
+ * the default: how a Lambda or the built CLI runs the engine, with the
+ * encoder worker as its own file), or under tsx like the sources
+ * (`--runtime tsx`, which adds tsx's loader threads to CPU time and RSS).
  *
  * Each repeat also runs the engine in slices of `--slice-seconds` (0 skips
  * it), reported as `slicedRowsPerSec` beside the one-slice `rowsPerSec`.
@@ -27,7 +35,6 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { openLocalBackend } from '../adapters/local/index.js';
 import { silentLogger } from '../connectors/sdk/index.js';
 import { runSync } from '../engine/sync.js';
@@ -44,8 +51,9 @@ import {
   serverCpuSeconds,
   targetOf,
 } from './postgres.js';
+import { type RestEngineRun, restEngineRun, startRestApi } from './rest.js';
 
-const Workload = { engine: 'engine', postgres: 'postgres' } as const;
+const Workload = { engine: 'engine', postgres: 'postgres', rest: 'rest' } as const;
 type Workload = (typeof Workload)[keyof typeof Workload];
 
 interface Args {
@@ -54,6 +62,10 @@ interface Args {
   readonly only: readonly Workload[];
   /** Rows of the seeded PostgreSQL table. */
   readonly pgRows: number;
+  /** Records the local REST API serves. */
+  readonly restRows: number;
+  /** How engine children run: `bundle` (no tsx, as shipped) or `tsx`. */
+  readonly runtime: Runtime;
   /** A child process: `engine` or `postgres` (with `--target` JSON). */
   readonly childKind: Workload | undefined;
   readonly target: string | undefined;
@@ -90,12 +102,18 @@ const DEFAULTS = {
   rows10m: 10_000_000,
   sliceSeconds: 10,
   pgRows: 1_000_000,
+  restRows: 200_000,
 } as const;
+
+const Runtime = { bundle: 'bundle', tsx: 'tsx' } as const;
+type Runtime = (typeof Runtime)[keyof typeof Runtime];
+const WORKLOADS: readonly string[] = Object.values(Workload);
 
 function parseArgs(argv: readonly string[]): Args {
   const args: { -readonly [K in keyof Args]: Args[K] } = {
     ...DEFAULTS,
-    only: [Workload.engine, Workload.postgres],
+    only: [Workload.engine, Workload.postgres, Workload.rest],
+    runtime: Runtime.bundle,
     childKind: undefined,
     target: undefined,
     rowGroupBytes: 0,
@@ -118,18 +136,21 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--skip-10m') args.rows10m = 0;
     else if (flag === '--slice-seconds') args.sliceSeconds = number();
     else if (flag === '--pg-rows') args.pgRows = number();
-    else if (flag === '--row-group-bytes') args.rowGroupBytes = number();
+    else if (flag === '--rest-rows') args.restRows = number();
+    else if (flag === '--runtime') {
+      const value = argv[++i];
+      if (value !== Runtime.bundle && value !== Runtime.tsx) throw new Error('--runtime needs bundle or tsx');
+      args.runtime = value;
+    } else if (flag === '--row-group-bytes') args.rowGroupBytes = number();
     else if (flag === '--only') {
-      const value = argv[++i];
-      if (value !== Workload.engine && value !== Workload.postgres)
-        throw new Error('--only needs engine or postgres');
-      args.only = [value];
+      const value = argv[++i] ?? '';
+      if (!WORKLOADS.includes(value)) throw new Error('--only needs engine, postgres or rest');
+      args.only = [value as Workload];
     } else if (flag === '--child') {
-      const value = argv[++i];
-      if (value !== Workload.engine && value !== Workload.postgres)
-        throw new Error('--child needs a workload');
+      const value = argv[++i] ?? '';
+      if (!WORKLOADS.includes(value)) throw new Error('--child needs a workload');
       args.child = true;
-      args.childKind = value;
+      args.childKind = value as Workload;
     } else if (flag === '--target') args.target = argv[++i];
     else if (flag === '--no-save') args.save = false;
     else if (flag === '--pg-record-path') args.pgRecordPath = true;
@@ -219,11 +240,52 @@ function postgresRunInChild(target: PgTarget, rows: number, columnar = true): Pr
   ]);
 }
 
+/** Runs `restEngineRun` in a child process. */
+function restRunInChild(url: string, rows: number): Promise<RestEngineRun> {
+  return runChild<RestEngineRun>(['--child', 'rest', '--rows', String(rows), '--target', url]);
+}
+
+/** The command line that starts a child: this script under tsx, or its bundle. */
+let childCommand: readonly string[] = [...process.execArgv, fileURLToPath(import.meta.url)];
+
+/**
+ * Bundles this script (engine, local backend, connectors) into one ESM file
+ * and the Parquet encoder worker beside it, as infra/bundling.ts does for a
+ * Lambda; DuckDB (native) and parquet-wasm (reads its .wasm from its own
+ * directory) stay external, found in node_modules above the bundle.
+ */
+async function bundleChild(): Promise<readonly string[]> {
+  const { build } = await import('esbuild');
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const out = join(root, 'node_modules', '.cache', 'sluice-bench');
+  const banner = [
+    "import { createRequire as __benchCreateRequire } from 'node:module';",
+    'const require = __benchCreateRequire(import.meta.url);',
+  ].join(' ');
+  const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' } as const;
+  await build({
+    ...common,
+    entryPoints: [fileURLToPath(import.meta.url)],
+    outfile: join(out, 'run.mjs'),
+    format: 'esm',
+    banner: { js: banner },
+    define: { 'process.env.SLUICE_PARQUET_WORKER_FILE': JSON.stringify('parquet-worker.cjs') },
+    external: ['@duckdb/node-api', 'parquet-wasm', 'pg-native', 'esbuild', 'tsx'],
+  });
+  await build({
+    ...common,
+    entryPoints: [join(root, 'engine', 'parquet', 'worker.ts')],
+    outfile: join(out, 'parquet-worker.cjs'),
+    format: 'cjs',
+    external: ['parquet-wasm'],
+  });
+  return [join(out, 'run.mjs')];
+}
+
 function runChild<T>(flags: readonly string[]): Promise<T> {
-  const script = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
     const all = [...flags, '--row-group-bytes', String(rowGroupBytes)];
-    const child = spawn(process.execPath, [...process.execArgv, script, ...all], {
+    const child = spawn(process.execPath, [...childCommand, ...all], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -298,10 +360,18 @@ async function main(): Promise<void> {
     );
     return;
   }
+  if (args.child && args.childKind === Workload.rest) {
+    process.stdout.write(
+      `${JSON.stringify(await restEngineRun(args.target ?? '', args.rows, rowGroupOptions()))}\n`,
+    );
+    return;
+  }
   if (args.child) {
     process.stdout.write(`${JSON.stringify(await engineRun(args.rows, args.sliceSeconds))}\n`);
     return;
   }
+  if (args.runtime === Runtime.bundle) childCommand = await bundleChild();
+  runtime = args.runtime;
   if (args.only.includes(Workload.engine)) {
     const result = await engineWorkload(args);
     process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -311,6 +381,50 @@ async function main(): Promise<void> {
     const result = await postgresWorkload(args);
     process.stdout.write(`${JSON.stringify(result)}\n`);
     if (args.save) await save(args.label === '' ? 'postgres' : `postgres-${args.label}`, result);
+  }
+  if (args.only.includes(Workload.rest)) {
+    const result = await restWorkload(args);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (args.save) await save(args.label === '' ? 'rest' : `${args.label}-rest`, result);
+  }
+}
+
+/** How the children of this run ran (recorded in every result line). */
+let runtime: Runtime = Runtime.tsx;
+
+/** The REST workload: a local API in this process, the engine's full loads of it in children. */
+async function restWorkload(args: Args) {
+  const loadBefore = os.loadavg().map((l) => round(l, 2));
+  const api = await startRestApi(args.restRows);
+  try {
+    const ours: RestEngineRun[] = [];
+    for (let i = 0; i < args.repeat; i++) ours.push(await restRunInChild(api.url, args.restRows));
+    const seconds = median(ours.map((r) => r.seconds));
+    const cpuSeconds = median(ours.map((r) => r.cpuSeconds));
+    return {
+      workload: 'rest',
+      rows: args.restRows,
+      pageSize: 1000,
+      apiJsonBytes: api.bytes,
+      seconds: round(seconds),
+      rowsPerSec: Math.round(args.restRows / seconds),
+      cpuSeconds: round(cpuSeconds),
+      cpuMicrosPerRow: round((cpuSeconds / args.restRows) * 1e6, 2),
+      peakRssMb: Math.round(Math.max(...ours.map((r) => r.maxRssMb))),
+      rssRuns: ours.map((r) => Math.round(r.maxRssMb)),
+      runs: ours.map((r) => round(r.seconds)),
+      cpuRuns: ours.map((r) => round(r.cpuSeconds)),
+      parquetBytes: ours[0]!.bytes,
+      parquetFiles: ours[0]!.files,
+      rowGroupBytes: rowGroupBytes > 0 ? rowGroupBytes : null,
+      runtime,
+      date: new Date().toISOString(),
+      machine: machine(),
+      usableCores: usableCores(),
+      loadavg: { before: loadBefore, after: os.loadavg().map((l) => round(l, 2)) },
+    };
+  } finally {
+    await api.close();
   }
 }
 
@@ -380,6 +494,8 @@ async function postgresWorkload(args: Args) {
       parquetBytes: ours[0]!.bytes,
       parquetFiles: ours[0]!.files,
       seedSeconds: round(seedSeconds),
+      rowGroupBytes: rowGroupBytes > 0 ? rowGroupBytes : null,
+      runtime,
       date: new Date().toISOString(),
       machine: machine(),
       usableCores: usableCores(),
@@ -397,6 +513,8 @@ async function engineWorkload(args: Args) {
   try {
     const ndjson = join(work, 'rows.ndjson');
     await writeNdjson(ndjson, args.rows);
+    // Imported here: a child process (the engine alone) must not load DuckDB's native library.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     const duck = await DuckDBInstance.create(':memory:');
     const db = await duck.connect();
     await db.run('SET threads = 1');
@@ -462,6 +580,8 @@ async function engineWorkload(args: Args) {
       parquetBytes: ours[0]!.bytes,
       parquetFiles: ours[0]!.files,
       duckdbParquetBytes,
+      rowGroupBytes: rowGroupBytes > 0 ? rowGroupBytes : null,
+      runtime,
       date: new Date().toISOString(),
       machine: machine(),
       usableCores: usableCores(),

@@ -60,7 +60,7 @@ export interface StreamLandingSettings {
   readonly partition: string;
   readonly targetFileBytes: number;
   readonly rowGroupRows: number;
-  /** Cut a row group once its estimated Arrow size reaches this. */
+  /** The Parquet writer cuts a row group once its Arrow data reaches this size. */
   readonly rowGroupBytes: number;
   readonly compression: 'snappy' | 'zstd';
   readonly progressIntervalMs: number;
@@ -124,8 +124,18 @@ function validateCursor(source: string, stream: string, next: CursorState): void
   }
 }
 
-/** One record in every this many is measured for the row group's size estimate. */
+/** One record in every this many is measured for the batch's size estimate. */
 const SIZE_SAMPLE_EVERY = 64;
+/**
+ * Records are handed to the Parquet writer in batches of about this many
+ * estimated bytes: the writer converts them at once into column data (far
+ * smaller than the records) and gathers row groups by bytes itself, so only
+ * one batch of record objects is alive at a time. Measured on 1M benchmark
+ * rows: 1 MiB batches cost 10% more CPU (a conversion, schema check and IPC
+ * record batch per call) for ~30 MB less peak RSS; 4 MiB costs no more CPU
+ * than whole row groups did.
+ */
+const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
 
 /**
  * Roughly the Arrow bytes a record takes: text as its length plus an offset,
@@ -204,6 +214,8 @@ export async function landStreamSlice(
     partition: settings.partition,
     targetFileBytes: settings.targetFileBytes,
     compression: settings.compression,
+    rowGroupBytes: settings.rowGroupBytes,
+    rowGroupRows: settings.rowGroupRows,
     firstIndex: start.nextPart,
     onFileWritten: hooks.onFileWritten,
   });
@@ -215,9 +227,10 @@ export async function landStreamSlice(
   let keysAtMax: string[] = [...(staged?.keysAtMax ?? [])];
   let recordsAtMax: SourceRecord[] = [];
   let batch: SourceRecord[] = [];
-  // Rows per group follow the sampled record size, so a group holds about `rowGroupBytes` whatever the row width.
+  // Rows per batch follow the sampled record size, so a batch holds about WRITE_BATCH_BYTES whatever the row width.
   let rowBytes = 0;
   let rowLimit = settings.rowGroupRows;
+  const writeBatchBytes = Math.min(WRITE_BATCH_BYTES, settings.rowGroupBytes);
   const metadataBytes = runId.length + source.length + 16;
   let lastProgress = Date.now();
   const priorRows = start.committed.rows + (staged?.rows ?? 0);
@@ -259,7 +272,7 @@ export async function landStreamSlice(
     const { changes: batchChanges, rows: batchRows } = schema.apply(batch);
     recordChanges(isNewTable, batchChanges);
     const constants = { _sluice_run_id: runId, _sluice_extracted_at: clock(), _sluice_source: source };
-    await files.writeRowGroup([...schema.columns, ...METADATA_COLUMNS], batchRows, constants);
+    await files.write([...schema.columns, ...METADATA_COLUMNS], batchRows, constants);
     batch = [];
   };
 
@@ -416,10 +429,7 @@ export async function landStreamSlice(
         if (rows % SIZE_SAMPLE_EVERY === 0) {
           const bytes = estimateRecordBytes(record) + metadataBytes;
           rowBytes = rowBytes === 0 ? bytes : rowBytes * 0.875 + bytes * 0.125;
-          rowLimit = Math.max(
-            1,
-            Math.min(settings.rowGroupRows, Math.floor(settings.rowGroupBytes / rowBytes)),
-          );
+          rowLimit = Math.max(1, Math.min(settings.rowGroupRows, Math.floor(writeBatchBytes / rowBytes)));
         }
         batch.push(record);
         rows++;

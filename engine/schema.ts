@@ -272,6 +272,78 @@ const TYPE_BIT: Readonly<Record<string, number>> = {
   json: 128,
 };
 const BIT_TYPE = Object.entries(TYPE_BIT).map(([type, bit]) => [bit, type as ColumnType] as const);
+const BIT = {
+  boolean: TYPE_BIT.boolean!,
+  int: TYPE_BIT.int!,
+  bigint: TYPE_BIT.bigint!,
+  double: TYPE_BIT.double!,
+  string: TYPE_BIT.string!,
+  timestamp: TYPE_BIT.timestamp!,
+  json: TYPE_BIT.json!,
+} as const;
+
+/** `TYPE_BIT[inferType(value)]` (0 for a null) without the string lookup: runs once per value. */
+export function inferTypeBit(value: unknown): number {
+  switch (typeof value) {
+    case 'string':
+      return BIT.string;
+    case 'number':
+      if (Number.isInteger(value)) {
+        if (value >= INT32_MIN && value <= INT32_MAX) return BIT.int;
+        return Number.isSafeInteger(value) ? BIT.bigint : BIT.double;
+      }
+      return BIT.double;
+    case 'boolean':
+      return BIT.boolean;
+    case 'bigint':
+      return BIT.bigint;
+    case 'object':
+      if (value === null) return 0;
+      return value instanceof Date ? BIT.timestamp : BIT.json;
+    case 'undefined':
+      return 0;
+    default:
+      return BIT.string;
+  }
+}
+
+/**
+ * The types each field holds across the records, as bits, in the order the
+ * fields first held a value (nulls say nothing about a type: a column only
+ * appears once it holds a value, as in dlt). Records of one batch mostly
+ * share their keys' order, so a field is looked for first at its position in
+ * the previous records, and in a map only when that misses.
+ */
+function typesSeen(records: readonly SourceRecord[]): Map<string, number> {
+  const names: string[] = [];
+  const masks: number[] = [];
+  const firstTyped: number[] = [];
+  const index = new Map<string, number>();
+  let typed = 0;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    let k = 0;
+    for (const name in record) {
+      const bit = inferTypeBit(record[name]);
+      let j = names[k] === name ? k : index.get(name);
+      if (j === undefined) {
+        j = names.length;
+        names.push(name);
+        masks.push(0);
+        firstTyped.push(-1);
+        index.set(name, j);
+      }
+      if (bit !== 0) {
+        if (masks[j] === 0) firstTyped[j] = typed++;
+        masks[j]! |= bit;
+      }
+      k++;
+    }
+  }
+  const order = names.map((_, j) => j).filter((j) => firstTyped[j]! >= 0);
+  order.sort((a, b) => firstTyped[a]! - firstTyped[b]!);
+  return new Map(order.map((j) => [names[j]!, masks[j]!]));
+}
 
 /** Where values of one inferred type of one field go. */
 type Route =
@@ -425,20 +497,8 @@ export class StreamSchema {
    * their type; a value that does not fit its column goes to a variant.
    */
   public apply(records: readonly SourceRecord[]): { changes: SchemaChange[]; rows: readonly SourceRecord[] } {
-    // Types seen per field in this batch, as bits: one map lookup per value on the hot path.
-    const seen = new Map<string, number>();
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i]!;
-      for (const name in record) {
-        const type = inferType(record[name]);
-        // Nulls say nothing about a type: a column only appears once it holds a value (as in dlt).
-        if (type === undefined) continue;
-        const bit = TYPE_BIT[type]!;
-        const mask = seen.get(name);
-        if (mask === undefined) seen.set(name, bit);
-        else if ((mask & bit) === 0) seen.set(name, mask | bit);
-      }
-    }
+    // Types seen per field in this batch, as bits.
+    const seen = typesSeen(records);
     for (const field of resolutionOrder([...seen.keys()].filter((f) => !this.fields.has(f))))
       this.resolve(field);
     const changes = this.pending;

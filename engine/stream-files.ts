@@ -18,6 +18,10 @@ export interface StreamFilesOptions {
   readonly partition: string;
   readonly targetFileBytes: number;
   readonly compression: 'snappy' | 'zstd';
+  /** Cut a row group once its Arrow data reaches this many bytes. @default the writer's (32 MiB) */
+  readonly rowGroupBytes?: number;
+  /** At most this many rows per row group. @default the writer's (1,048,576) */
+  readonly rowGroupRows?: number;
   /** Part number of the first file (a run's later slices continue the numbering). @default 0 */
   readonly firstIndex?: number;
   readonly onFileWritten?: (file: ManifestFile) => void | Promise<void>;
@@ -54,28 +58,43 @@ export class StreamFiles {
     return this.files.reduce((sum, f) => sum + f.bytes, 0) + (this.open?.writer.bytesWritten ?? 0);
   }
 
+  /** Adds rows to the open file's row group (cut by bytes); a new column list starts a new file. */
+  public async write(
+    columns: readonly Column[],
+    rows: readonly SourceRecord[],
+    constants: Readonly<Record<string, unknown>>,
+  ): Promise<void> {
+    const file = await this.fileFor(columns);
+    await file.writer.write(rows, constants);
+    if (file.writer.bytesWritten >= this.options.targetFileBytes) await this.closeFile();
+  }
+
+  /** `write`, then ends the row group with these rows. */
   public async writeRowGroup(
     columns: readonly Column[],
     rows: readonly SourceRecord[],
     constants: Readonly<Record<string, unknown>>,
   ): Promise<void> {
-    if (this.open && !sameColumns(this.open.columns, columns)) await this.closeFile();
-    const file = this.open ?? this.openFile(columns);
+    const file = await this.fileFor(columns);
     await file.writer.writeRowGroup(rows, constants);
     if (file.writer.bytesWritten >= this.options.targetFileBytes) await this.closeFile();
   }
 
-  /** A row group from column buffers (by column name); see ParquetFileWriter.writeColumns. */
+  /** Column buffers (by column name) as rows of the open file, then the row group ends; see ParquetFileWriter.writeColumns. */
   public async writeColumns(
     columns: readonly Column[],
     rows: number,
     data: Readonly<Record<string, ColumnData>>,
     constants: Readonly<Record<string, unknown>>,
   ): Promise<void> {
-    if (this.open && !sameColumns(this.open.columns, columns)) await this.closeFile();
-    const file = this.open ?? this.openFile(columns);
+    const file = await this.fileFor(columns);
     await file.writer.writeColumns(rows, data, constants);
     if (file.writer.bytesWritten >= this.options.targetFileBytes) await this.closeFile();
+  }
+
+  private async fileFor(columns: readonly Column[]): Promise<OpenFile> {
+    if (this.open && !sameColumns(this.open.columns, columns)) await this.closeFile();
+    return this.open ?? this.openFile(columns);
   }
 
   public async finish(): Promise<ManifestFile[]> {
@@ -108,8 +127,11 @@ export class StreamFiles {
     const upload = this.options.objects.put(this.stagingKey(index), channel);
     // A failed upload must stop the writer's pushes rather than leave them waiting.
     upload.catch((error: unknown) => channel.fail(error));
+    const { compression, rowGroupBytes, rowGroupRows } = this.options;
     const writer = createParquetWriter(columns, (chunk) => channel.push(chunk), {
-      compression: this.options.compression,
+      compression,
+      ...(rowGroupBytes === undefined ? {} : { rowGroupBytes }),
+      ...(rowGroupRows === undefined ? {} : { rowGroupRows }),
     });
     this.open = { index, columns, writer, channel, upload };
     return this.open;

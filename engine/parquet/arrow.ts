@@ -1,5 +1,5 @@
 /**
- * Column buffers → one Arrow IPC stream (schema + one record batch + end
+ * Column buffers → one Arrow IPC stream (schema + record batches + end
  * marker), the format parquet-wasm reads. apache-arrow encodes the small
  * flatbuffer metadata; the body is laid out here with a single copy of each
  * buffer into one allocation (apache-arrow's own writer copies every buffer
@@ -65,6 +65,124 @@ function frame(metadata: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Returns zeroed bytes, at least that many (the padding between buffers stays zero). */
+export type Allocate = (bytes: number) => Uint8Array;
+
+interface Batch {
+  readonly message: Uint8Array;
+  readonly bodyLength: number;
+  readonly buffers: (Uint8Array | Int32Array | Float64Array | null)[];
+  readonly regions: BufferRegion[];
+}
+
+type View = Uint8Array | Int32Array | Float64Array;
+/** Where a buffer of a part lies in the stream, and its typed-array kind. */
+type Placed = {
+  readonly offset: number;
+  readonly length: number;
+  readonly kind: 'u8' | 'i32' | 'f64';
+} | null;
+interface PlacedPart {
+  readonly rows: number;
+  readonly columns: readonly {
+    readonly nullCount: number;
+    readonly validity: Placed;
+    readonly offsets: Placed;
+    readonly values: Placed;
+  }[];
+}
+
+function place(view: View | null, offset: number): Placed {
+  if (view === null) return null;
+  const kind = view instanceof Float64Array ? 'f64' : view instanceof Int32Array ? 'i32' : 'u8';
+  return { offset, length: view.length, kind };
+}
+
+/**
+ * One group's IPC stream being laid out: each part is copied in when it is
+ * added, so the caller may drop it at once; the buffer grows (a copy) when a
+ * part does not fit. `parts()` reads the parts back as views of the stream.
+ */
+export class IpcStream {
+  private out: Uint8Array;
+  private at: number;
+  private readonly placed: PlacedPart[] = [];
+
+  public constructor(
+    schemaMessage: Uint8Array,
+    private readonly allocate: Allocate,
+    private readonly batch: (part: RowGroupData) => Batch,
+  ) {
+    this.out = allocate(schemaMessage.length + END_OF_STREAM.length);
+    this.out.set(schemaMessage, 0);
+    this.at = schemaMessage.length;
+  }
+
+  public add(part: RowGroupData): void {
+    const { message, bodyLength, buffers, regions } = this.batch(part);
+    this.reserve(message.length + bodyLength + END_OF_STREAM.length);
+    const out = this.out;
+    out.set(message, this.at);
+    const bodyStart = this.at + message.length;
+    buffers.forEach((view, k) => {
+      if (view !== null && view.byteLength > 0) {
+        out.set(
+          new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+          bodyStart + regions[k]!.offset,
+        );
+      }
+    });
+    // Buffers per column in `batch`: validity, then offsets for text, then values.
+    let k = 0;
+    const at = () => bodyStart + regions[k++]!.offset;
+    this.placed.push({
+      rows: part.rows,
+      columns: part.columns.map((c) => ({
+        nullCount: c.nullCount,
+        validity: place(c.validity, at()),
+        offsets: c.offsets === null ? null : place(c.offsets, at()),
+        values: place(c.values, at()),
+      })),
+    });
+    this.at = bodyStart + bodyLength;
+  }
+
+  /** The parts added so far, as column data viewing this stream's buffer (no copy). */
+  public parts(): RowGroupData[] {
+    const buffer = this.out.buffer as ArrayBuffer;
+    const base = this.out.byteOffset;
+    const view = (p: Placed): View | null => {
+      if (p === null) return null;
+      if (p.kind === 'f64') return new Float64Array(buffer, base + p.offset, p.length);
+      if (p.kind === 'i32') return new Int32Array(buffer, base + p.offset, p.length);
+      return new Uint8Array(buffer, base + p.offset, p.length);
+    };
+    return this.placed.map((part) => ({
+      rows: part.rows,
+      columns: part.columns.map((c) => ({
+        nullCount: c.nullCount,
+        validity: view(c.validity) as Uint8Array | null,
+        offsets: view(c.offsets) as Int32Array | null,
+        values: view(c.values)!,
+      })),
+    }));
+  }
+
+  /** The finished stream: a view of exactly its bytes (its buffer may be larger). */
+  public end(): Uint8Array {
+    this.reserve(END_OF_STREAM.length);
+    this.out.set(END_OF_STREAM, this.at);
+    return new Uint8Array(this.out.buffer, this.out.byteOffset, this.at + END_OF_STREAM.length);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.at + bytes <= this.out.length) return;
+    const grown = this.allocate(Math.max(this.at + bytes, Math.ceil(this.out.length * 1.5)));
+    grown.set(this.out.subarray(0, this.at));
+    this.out = grown;
+  }
+}
+
 /** Writes IPC streams for one column list; the schema message is encoded once. */
 export class ArrowIpcWriter {
   private readonly schemaMessage: Uint8Array;
@@ -74,8 +192,23 @@ export class ArrowIpcWriter {
     this.schemaMessage = frame(Message.encode(Message.from(schema)));
   }
 
-  /** The whole stream for one group, in one buffer. */
-  public write(group: RowGroupData): Uint8Array {
+  /**
+   * Starts one group's stream: its parts are laid out as they come, one
+   * record batch each (a group gathered from several writes), which the
+   * encoder writes as one row group.
+   */
+  public begin(allocate: Allocate = (bytes) => new Uint8Array(bytes)): IpcStream {
+    return new IpcStream(this.schemaMessage, allocate, (part) => this.batch(part));
+  }
+
+  /** The whole stream of one group, in one buffer. */
+  public write(parts: readonly RowGroupData[], allocate?: Allocate): Uint8Array {
+    const stream = this.begin(allocate);
+    for (const part of parts) stream.add(part);
+    return stream.end();
+  }
+
+  private batch(group: RowGroupData): Batch {
     const nodes: FieldNode[] = [];
     const regions: BufferRegion[] = [];
     const buffers: (Uint8Array | Int32Array | Float64Array | null)[] = [];
@@ -92,22 +225,6 @@ export class ArrowIpcWriter {
       add(column.values, column.values.byteLength);
     }
     const header = new RecordBatchHeader(group.rows, nodes, regions, null);
-    const batchMessage = frame(Message.encode(Message.from(header, bodyLength)));
-
-    const total = this.schemaMessage.length + batchMessage.length + bodyLength + END_OF_STREAM.length;
-    const out = new Uint8Array(total);
-    out.set(this.schemaMessage, 0);
-    out.set(batchMessage, this.schemaMessage.length);
-    const bodyStart = this.schemaMessage.length + batchMessage.length;
-    buffers.forEach((view, k) => {
-      if (view !== null && view.byteLength > 0) {
-        out.set(
-          new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
-          bodyStart + regions[k]!.offset,
-        );
-      }
-    });
-    out.set(END_OF_STREAM, bodyStart + bodyLength);
-    return out;
+    return { message: frame(Message.encode(Message.from(header, bodyLength))), bodyLength, buffers, regions };
   }
 }

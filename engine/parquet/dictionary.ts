@@ -18,18 +18,29 @@ import type { ColumnData, ParquetColumn, RowGroupData } from './convert.js';
 
 const SAMPLE = 256;
 
-/** Names of the columns that should skip dictionary encoding in this group. */
-export function plainColumns(columns: readonly ParquetColumn[], group: RowGroupData): string[] {
-  if (group.rows < SAMPLE * 2) return [];
+/**
+ * Names of the columns that should skip dictionary encoding in this group,
+ * given as its parts (the converted data of each write that joined it).
+ */
+export function plainColumns(columns: readonly ParquetColumn[], parts: readonly RowGroupData[]): string[] {
+  const rows = parts.reduce((sum, part) => sum + part.rows, 0);
+  if (rows < SAMPLE * 2) return [];
+  // Where each part starts, to find a sampled row's part.
+  const starts: number[] = [];
+  let start = 0;
+  for (const part of parts) {
+    starts.push(start);
+    start += part.rows;
+  }
   const plain: string[] = [];
   columns.forEach((column, j) => {
-    const data = group.columns[j]!;
-    if (column.type === 'boolean' || data.nullCount * 2 > group.rows) return;
-    const { sampled, repeats } = sampleRepeats(column, data, group.rows);
+    const nulls = parts.reduce((sum, part) => sum + part.columns[j]!.nullCount, 0);
+    if (column.type === 'boolean' || nulls * 2 > rows) return;
+    const { sampled, repeats } = sampleRepeats(column, j, parts, starts, rows);
     if (sampled < SAMPLE / 4) return;
     const text = column.type === 'string' || column.type === 'json';
     const distinct = (sampled * sampled) / (2 * Math.max(repeats, 0.5));
-    if (text ? repeats === 0 : distinct >= group.rows / 2) plain.push(column.name);
+    if (text ? repeats === 0 : distinct >= rows / 2) plain.push(column.name);
   });
   return plain;
 }
@@ -37,19 +48,25 @@ export function plainColumns(columns: readonly ParquetColumn[], group: RowGroupD
 /** Repeated values among up to SAMPLE non-null values at distinct pseudo-random rows. */
 function sampleRepeats(
   column: ParquetColumn,
-  data: ColumnData,
+  j: number,
+  parts: readonly RowGroupData[],
+  starts: readonly number[],
   rows: number,
 ): { sampled: number; repeats: number } {
   const seen = new Set<number>();
   const rowsSeen = new Set<number>();
-  const key = keyReader(column, data);
+  const keys = parts.map((part) => keyReader(column, part.columns[j]!));
   let sampled = 0;
   for (let attempt = 0; sampled < SAMPLE && attempt < SAMPLE * 4; attempt++) {
-    const row = mix(attempt) % rows;
-    if (rowsSeen.has(row)) continue;
-    rowsSeen.add(row);
+    const at = mix(attempt) % rows;
+    if (rowsSeen.has(at)) continue;
+    rowsSeen.add(at);
+    let k = parts.length - 1;
+    while (starts[k]! > at) k--;
+    const row = at - starts[k]!;
+    const data = parts[k]!.columns[j]!;
     if (data.validity !== null && (data.validity[row >> 3]! & (1 << (row & 7))) === 0) continue;
-    seen.add(key(row));
+    seen.add(keys[k]!(row));
     sampled++;
   }
   return { sampled, repeats: sampled - seen.size };

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ParquetCompression, PreparedGroup } from './encoder.js';
+import type { EncodedGroup, ParquetCompression, PreparedGroup } from './encoder.js';
 import { ParquetError } from './errors.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
@@ -193,13 +193,14 @@ export class ThreadEncoder {
     await this.opened;
   }
 
-  /** Encodes on the thread; `group.ipc`'s buffer is transferred (unusable here afterwards). */
-  public async encode(group: PreparedGroup): Promise<Uint8Array> {
+  /** Encodes on the thread; `group.ipc`'s buffer is transferred there and comes back as `spare`. */
+  public async encode(group: PreparedGroup): Promise<EncodedGroup> {
     await this.opened;
     const reply = await this.thread.request({ type: 'encode', writer: this.writer, group }, [
       group.ipc.buffer as ArrayBuffer,
     ]);
-    return (reply as Extract<WorkerReply, { type: 'bytes' }>).bytes;
+    const { bytes, spare } = reply as Extract<WorkerReply, { type: 'bytes' }>;
+    return { bytes, spare: spare?.buffer as ArrayBuffer | undefined };
   }
 
   public async finish(): Promise<Uint8Array> {

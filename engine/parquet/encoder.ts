@@ -20,10 +20,16 @@ export type ParquetCompression = 'snappy' | 'zstd';
 /** A converted row group, ready for the encoder. */
 export interface PreparedGroup {
   readonly rows: number;
-  /** Arrow IPC stream: the schema and one record batch. */
+  /** Arrow IPC stream: the schema and the group's record batches (written as one row group). */
   readonly ipc: Uint8Array;
   /** Columns to write without dictionary encoding (see dictionary.ts). */
   readonly plain: readonly string[];
+}
+
+/** An encoded group: the bytes to append, and the group's IPC buffer, free to reuse. */
+export interface EncodedGroup {
+  readonly bytes: Uint8Array;
+  readonly spare: ArrayBuffer | undefined;
 }
 
 export class GroupEncoder {

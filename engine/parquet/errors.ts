@@ -8,12 +8,12 @@ export class ParquetError extends Error {
 
 /** A value cannot be converted to its column's type; names the column and the row. */
 export class ParquetConversionError extends ParquetError {
-  /** Index of the offending row in the rows passed to `writeRowGroup`. */
+  /** Index of the offending row in the rows passed to `write` or `writeRowGroup`. */
   public readonly rowIndex: number;
   public readonly column: string;
   public constructor(column: string, type: string, rowIndex: number, value: unknown, options?: ErrorOptions) {
     super(
-      `Cannot convert ${preview(value)} to ${type} in column "${column}" at row ${rowIndex} of the row group`,
+      `Cannot convert ${preview(value)} to ${type} in column "${column}" at row ${rowIndex} of the rows written`,
       options,
     );
     this.name = 'ParquetConversionError';

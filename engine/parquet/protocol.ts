@@ -15,7 +15,13 @@ export type WorkerRequest =
 export type WorkerReply =
   | { readonly type: 'ready' }
   | { readonly type: 'ok'; readonly id: number }
-  | { readonly type: 'bytes'; readonly id: number; readonly bytes: Uint8Array }
+  | {
+      readonly type: 'bytes';
+      readonly id: number;
+      readonly bytes: Uint8Array;
+      /** The request's IPC buffer, handed back for the next group instead of left to the worker's GC. */
+      readonly spare?: Uint8Array;
+    }
   | {
       readonly type: 'error';
       readonly id: number;

@@ -23,7 +23,12 @@ port.on('message', (request: WorkerRequest) => {
         return;
       case 'encode': {
         const bytes = encoderOf(request.writer).encode(request.group);
-        reply({ type: 'bytes', id: request.id, bytes }, [bytes.buffer as ArrayBuffer]);
+        // The IPC buffer is spent (its data is in WASM memory now): send it back to be reused.
+        const spare = request.group.ipc;
+        reply({ type: 'bytes', id: request.id, bytes, spare }, [
+          bytes.buffer as ArrayBuffer,
+          spare.buffer as ArrayBuffer,
+        ]);
         return;
       }
       case 'finish': {

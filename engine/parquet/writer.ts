@@ -1,17 +1,28 @@
 /**
- * The streaming file writer: converts each row group on the caller's thread,
- * hands it to the encoder (the shared worker thread, or inline), and passes
- * the encoded bytes to the sink in file order. At most one group is in
- * flight: converting group N+1 overlaps with encoding group N, and
- * `writeRowGroup` for N+1 waits for N to reach the sink before handing over.
+ * The streaming file writer: converts rows on the caller's thread as they
+ * are written, gathers them into a row group until its column data reaches
+ * `rowGroupBytes`, hands the group to the encoder (the shared worker thread,
+ * or inline), and passes the encoded bytes to the sink in file order.
+ * Memory is bounded by bytes, not rows: at most one group is in flight and
+ * one is being gathered; a write that completes a group waits for the group
+ * in flight to reach the sink before handing the next one over
+ * (backpressure), so converting group N+1 overlaps with encoding group N.
  */
 import type { SourceRecord } from '../../connectors/sdk/types.js';
-import { ArrowIpcWriter } from './arrow.js';
+import { ArrowIpcWriter, type IpcStream } from './arrow.js';
 import { type ColumnData, type ParquetColumn, RowConverter, type RowGroupData } from './convert.js';
 import { plainColumns } from './dictionary.js';
-import type { GroupEncoder, ParquetCompression, PreparedGroup } from './encoder.js';
+import type { EncodedGroup, GroupEncoder, ParquetCompression, PreparedGroup } from './encoder.js';
 import { ThreadEncoder } from './encoder-thread.js';
 import { ParquetError } from './errors.js';
+import { RowSizer } from './slice.js';
+
+/** Default `rowGroupBytes`: the Arrow size at which a row group is cut (see ADR 0002). */
+export const DEFAULT_ROW_GROUP_BYTES = 32 * 1024 * 1024;
+/** A new IPC buffer starts at most this large (it grows when a group needs more). */
+const MAX_FIRST_BUFFER = 64 * 1024 * 1024;
+/** Default `rowGroupRows`: parquet-rs's own row-group limit. */
+export const DEFAULT_ROW_GROUP_ROWS = 1024 * 1024;
 
 export interface ParquetWriterOptions {
   /** @default 'snappy' */
@@ -22,20 +33,38 @@ export interface ParquetWriterOptions {
    * @default true
    */
   readonly worker?: boolean;
+  /**
+   * A row group is cut once its converted column data (Arrow bytes: fixed
+   * widths plus UTF-8 text) reaches this size; it exceeds it by less than
+   * the row that reached it. @default 33554432 (32 MiB)
+   */
+  readonly rowGroupBytes?: number;
+  /** At most this many rows per row group. @default 1048576 */
+  readonly rowGroupRows?: number;
 }
 
 export interface ParquetFileWriter {
   /**
-   * Encodes one row group from the rows. Columns named in `constants` take
-   * that value on every row instead of reading row[name]. May resolve before
-   * the group is fully encoded; at most one group is in flight.
+   * Adds rows to the row group being gathered, cutting groups by
+   * `rowGroupBytes`. Columns named in `constants` take that value on every
+   * row instead of reading row[name]. The rows are converted whole before
+   * any joins the group, so a value that does not convert rejects the call
+   * and leaves the writer as it was; once it resolves the caller may drop
+   * the rows. Waits while a completed group cannot be handed over yet.
+   */
+  write(rows: readonly SourceRecord[], constants?: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * `write`, then ends the row group (which may also have been cut earlier
+   * by size). May resolve before the group is fully encoded.
    */
   writeRowGroup(rows: readonly SourceRecord[], constants?: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Ends the row group being gathered, if it holds rows. */
+  endRowGroup(): Promise<void>;
   /**
-   * Encodes one row group of `rows` rows from column buffers in Arrow layout
+   * Adds `rows` rows, then ends the row group (as `writeRowGroup`), from column buffers in Arrow layout
    * (`data` by column name, e.g. a connector's column batch); columns named in
-   * `constants` take that value, any other column is null. Same ordering and
-   * in-flight rules as `writeRowGroup`.
+   * `constants` take that value, any other column is null. Cut by size and
+   * ordered like `writeRowGroup`.
    */
   writeColumns(
     rows: number,
@@ -49,6 +78,8 @@ export interface ParquetFileWriter {
   readonly bytesWritten: number;
   readonly rows: number;
   readonly rowGroups: number;
+  /** Arrow bytes of the rows gathered for the next row group (not yet handed to the encoder). */
+  readonly bufferedBytes: number;
   /** Where this file's groups are encoded, once that is settled (read-only; for tests and diagnostics). */
   encodedOn(): Promise<EncodedOn>;
 }
@@ -57,7 +88,7 @@ export interface ParquetFileWriter {
 export type EncodedOn = 'thread' | 'inline';
 
 interface Encoder {
-  encode(group: PreparedGroup): Promise<Uint8Array>;
+  encode(group: PreparedGroup): Promise<EncodedGroup>;
   finish(): Promise<Uint8Array>;
   release(): Promise<void>;
 }
@@ -72,8 +103,9 @@ class InlineEncoder implements Encoder {
     this.encoder = import('./encoder.js').then((m) => new m.GroupEncoder(compression));
     this.encoder.catch(() => undefined);
   }
-  public async encode(group: PreparedGroup): Promise<Uint8Array> {
-    return (await this.live()).encode(group);
+  public async encode(group: PreparedGroup): Promise<EncodedGroup> {
+    const bytes = (await this.live()).encode(group);
+    return { bytes, spare: group.ipc.buffer as ArrayBuffer };
   }
   public async finish(): Promise<Uint8Array> {
     const bytes = (await this.live()).finish();
@@ -104,7 +136,7 @@ class FallbackEncoder implements Encoder {
     );
     this.encodedOn = this.choice.then((chosen) => (chosen === thread ? 'thread' : 'inline'));
   }
-  public async encode(group: PreparedGroup): Promise<Uint8Array> {
+  public async encode(group: PreparedGroup): Promise<EncodedGroup> {
     return (await this.choice).encode(group);
   }
   public async finish(): Promise<Uint8Array> {
@@ -122,9 +154,18 @@ class StreamingParquetWriter implements ParquetFileWriter {
   public bytesWritten = 0;
   public rows = 0;
   public rowGroups = 0;
+  public bufferedBytes = 0;
   private readonly converter: RowConverter;
   private readonly ipc: ArrowIpcWriter;
   private readonly encoder: Encoder;
+  private readonly sizer: RowSizer;
+  private readonly targetBytes: number;
+  private readonly maxRows: number;
+  /** The row group being gathered, laid out as Arrow IPC part by part. */
+  private gathering: IpcStream | undefined;
+  private bufferedRows = 0;
+  /** IPC buffers of encoded groups, reused for the next groups (at most two circulate). */
+  private spares: ArrayBuffer[] = [];
   private inFlight: Promise<void> = Promise.resolve();
   private queue: Promise<unknown> = Promise.resolve();
   private state: State = State.open;
@@ -141,6 +182,9 @@ class StreamingParquetWriter implements ParquetFileWriter {
       throw new ParquetError(`Unknown Parquet compression "${String(compression)}"; use snappy or zstd`);
     }
     this.ipc = new ArrowIpcWriter(columns);
+    this.sizer = new RowSizer(columns);
+    this.targetBytes = positive(options.rowGroupBytes, DEFAULT_ROW_GROUP_BYTES, 'rowGroupBytes');
+    this.maxRows = positive(options.rowGroupRows, DEFAULT_ROW_GROUP_ROWS, 'rowGroupRows');
     this.encoder =
       options.worker === false ? new InlineEncoder(compression) : new FallbackEncoder(compression);
   }
@@ -149,11 +193,25 @@ class StreamingParquetWriter implements ParquetFileWriter {
     return this.encoder instanceof FallbackEncoder ? this.encoder.encodedOn : Promise.resolve('inline');
   }
 
+  public write(rows: readonly SourceRecord[], constants?: Readonly<Record<string, unknown>>): Promise<void> {
+    return this.serialize(() => this.add(rows, constants));
+  }
+
   public writeRowGroup(
     rows: readonly SourceRecord[],
     constants?: Readonly<Record<string, unknown>>,
   ): Promise<void> {
-    return this.serialize(() => this.write(rows, constants));
+    return this.serialize(async () => {
+      await this.add(rows, constants);
+      await this.cut();
+    });
+  }
+
+  public endRowGroup(): Promise<void> {
+    return this.serialize(async () => {
+      this.assertOpen('endRowGroup');
+      await this.cut();
+    });
   }
 
   public writeColumns(
@@ -164,12 +222,8 @@ class StreamingParquetWriter implements ParquetFileWriter {
     return this.serialize(async () => {
       this.assertOpen('writeColumns');
       if (rows === 0) return;
-      const group = this.prepare(this.converter.assemble(rows, data, constants));
-      await this.settle();
-      this.rows += rows;
-      this.rowGroups++;
-      this.inFlight = this.encoder.encode(group).then((bytes) => this.emit(bytes));
-      this.inFlight.catch((error: unknown) => this.fail(error));
+      await this.append(this.converter.assemble(rows, data, constants));
+      await this.cut();
     });
   }
 
@@ -188,28 +242,93 @@ class StreamingParquetWriter implements ParquetFileWriter {
     return run;
   }
 
-  private async write(
+  private async add(
     rows: readonly SourceRecord[],
     constants?: Readonly<Record<string, unknown>>,
   ): Promise<void> {
-    this.assertOpen('writeRowGroup');
+    this.assertOpen('write');
     if (rows.length === 0) return;
     // Converting here overlaps with the encoding of the group in flight.
-    const group = this.prepare(this.converter.convert(rows, constants));
+    await this.append(this.converter.convert(rows, constants));
+  }
+
+  /**
+   * Adds converted rows to the group being gathered; each time the group
+   * reaches the byte target (or the row limit) the rows that reached it are
+   * split off and the group is handed to the encoder.
+   */
+  private async append(data: RowGroupData): Promise<void> {
+    let rest = data;
+    while (rest.rows > 0) {
+      const bytes = this.sizer.bytes(rest);
+      if (this.bufferedBytes + bytes < this.targetBytes && this.bufferedRows + rest.rows < this.maxRows) {
+        this.gather(rest, bytes);
+        return;
+      }
+      const take = this.sizer.cut(
+        rest,
+        this.bufferedBytes,
+        this.targetBytes,
+        this.maxRows - this.bufferedRows,
+      );
+      const head = this.sizer.slice(rest, 0, take);
+      this.gather(head, take === rest.rows ? bytes : this.sizer.bytes(head));
+      rest = this.sizer.slice(rest, take, rest.rows);
+      await this.cut();
+    }
+  }
+
+  /** Copies converted rows into the group's IPC stream: the caller's converted data is garbage at once. */
+  private gather(part: RowGroupData, bytes: number): void {
+    this.gathering ??= this.ipc.begin((size) => this.allocate(size));
+    this.gathering.add(part);
+    this.bufferedRows += part.rows;
+    this.bufferedBytes += bytes;
+  }
+
+  /** Hands the gathered group to the encoder once the group in flight has reached the sink. */
+  private async cut(): Promise<void> {
+    if (this.bufferedRows === 0 || this.gathering === undefined) return;
+    const stream = this.gathering;
+    const rows = this.bufferedRows;
+    // Sampled from the stream itself: the parts were not kept.
+    const plain = plainColumns(this.columns, stream.parts());
+    const group: PreparedGroup = { rows, ipc: stream.end(), plain };
+    this.gathering = undefined;
+    this.bufferedRows = 0;
+    this.bufferedBytes = 0;
     await this.settle();
-    this.rows += rows.length;
+    this.rows += rows;
     this.rowGroups++;
-    this.inFlight = this.encoder.encode(group).then((bytes) => this.emit(bytes));
+    this.inFlight = this.encoder.encode(group).then(({ bytes, spare }) => {
+      if (spare !== undefined && this.spares.length < 2) this.spares.push(spare);
+      return this.emit(bytes);
+    });
     this.inFlight.catch((error: unknown) => this.fail(error));
+  }
+
+  /**
+   * A zeroed IPC buffer of at least `bytes`: a spare one if there is one
+   * (the largest; the stream grows it if needed), else a new one with room
+   * for a group of the target size, so buffers circulate between this
+   * thread and the encoder instead of each group's becoming garbage there.
+   */
+  private allocate(bytes: number): Uint8Array {
+    const spare = this.spares.sort((a, b) => a.byteLength - b.byteLength).pop();
+    if (spare !== undefined && spare.byteLength >= bytes) return new Uint8Array(spare).fill(0);
+    const room = Math.min(this.targetBytes * 1.125 + 65_536, MAX_FIRST_BUFFER);
+    return new Uint8Array(Math.ceil(Math.max(bytes, room) / 65_536) * 65_536);
   }
 
   private async complete(): Promise<void> {
     this.assertOpen('finish');
+    await this.cut();
     await this.settle();
     try {
       // A file without rows still needs its schema: encode one empty group.
       if (this.rowGroups === 0) {
-        await this.emit(await this.encoder.encode(this.prepare(this.converter.convert([]))));
+        const ipc = this.ipc.write([this.converter.convert([])]);
+        await this.emit((await this.encoder.encode({ rows: 0, ipc, plain: [] })).bytes);
       }
       await this.emit(await this.encoder.finish());
     } catch (error) {
@@ -222,13 +341,12 @@ class StreamingParquetWriter implements ParquetFileWriter {
   private async release(): Promise<void> {
     if (this.state === State.closed) return;
     if (this.state === State.open || this.state === State.failed) this.state = State.closed;
+    this.gathering = undefined;
+    this.spares = [];
+    this.bufferedRows = 0;
+    this.bufferedBytes = 0;
     await this.inFlight.catch(() => undefined);
     await this.encoder.release();
-  }
-
-  /** Lays a converted group out as Arrow IPC, the encoder's input, here on the caller's thread. */
-  private prepare(group: RowGroupData): PreparedGroup {
-    return { rows: group.rows, ipc: this.ipc.write(group), plain: plainColumns(this.columns, group) };
   }
 
   /** Waits for the group in flight; rethrows its failure. */
@@ -254,6 +372,13 @@ class StreamingParquetWriter implements ParquetFileWriter {
     if (this.state !== State.open)
       throw new ParquetError(`Cannot ${operation}: the Parquet writer is ${this.state}`);
   }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new ParquetError(`${name} must be a whole number of at least 1, not ${String(value)}`);
+  return value;
 }
 
 /** `sink` receives the file's bytes in order (the first chunk starts with PAR1); the writer awaits it. */

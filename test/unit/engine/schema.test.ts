@@ -3,6 +3,7 @@ import {
   describeChange,
   fits,
   inferType,
+  inferTypeBit,
   normalizeName,
   StreamSchema,
   widen,
@@ -23,6 +24,24 @@ describe('inferType', () => {
     expect(inferType([1])).toBe('json');
     expect(inferType(null)).toBeUndefined();
     expect(inferType(undefined)).toBeUndefined();
+  });
+});
+
+describe('inferTypeBit', () => {
+  it('tells the same type as inferType, as one bit per type and 0 for nulls', () => {
+    const values = [1, -1, 2 ** 31, -(2 ** 31) - 1, 2 ** 40, 2 ** 60, 1.5, Number.NaN, 2n, 'x', '', true];
+    const more = [new Date(), { a: 1 }, [1], null, undefined, Symbol('s'), () => 1];
+    const bits = new Map<string | undefined, number>();
+    for (const value of [...values, ...more]) {
+      const type = inferType(value);
+      const bit = inferTypeBit(value);
+      if (type === undefined) expect(bit).toBe(0);
+      else expect(bit & (bit - 1)).toBe(0);
+      // One type, one bit: no two types share a bit, and a type always gets the same one.
+      if (bits.has(type)) expect(bits.get(type)).toBe(bit);
+      bits.set(type, bit);
+    }
+    expect(new Set(bits.values()).size).toBe(bits.size);
   });
 });
 
@@ -128,6 +147,29 @@ describe('StreamSchema', () => {
     const schema = new StreamSchema([], { updated_at: 'timestamp', amount: 'decimal(12,2)' });
     const batch = [{ updated_at: '2026-03-01T10:00:00Z', amount: '1.25' }];
     expect(schema.apply(batch).rows).toBe(batch);
+  });
+
+  it('adds new columns in the order fields first hold a value, whatever the keys and nulls before', () => {
+    // Prepare: shapes differ between records; `late` is null until the last record.
+    const schema = new StreamSchema([], {});
+    const records = [
+      { id: 1, late: null, name: 'a' },
+      { name: 'b', id: 2, extra: true },
+      { id: 3, late: null },
+      { late: 'now', id: 4 },
+    ];
+
+    // Act
+    const { changes, rows } = schema.apply(records);
+
+    // Assess
+    expect(changes.map((c) => [c.column, c.to])).toEqual([
+      ['id', 'int'],
+      ['name', 'string'],
+      ['extra', 'boolean'],
+      ['late', 'string'],
+    ]);
+    expect(rows).toBe(records);
   });
 
   it('does not add a column while it only holds nulls', () => {
