@@ -2,7 +2,6 @@ import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promise
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileLock } from '../../../../adapters/local/lock.js';
 import { LocalStateStore } from '../../../../adapters/local/state-store.js';
 import { ConflictError, LeaseHeldError, ValidationError } from '../../../../engine/errors.js';
 import type { RunRecord, SourceDefinition } from '../../../../engine/ports.js';
