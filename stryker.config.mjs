@@ -68,5 +68,5 @@ export default {
   thresholds: { high: 90, low: 80, break: null },
   tempDirName: '.stryker-tmp',
   cleanTempDir: true,
-  ignorePatterns: ['cdk.out', '.sluice', 'reports', 'coverage', 'bench/results'],
+  ignorePatterns: ['.stryker-tmp*', 'cdk.out', '.sluice', 'reports', 'coverage', 'bench/results'],
 };
