@@ -98,36 +98,62 @@ describe('recoverSource', () => {
   });
 
   it('keeps one unfinished run to continue and fails the others, keeping a failed run as it was', async () => {
-    // Prepare: F failed on its own; A and B are both unfinished
-    await writeRunState(backend.objects, runState(C, 1, ['done', 'reading']));
-    const failed = record(C, { status: 'FAILED', endedAt: '2026-01-01T02:00:00.000Z', error: 'boom' });
+    // Prepare: A, the oldest, failed on its own; B and C are both unfinished, C with a staged file
+    await writeRunState(backend.objects, runState(A, 1, ['done', 'reading']));
+    const failed = record(A, { status: 'FAILED', endedAt: '2026-01-01T02:00:00.000Z', error: 'boom' });
     await backend.state.putRun(failed);
-    await writeRunState(backend.objects, runState(A, 1, ['reading']));
-    await backend.state.putRun(record(A));
-    await writeRunState(backend.objects, runState(B, 1, ['pending'], 0));
+    await writeRunState(backend.objects, runState(B, 1, ['reading']));
     await backend.state.putRun(record(B));
+    await writeRunState(backend.objects, runState(C, 1, ['pending'], 0));
+    await backend.state.putRun(record(C));
+    await backend.objects.put(stagingFileKey('shop', C, 's0', 0), new Uint8Array([1]));
 
     // Act
     const outcome = await recover();
 
-    // Assess: the oldest unfinished run is kept
-    expect(outcome.unfinished?.runId).toBe(A);
-    expect(await readRunState(backend.objects, 'shop', A)).toBeDefined();
-    expect(await backend.state.getRun('shop', A)).toMatchObject({ status: 'RUNNING' });
-    expect(await backend.state.getRun('shop', B)).toMatchObject({
+    // Assess: the oldest unfinished run is kept; the abandoned one is named once
+    expect(outcome.unfinished?.runId).toBe(B);
+    expect(await readRunState(backend.objects, 'shop', B)).toBeDefined();
+    expect(await backend.state.getRun('shop', B)).toMatchObject({ status: 'RUNNING' });
+    expect(await backend.state.getRun('shop', C)).toMatchObject({
       status: 'FAILED',
       endedAt: NOW,
       slices: 1,
       error: `abandoned by ${BY} before it finished; its published slices stay`,
     });
-    expect(await backend.state.getRun('shop', C)).toEqual({
+    const stats = { ...emptyStats(false, null), rows: 5 };
+    expect(await backend.state.getRun('shop', A)).toEqual({
       ...failed,
       slices: 1,
-      streams: { s0: { ...emptyStats(false, null), rows: 5 }, s1: { ...emptyStats(false, null), rows: 5 } },
+      streams: { s0: stats, s1: stats },
     });
-    expect(outcome.recovered).toEqual([`${B} (abandoned)`]);
-    expect(await readRunState(backend.objects, 'shop', B)).toBeUndefined();
+    expect(outcome.recovered).toEqual([`${C} (abandoned)`]);
+    expect(outcome.rolledBack).toEqual([C]);
+    expect(await readRunState(backend.objects, 'shop', A)).toBeUndefined();
     expect(await readRunState(backend.objects, 'shop', C)).toBeUndefined();
+  });
+
+  it('names a run once when both its format-1 manifest and its run state finish it', async () => {
+    // Prepare
+    await backend.state.putRun(record(A));
+    await writeRunState(backend.objects, runState(A, 1, ['done']));
+    await writePendingManifest(backend.objects, {
+      format: 1,
+      runId: A,
+      source: 'shop',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      streams: [],
+    });
+
+    // Act
+    const outcome = await recover();
+
+    // Assess
+    expect(outcome.recovered).toEqual([`${A} (rolled forward)`]);
+    expect(await backend.state.getRun('shop', A)).toMatchObject({
+      status: 'SUCCEEDED',
+      error: `its last slice was published by ${BY} after this run stopped past its commit point`,
+    });
   });
 
   it('keeps the run being continued, even when an older one is unfinished or it has published everything', async () => {
