@@ -1,0 +1,442 @@
+/**
+ * Landing throughput benchmark: N rows through the engine (runSync with the
+ * local backend) into a local lake, against DuckDB's native
+ * `COPY (SELECT * FROM read_json(...)) TO '….parquet'` on one thread over the
+ * same rows. Prints one JSON line and saves it under bench/results/.
+ *
+ *   npm run bench -- [--only engine|postgres] [--rows 1000000] [--repeat 3] [--rows-10m 10000000 | --skip-10m]
+ *                    [--slice-seconds 10] [--pg-rows 1000000] [--no-save]
+ *
+ * `--only postgres` runs the PostgreSQL workload of bench/postgres.ts instead:
+ * a seeded table loaded through the engine, beside binary COPY as the ceiling.
+ *
+ * Each repeat also runs the engine in slices of `--slice-seconds` (0 skips
+ * it), reported as `slicedRowsPerSec` beside the one-slice `rowsPerSec`.
+ *
+ * Engine runs happen in child processes (one per run) so each peak RSS is
+ * the engine's alone; DuckDB runs in this process. Runs alternate
+ * (DuckDB, engine, DuckDB, …) so background load hits both alike.
+ */
+// @ts-nocheck
+
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { openLocalBackend } from '../adapters/local/index.js';
+import { silentLogger } from '../connectors/sdk/index.js';
+import { runSync } from '../engine/sync.js';
+import { startPostgres } from '../test/support/postgres.js';
+import { benchConnector } from './connector.js';
+import { buildPool, pages } from './pool.js';
+import {
+  type CopyRun,
+  copyBinaryRun,
+  type PgEngineRun,
+  type PgTarget,
+  postgresEngineRun,
+  seedTable,
+  serverCpuSeconds,
+  targetOf,
+} from './postgres.js';
+
+const Workload = { engine: 'engine', postgres: 'postgres' } as const;
+type Workload = (typeof Workload)[keyof typeof Workload];
+
+interface Args {
+  readonly rows: number;
+  /** Which workloads run (`--only engine|postgres`); both by default. */
+  readonly only: readonly Workload[];
+  /** Rows of the seeded PostgreSQL table. */
+  readonly pgRows: number;
+  /** A child process: `engine` or `postgres` (with `--target` JSON). */
+  readonly childKind: Workload | undefined;
+  readonly target: string | undefined;
+  /** The engine's `rowGroupBytes` (0: its default). */
+  readonly rowGroupBytes: number;
+  /** Slice length of the sliced engine run, in seconds (0: skip it). */
+  readonly sliceSeconds: number;
+  readonly repeat: number;
+  readonly rows10m: number;
+  readonly child: boolean;
+  readonly save: boolean;
+}
+
+interface EngineRun {
+  readonly seconds: number;
+  /** CPU time of the run (every thread of the process, user + system). */
+  readonly cpuSeconds: number;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly files: number;
+  readonly maxRssMb: number;
+  readonly slices: number;
+}
+
+const DEFAULTS = {
+  rows: 1_000_000,
+  repeat: 3,
+  rows10m: 10_000_000,
+  sliceSeconds: 10,
+  pgRows: 1_000_000,
+} as const;
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: { -readonly [K in keyof Args]: Args[K] } = {
+    ...DEFAULTS,
+    only: [Workload.engine, Workload.postgres],
+    childKind: undefined,
+    target: undefined,
+    rowGroupBytes: 0,
+    child: false,
+    save: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const number = (): number => {
+      const value = Number(argv[++i]?.replaceAll('_', ''));
+      if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${flag} needs a whole number`);
+      return value;
+    };
+    if (flag === '--rows') args.rows = number();
+    else if (flag === '--repeat') args.repeat = Math.max(1, number());
+    else if (flag === '--rows-10m') args.rows10m = number();
+    else if (flag === '--skip-10m') args.rows10m = 0;
+    else if (flag === '--slice-seconds') args.sliceSeconds = number();
+    else if (flag === '--pg-rows') args.pgRows = number();
+    else if (flag === '--row-group-bytes') args.rowGroupBytes = number();
+    else if (flag === '--only') {
+      const value = argv[++i];
+      if (value !== Workload.engine && value !== Workload.postgres)
+        throw new Error('--only needs engine or postgres');
+      args.only = [value];
+    } else if (flag === '--child') {
+      const value = argv[++i];
+      if (value !== Workload.engine && value !== Workload.postgres)
+        throw new Error('--child needs a workload');
+      args.child = true;
+      args.childKind = value;
+    } else if (flag === '--target') args.target = argv[++i];
+    else if (flag === '--no-save') args.save = false;
+    else throw new Error(`unknown option ${flag}; see bench/README.md`);
+  }
+  return args;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
+
+/** One sync of `rows` rows through the engine into a fresh local lake, in this process (in slices if asked). */
+/** `--row-group-bytes`, passed on to every child (0: the engine's default). */
+let rowGroupBytes = 0;
+const rowGroupOptions = (): { rowGroupBytes?: number } => (rowGroupBytes > 0 ? { rowGroupBytes } : {});
+
+async function engineRun(rows: number, sliceSeconds = 0): Promise<EngineRun> {
+  const home = await mkdtemp(join(os.tmpdir(), 'sluice-bench-'));
+  try {
+    const backend = await openLocalBackend(home);
+    const now = new Date().toISOString();
+    const cpuStart = process.cpuUsage();
+    const started = performance.now();
+    const run = await runSync(
+      { objects: backend.objects, state: backend.state, catalog: backend.catalog, logger: silentLogger },
+      {
+        source: { name: 'bench', type: 'bench', config: {}, createdAt: now, updatedAt: now },
+        connector: benchConnector as never,
+        config: { rows },
+        ...(sliceSeconds > 0 ? { sliceSeconds } : {}),
+        ...rowGroupOptions(),
+      },
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const stats = run.streams.orders;
+    if (run.status !== 'SUCCEEDED' || stats?.rows !== rows) {
+      throw new Error(`engine run ${run.status} with ${stats?.rows} of ${rows} rows: ${run.error ?? ''}`);
+    }
+    return {
+      seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      rows,
+      bytes: stats.bytes,
+      files: stats.files,
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      slices: run.slices ?? 1,
+    };
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+/** Runs `engineRun` in a child process and returns what it reports. */
+function engineRunInChild(rows: number, sliceSeconds = 0): Promise<EngineRun> {
+  return runChild<EngineRun>([
+    '--child',
+    'engine',
+    '--rows',
+    String(rows),
+    '--slice-seconds',
+    String(sliceSeconds),
+  ]);
+}
+
+/** Runs `postgresEngineRun` in a child process. */
+function postgresRunInChild(target: PgTarget, rows: number): Promise<PgEngineRun> {
+  return runChild<PgEngineRun>([
+    '--child',
+    'postgres',
+    '--rows',
+    String(rows),
+    '--target',
+    JSON.stringify(target),
+  ]);
+}
+
+function runChild<T>(flags: readonly string[]): Promise<T> {
+  const script = fileURLToPath(import.meta.url);
+  return new Promise((resolve, reject) => {
+    const all = [...flags, '--row-group-bytes', String(rowGroupBytes)];
+    const child = spawn(process.execPath, [...process.execArgv, script, ...all], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0) return reject(new Error(`engine run exited with code ${code}: ${out}`));
+      try {
+        resolve(JSON.parse(line) as T);
+      } catch {
+        reject(new Error(`engine run printed no result: ${out}`));
+      }
+    });
+  });
+}
+
+async function writeNdjson(path: string, rows: number): Promise<void> {
+  const out = createWriteStream(path);
+  for (const page of pages(buildPool(), rows)) {
+    let text = '';
+    for (const row of page) text += `${JSON.stringify(row)}\n`;
+    if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cores: cpus.length,
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    memoryGb: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    platform: `${os.platform()}-${os.arch()}`,
+  };
+}
+
+/** Cores this process may run on (fewer than `machine().cores` under `taskset`). */
+function usableCores(): number {
+  return os.availableParallelism();
+}
+
+async function save(
+  name: string,
+  result: { readonly date: string; readonly machine: ReturnType<typeof machine> },
+) {
+  const m = result.machine;
+  const pinned = usableCores() < m.cores ? `-pinned${usableCores()}` : '';
+  const kind = `${m.platform}-${m.cores}cpu-${Math.round(m.memoryGb)}gb${pinned}`;
+  const prefix = name === '' ? '' : `${name}-`;
+  const file = join(
+    dirname(fileURLToPath(import.meta.url)),
+    'results',
+    `${result.date.slice(0, 10)}-${prefix}${kind}.json`,
+  );
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(result)}\n`);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  rowGroupBytes = args.rowGroupBytes;
+  if (args.child && args.childKind === Workload.postgres) {
+    const target = JSON.parse(args.target ?? '{}') as PgTarget;
+    process.stdout.write(
+      `${JSON.stringify(await postgresEngineRun(target, args.rows, rowGroupOptions()))}\n`,
+    );
+    return;
+  }
+  if (args.child) {
+    process.stdout.write(`${JSON.stringify(await engineRun(args.rows, args.sliceSeconds))}\n`);
+    return;
+  }
+  if (args.only.includes(Workload.engine)) {
+    const result = await engineWorkload(args);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (args.save) await save('', result);
+  }
+  if (args.only.includes(Workload.postgres)) {
+    const result = await postgresWorkload(args);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (args.save) await save('postgres', result);
+  }
+}
+
+/**
+ * The PostgreSQL workload: a private server, a seeded table, then alternating
+ * runs of the ceiling (binary COPY to /dev/null) and of the engine's full load.
+ */
+async function postgresWorkload(args: Args) {
+  const loadBefore = os.loadavg().map((l) => round(l, 2));
+  const server = await startPostgres();
+  try {
+    const seedStarted = performance.now();
+    await seedTable(server, args.pgRows);
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+    const target = targetOf(server);
+    const copies: CopyRun[] = [];
+    const copyServerCpu: number[] = [];
+    const ours: PgEngineRun[] = [];
+    const oursServerCpu: number[] = [];
+    for (let i = 0; i < args.repeat; i++) {
+      let before = await serverCpuSeconds(server);
+      copies.push(await copyBinaryRun(target));
+      copyServerCpu.push((await serverCpuSeconds(server)) - before);
+      before = await serverCpuSeconds(server);
+      ours.push(await postgresRunInChild(target, args.pgRows));
+      oursServerCpu.push((await serverCpuSeconds(server)) - before);
+    }
+    const seconds = median(ours.map((r) => r.seconds));
+    const copySeconds = median(copies.map((r) => r.seconds));
+    const cpuSeconds = median(ours.map((r) => r.cpuSeconds));
+    return {
+      workload: 'postgres',
+      rows: args.pgRows,
+      columns: 16,
+      seconds: round(seconds),
+      rowsPerSec: Math.round(args.pgRows / seconds),
+      cpuSeconds: round(cpuSeconds),
+      cpuMicrosPerRow: round((cpuSeconds / args.pgRows) * 1e6, 2),
+      cpuRowsPerSec: Math.round(args.pgRows / cpuSeconds),
+      serverCpuSeconds: round(median(oursServerCpu)),
+      peakRssMb: Math.round(Math.max(...ours.map((r) => r.maxRssMb))),
+      copyBinarySeconds: round(copySeconds),
+      copyBinaryRowsPerSec: Math.round(args.pgRows / copySeconds),
+      copyBinaryClientCpuSeconds: round(median(copies.map((r) => r.clientCpuSeconds))),
+      copyBinaryServerCpuSeconds: round(median(copyServerCpu)),
+      ratioToCopy: round(copySeconds / seconds),
+      runs: ours.map((r) => round(r.seconds)),
+      cpuRuns: ours.map((r) => round(r.cpuSeconds)),
+      copyRuns: copies.map((r) => round(r.seconds)),
+      parquetBytes: ours[0]!.bytes,
+      parquetFiles: ours[0]!.files,
+      seedSeconds: round(seedSeconds),
+      date: new Date().toISOString(),
+      machine: machine(),
+      usableCores: usableCores(),
+      loadavg: { before: loadBefore, after: os.loadavg().map((l) => round(l, 2)) },
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The synthetic workload: the engine against DuckDB's `read_json` → Parquet on one thread. */
+async function engineWorkload(args: Args) {
+  const loadBefore = os.loadavg().map((l) => round(l, 2));
+  const work = await mkdtemp(join(os.tmpdir(), 'sluice-bench-duckdb-'));
+  try {
+    const ndjson = join(work, 'rows.ndjson');
+    await writeNdjson(ndjson, args.rows);
+    const duck = await DuckDBInstance.create(':memory:');
+    const db = await duck.connect();
+    await db.run('SET threads = 1');
+    const duckParquet = join(work, 'duckdb.parquet');
+    const duckSeconds: number[] = [];
+    const duckCpuSeconds: number[] = [];
+    const ours: EngineRun[] = [];
+    const sliced: EngineRun[] = [];
+    for (let i = 0; i < args.repeat; i++) {
+      const cpuStart = process.cpuUsage();
+      const started = performance.now();
+      await db.run(`COPY (SELECT * FROM read_json('${ndjson}')) TO '${duckParquet}' (FORMAT parquet)`);
+      duckSeconds.push((performance.now() - started) / 1000);
+      const cpu = process.cpuUsage(cpuStart);
+      duckCpuSeconds.push((cpu.user + cpu.system) / 1e6);
+      ours.push(await engineRunInChild(args.rows));
+      if (args.sliceSeconds > 0) sliced.push(await engineRunInChild(args.rows, args.sliceSeconds));
+    }
+    const landed = (
+      await db.runAndReadAll(`SELECT count(*) AS n FROM read_parquet('${duckParquet}')`)
+    ).getRows();
+    if (Number(landed[0]?.[0]) !== args.rows) throw new Error('DuckDB landed a different number of rows');
+    const duckdbParquetBytes = (await stat(duckParquet)).size;
+    db.closeSync();
+    duck.closeSync();
+
+    const big = args.rows10m > 0 ? await engineRunInChild(args.rows10m) : undefined;
+    const seconds = median(ours.map((r) => r.seconds));
+    const rowsPerSec = args.rows / seconds;
+    const duckdbRowsPerSec = args.rows / median(duckSeconds);
+    const peakRssMb = Math.max(...ours.map((r) => r.maxRssMb));
+    const cpuSeconds = median(ours.map((r) => r.cpuSeconds));
+    const duckdbCpuSeconds = median(duckCpuSeconds);
+    return {
+      workload: 'engine',
+      rows: args.rows,
+      seconds: round(seconds),
+      rowsPerSec: Math.round(rowsPerSec),
+      duckdbRowsPerSec: Math.round(duckdbRowsPerSec),
+      ratio: round(rowsPerSec / duckdbRowsPerSec),
+      // CPU efficiency against DuckDB: its CPU-s over ours (goal ≥ 0.5, i.e. at most 2× its CPU per row).
+      cpuRatio: round(duckdbCpuSeconds / cpuSeconds),
+      peakRssMb: Math.round(peakRssMb),
+      peakRssMb10M: big === undefined ? null : Math.round(big.maxRssMb),
+      rss10MRatio: big === undefined ? null : round(big.maxRssMb / peakRssMb),
+      rowsPerSec10M: big === undefined ? null : Math.round(args.rows10m / big.seconds),
+      cpuSeconds10M: big === undefined ? null : round(big.cpuSeconds),
+      rows10M: big === undefined ? null : args.rows10m,
+      // The same run in slices of --slice-seconds (goal: within 5% of the one-slice rows/s).
+      sliceSeconds: args.sliceSeconds > 0 ? args.sliceSeconds : null,
+      slicedRowsPerSec:
+        sliced.length > 0 ? Math.round(args.rows / median(sliced.map((r) => r.seconds))) : null,
+      slicedRatio: sliced.length > 0 ? round(seconds / median(sliced.map((r) => r.seconds))) : null,
+      slicedSlices: sliced.length > 0 ? median(sliced.map((r) => r.slices)) : null,
+      slicedRuns: sliced.map((r) => round(r.seconds)),
+      cpuSeconds: round(cpuSeconds),
+      duckdbCpuSeconds: round(duckdbCpuSeconds),
+      cpuMicrosPerRow: round((cpuSeconds / args.rows) * 1e6, 2),
+      duckdbCpuMicrosPerRow: round((duckdbCpuSeconds / args.rows) * 1e6, 2),
+      runs: ours.map((r) => round(r.seconds)),
+      cpuRuns: ours.map((r) => round(r.cpuSeconds)),
+      duckdbRuns: duckSeconds.map((s) => round(s)),
+      parquetBytes: ours[0]!.bytes,
+      parquetFiles: ours[0]!.files,
+      duckdbParquetBytes,
+      date: new Date().toISOString(),
+      machine: machine(),
+      usableCores: usableCores(),
+      loadavg: { before: loadBefore, after: os.loadavg().map((l) => round(l, 2)) },
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

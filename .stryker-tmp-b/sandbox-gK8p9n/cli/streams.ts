@@ -1,0 +1,31 @@
+/**
+ * Stream selections are checked against what the connector declares, so a
+ * typo in `streams` fails when the source is registered or checked, not at
+ * its first scheduled sync.
+ */
+// @ts-nocheck
+
+import type { Connector } from '../connectors/sdk/types.js';
+import { ValidationError } from '../engine/errors.js';
+
+/** The names of the streams a connector declares for this (validated, secret-resolved) config. */
+export async function streamNames(connector: Connector<never>, config: unknown): Promise<string[]> {
+  const streams = await connector.streams(config as never);
+  return streams.map((s) => s.name);
+}
+
+/** Throws naming the first selected stream that does not exist, with the ones that do. */
+export function checkStreamSelection(
+  source: string,
+  selected: readonly string[] | undefined,
+  available: readonly string[],
+): void {
+  for (const name of selected ?? []) {
+    if (!available.includes(name)) {
+      throw new ValidationError(
+        `"streams": source "${source}" has no stream "${name}"; available: ${available.join(', ') || 'none'}`,
+        { field: 'streams' },
+      );
+    }
+  }
+}

@@ -1,0 +1,264 @@
+// @ts-nocheck
+import {
+  type DataType,
+  type Decimal,
+  type Dictionary,
+  type Field,
+  type Table,
+  type Time,
+  TimeUnit,
+  Type,
+  tableFromIPC,
+} from 'apache-arrow';
+import type { ParquetFile } from 'parquet-wasm';
+import type { MalformedHandler, Row } from './types.js';
+
+/**
+ * Random access to one object's bytes (S3 ranged GETs). parquet-wasm's async
+ * reader only needs `size` and `slice(start, end).arrayBuffer()` — the Blob
+ * interface — so the file is never downloaded whole: it reads the footer,
+ * then the column chunks of one row group at a time.
+ */
+export interface RangeSource {
+  readonly size: number;
+  read(start: number, end: number): Promise<Uint8Array>;
+}
+
+interface BlobLike {
+  readonly size: number;
+  slice(start?: number, end?: number): { arrayBuffer(): Promise<ArrayBuffer> };
+}
+
+interface WasmRecordBatch {
+  intoIPCStream(): Uint8Array;
+}
+
+type ParquetWasm = typeof import('parquet-wasm');
+let parquetWasm: Promise<ParquetWasm> | undefined;
+
+/** parquet-wasm is ~5 MB of WebAssembly: loaded on first use, not when the connector is imported. */
+function loadParquetWasm(): Promise<ParquetWasm> {
+  parquetWasm ??= import('parquet-wasm');
+  return parquetWasm;
+}
+
+function asBlob(source: RangeSource, failures: unknown[]): BlobLike {
+  return {
+    size: source.size,
+    slice: (start = 0, end = source.size) => ({
+      arrayBuffer: async () => {
+        const from = Math.max(0, start);
+        const to = Math.min(source.size, end);
+        if (to <= from) return new ArrayBuffer(0);
+        try {
+          const bytes = await source.read(from, to);
+          return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+        } catch (error) {
+          // Remember it: the error that surfaces from WebAssembly is a wrapped string.
+          failures.push(error);
+          throw error;
+        }
+      },
+    }),
+  };
+}
+
+/**
+ * Streams a Parquet file one row group at a time, in batches of `batchSize`
+ * rows. Memory holds one row group's compressed column chunks plus one
+ * decoded batch, whatever the file's size. Values are converted to plain JS:
+ * see `toPlain`. Row groups whose rows all come at or before row `skipThrough`
+ * (1-based, from a resume position) are skipped without being fetched; the
+ * caller drops the rows before it in the group where it lands.
+ */
+export async function* parquetRows(
+  source: RangeSource,
+  batchSize: number,
+  malformed: MalformedHandler,
+  signal: AbortSignal,
+  skipThrough = 0,
+): AsyncGenerator<Row[]> {
+  const { ParquetFile } = await loadParquetWasm();
+  const failures: unknown[] = [];
+  const rethrowFetchFailure = (): void => {
+    signal.throwIfAborted();
+    if (failures.length > 0) throw failures[0];
+  };
+  let file: ParquetFile;
+  try {
+    file = await ParquetFile.fromFile(asBlob(source, failures) as unknown as Blob);
+  } catch (error) {
+    rethrowFetchFailure();
+    malformed.file(undefined, `not a readable Parquet file (${describe(error)})`);
+    return;
+  }
+  try {
+    const metadata = file.metadata();
+    const groups = metadata.numRowGroups();
+    const groupRows = Array.from({ length: groups }, (_, i) => {
+      const group = metadata.rowGroup(i);
+      const rows = group.numRows();
+      group.free();
+      return rows;
+    });
+    metadata.free();
+    let rowNumber = 0;
+    for (let group = 0; group < groups; group++) {
+      signal.throwIfAborted();
+      if (rowNumber + groupRows[group]! <= skipThrough) {
+        rowNumber += groupRows[group]!;
+        continue;
+      }
+      let reader: ReadableStreamDefaultReader<WasmRecordBatch>;
+      try {
+        const stream = (await file.stream({
+          rowGroups: [group],
+          batchSize,
+        })) as ReadableStream<WasmRecordBatch>;
+        reader = stream.getReader();
+      } catch (error) {
+        rethrowFetchFailure();
+        malformed.file(rowNumber + 1, `cannot read row group ${group} (${describe(error)})`);
+        return;
+      }
+      try {
+        for (;;) {
+          let next: Awaited<ReturnType<typeof reader.read>>;
+          try {
+            next = await reader.read();
+          } catch (error) {
+            rethrowFetchFailure();
+            malformed.file(rowNumber + 1, `cannot decode row group ${group} (${describe(error)})`);
+            return;
+          }
+          if (next.done) break;
+          const table = tableFromIPC(next.value.intoIPCStream());
+          const rows = tableRows(table, rowNumber);
+          rowNumber += rows.length;
+          yield rows;
+        }
+      } finally {
+        await reader.cancel().catch(() => undefined);
+      }
+    }
+  } finally {
+    file.free();
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function tableRows(table: Table, before: number): Row[] {
+  const fields = table.schema.fields;
+  const vectors = fields.map((_, i) => table.getChildAt(i)!);
+  const rows: Row[] = new Array(table.numRows);
+  for (let r = 0; r < table.numRows; r++) {
+    const values: Record<string, unknown> = {};
+    for (let c = 0; c < fields.length; c++) {
+      values[fields[c]!.name] = toPlain(vectors[c]!.get(r), fields[c]!.type, false);
+    }
+    rows[r] = { values, line: before + r + 1 };
+  }
+  return rows;
+}
+
+const MAX_EXACT_DECIMAL_DIGITS = 15;
+
+/**
+ * Arrow values → plain JS the engine lands:
+ * - integers: numbers; 64-bit values beyond 2^53 stay bigint (nested: strings);
+ * - decimals: numbers when precision ≤ 15 (exact in a double), else strings;
+ * - timestamps: Date (millisecond precision, UTC; zone-less timestamps are read as UTC);
+ * - dates: "YYYY-MM-DD"; times: "HH:MM:SS.fff…";
+ * - binary: base64 strings; structs and maps: objects; lists: arrays.
+ */
+export function toPlain(value: unknown, type: DataType, nested: boolean): unknown {
+  if (value === null || value === undefined) return null;
+  switch (type.typeId) {
+    case Type.Int:
+      return typeof value === 'bigint' ? bigintToPlain(value, nested) : value;
+    case Type.Decimal:
+      return decimalToPlain(String(value), (type as Decimal).scale, type);
+    case Type.Timestamp:
+      return new Date(Number(value));
+    case Type.Date:
+      return new Date(Number(value)).toISOString().slice(0, 10);
+    case Type.Time:
+      return timeToString(value as number | bigint, (type as Time).unit);
+    case Type.Binary:
+    case Type.LargeBinary:
+    case Type.BinaryView:
+    case Type.FixedSizeBinary:
+      return Buffer.from(value as Uint8Array).toString('base64');
+    case Type.Struct: {
+      const row = value as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const child of type.children as Field[])
+        out[child.name] = toPlain(row[child.name], child.type, true);
+      return out;
+    }
+    case Type.List:
+    case Type.LargeList:
+    case Type.FixedSizeList: {
+      const itemType = (type.children as Field[])[0]!.type;
+      return Array.from(value as Iterable<unknown>, (item) => toPlain(item, itemType, true));
+    }
+    case Type.Map: {
+      const entry = (type.children as Field[])[0]!.type.children as Field[];
+      const keyType = entry[0]!.type;
+      const valueType = entry[1]!.type;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of value as Iterable<[unknown, unknown]>) {
+        out[String(toPlain(k, keyType, true))] = toPlain(v, valueType, true);
+      }
+      return out;
+    }
+    case Type.Dictionary:
+      return toPlain(value, (type as Dictionary).dictionary, nested);
+    default:
+      if (typeof value === 'bigint') return bigintToPlain(value, nested);
+      if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>);
+      if (typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+        return (value as { toJSON(): unknown }).toJSON();
+      }
+      return value;
+  }
+}
+
+function bigintToPlain(value: bigint, nested: boolean): number | bigint | string {
+  if (value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER))
+    return Number(value);
+  return nested ? value.toString() : value;
+}
+
+function decimalToPlain(unscaled: string, scale: number, type: DataType): number | string {
+  const negative = unscaled.startsWith('-');
+  let digits = negative ? unscaled.slice(1) : unscaled;
+  let text = digits;
+  if (scale > 0) {
+    digits = digits.padStart(scale + 1, '0');
+    text = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  } else if (scale < 0) {
+    text = digits + '0'.repeat(-scale);
+  }
+  const signed = negative ? `-${text}` : text;
+  const precision = (type as Decimal).precision;
+  return precision <= MAX_EXACT_DECIMAL_DIGITS ? Number(signed) : signed;
+}
+
+function timeToString(value: number | bigint, unit: TimeUnit): string {
+  const perSecond =
+    { [TimeUnit.SECOND]: 1n, [TimeUnit.MILLISECOND]: 1_000n, [TimeUnit.MICROSECOND]: 1_000_000n }[
+      unit as 0 | 1 | 2
+    ] ?? 1_000_000_000n;
+  const ticks = BigInt(value);
+  const seconds = ticks / perSecond;
+  const fraction = ticks % perSecond;
+  const hh = String(seconds / 3600n).padStart(2, '0');
+  const mm = String((seconds / 60n) % 60n).padStart(2, '0');
+  const ss = String(seconds % 60n).padStart(2, '0');
+  const width = String(perSecond).length - 1;
+  return width > 0 ? `${hh}:${mm}:${ss}.${String(fraction).padStart(width, '0')}` : `${hh}:${mm}:${ss}`;
+}

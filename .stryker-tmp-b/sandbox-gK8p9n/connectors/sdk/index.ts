@@ -1,0 +1,33 @@
+// @ts-nocheck
+export { decimalType, parseColumnType, parseDecimalType } from './column-types.js';
+export { redactConfig, secretPaths, validateConfig } from './config.js';
+export { compareCursor, cursorOf, lowerByLag, normalizeCursor } from './cursor.js';
+export { ConfigError, ConnectorError, RetriesExhaustedError, SystemError, TransientError } from './errors.js';
+export { silentLogger } from './logger.js';
+export { sleep } from './sleep.js';
+export type {
+  CheckResult,
+  ConfigProperty,
+  ConfigSchema,
+  Connector,
+  CursorValue,
+  DecimalType,
+  Incremental,
+  Logger,
+  PositionValue,
+  ReadContext,
+  SourceRecord,
+  Stream,
+  StreamCheckpoint,
+  StreamItem,
+  StreamPosition,
+} from './types.js';
+export {
+  ColumnType,
+  checkpoint,
+  DELETED_FIELD,
+  isCheckpoint,
+  ReadOrder,
+  ResumeUnavailableError,
+  WriteDisposition,
+} from './types.js';

@@ -1,0 +1,146 @@
+/**
+ * Masking at landing: fields a source marks `pii: hash | redact` per stream
+ * are rewritten before a record reaches tie keys, cursors or the Parquet
+ * writer, so raw never holds the clear value. `hash` is HMAC-SHA-256 (hex)
+ * under a per-source salt kept in the secret store; `redact` is null.
+ */
+// @ts-nocheck
+
+import { createHmac, randomBytes } from 'node:crypto';
+import type { ColumnType, SourceRecord, Stream } from '../connectors/sdk/types.js';
+import { ValidationError } from './errors.js';
+import type { SecretStore } from './ports.js';
+import type { SecretRef } from './secrets.js';
+
+export const PiiAction = {
+  /** Salted HMAC-SHA-256, hex: equal clear values give equal masks, so keys still join and merge. */
+  hash: 'hash',
+  /** Null. */
+  redact: 'redact',
+} as const;
+export type PiiAction = (typeof PiiAction)[keyof typeof PiiAction];
+
+/** Per stream, per field: how the field is masked. */
+export type PiiDeclarations = Readonly<Record<string, Readonly<Record<string, PiiAction>>>>;
+
+const ACTIONS = new Set<string>(Object.values(PiiAction));
+
+/** Checks a source's `pii` block; the error names the field at fault (`pii.<stream>.<field>`). */
+export function parsePii(input: unknown): PiiDeclarations {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError(
+      '"pii" must be an object of streams, each an object of field: "hash" | "redact"',
+      {
+        field: 'pii',
+      },
+    );
+  }
+  const out: Record<string, Record<string, PiiAction>> = {};
+  for (const [stream, fields] of Object.entries(input as Record<string, unknown>)) {
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+      throw new ValidationError(`"pii.${stream}" must be an object of field: "hash" | "redact"`, {
+        field: `pii.${stream}`,
+      });
+    }
+    const actions: Record<string, PiiAction> = {};
+    for (const [field, action] of Object.entries(fields as Record<string, unknown>)) {
+      if (typeof action !== 'string' || !ACTIONS.has(action)) {
+        throw new ValidationError(
+          `"pii.${stream}.${field}" must be "hash" or "redact" (got ${JSON.stringify(action)})`,
+          { field: `pii.${stream}.${field}` },
+        );
+      }
+      actions[field] = action as PiiAction;
+    }
+    if (Object.keys(actions).length > 0) out[stream] = actions;
+  }
+  return out;
+}
+
+/** The secret-store name of a source's salt. */
+export function saltSecretName(source: string): string {
+  return `${source}/pii-salt`;
+}
+
+/** Creates a source's salt (32 random bytes, hex) in the secret store; returns the reference kept in state. */
+export async function createSalt(source: string, store: SecretStore): Promise<SecretRef> {
+  return { $secret: await store.put(saltSecretName(source), randomBytes(32).toString('hex')) };
+}
+
+/** Rewrites one stream's records; undefined when the stream masks nothing. */
+export interface StreamMasker {
+  readonly actions: Readonly<Record<string, PiiAction>>;
+  mask(record: SourceRecord): SourceRecord;
+  /** The declared columns with hashed fields as strings (a hash of an int is text) and redacted ones present. */
+  columns(declared: Readonly<Record<string, ColumnType>> | undefined): Record<string, ColumnType>;
+}
+
+function clearText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** HMAC-SHA-256 of the value's text under the salt, hex. */
+export function hashValue(value: unknown, salt: string): string {
+  return createHmac('sha256', salt).update(clearText(value)).digest('hex');
+}
+
+/**
+ * The masker of one stream. A redacted primary-key field would make every
+ * key null, and a masked cursor field would put its clear value in the
+ * cursor state: both are refused.
+ */
+export function streamMasker(
+  source: string,
+  stream: Stream,
+  pii: PiiDeclarations | undefined,
+  salt: string | undefined,
+): StreamMasker | undefined {
+  const actions = pii?.[stream.name];
+  if (!actions || Object.keys(actions).length === 0) return undefined;
+  for (const [field, action] of Object.entries(actions)) {
+    const at = `pii.${stream.name}.${field}`;
+    if (action === PiiAction.redact && stream.primaryKey.includes(field)) {
+      throw new ValidationError(
+        `"${at}" redacts a primary-key field of ${source}.${stream.name}; every key would be null (use "hash")`,
+        { field: at },
+      );
+    }
+    if (stream.incremental?.cursorField === field) {
+      throw new ValidationError(
+        `"${at}" masks the cursor field of ${source}.${stream.name}; the cursor is kept in state in the clear`,
+        { field: at },
+      );
+    }
+  }
+  if (salt === undefined || salt.length === 0) {
+    // Fail closed: without the salt nothing may land.
+    throw new ValidationError(`source "${source}" masks fields but has no pii salt in the secret store`, {
+      field: 'pii',
+    });
+  }
+  const entries = Object.entries(actions);
+  return {
+    actions,
+    mask(record) {
+      const out: Record<string, unknown> = { ...record };
+      for (const [field, action] of entries) {
+        if (!(field in out)) continue;
+        const value = out[field];
+        if (value === null || value === undefined) continue;
+        out[field] = action === PiiAction.hash ? hashValue(value, salt) : null;
+      }
+      return out as SourceRecord;
+    },
+    columns(declared) {
+      // A hash is text; a redacted field keeps its declared type, else is declared text so the column exists.
+      const out: Record<string, ColumnType> = { ...declared };
+      for (const [field, action] of entries)
+        if (action === PiiAction.hash || out[field] === undefined) out[field] = 'string';
+      return out;
+    },
+  };
+}

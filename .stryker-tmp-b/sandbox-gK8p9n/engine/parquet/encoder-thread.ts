@@ -1,0 +1,230 @@
+/**
+ * The encoder worker thread, shared by every writer of the process. One
+ * thread is enough: conversion runs on the caller's thread and encoding on
+ * this one, so a sync keeps two cores busy. It is spawned on first use,
+ * unref'd while no writer is open (it never holds the process alive) and
+ * ended after a short idle time, which also returns its WASM memory.
+ */
+// @ts-nocheck
+
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ParquetCompression, PreparedGroup } from './encoder.js';
+import { ParquetError } from './errors.js';
+import type { WorkerReply, WorkerRequest } from './protocol.js';
+
+/** How long an idle thread lives; `keepEncoderWarm()` makes it Infinity. */
+let idleMs = 2_000;
+
+/**
+ * Keeps the encoder thread (and its compiled WASM) alive between writers
+ * instead of ending it after 2 s idle: for long-lived processes that sync
+ * again soon, such as a Lambda container between invocations. The thread
+ * stays unref'd while idle, so it never keeps a process alive.
+ */
+export function keepEncoderWarm(): void {
+  idleMs = Number.POSITIVE_INFINITY;
+}
+
+/** Starts the encoder thread now (e.g. while a Lambda container initialises); resolves when it runs. */
+export async function warmEncoder(): Promise<void> {
+  const thread = sharedThread();
+  // Held like a writer while it starts (so the process waits for it), idle afterwards.
+  thread.attach();
+  try {
+    await thread.started();
+  } finally {
+    thread.detach();
+  }
+}
+
+/**
+ * Set (by the bundler's `define`, see infra/bundling.ts) when the engine ships
+ * bundled into one file: the worker is then a separate file of that name
+ * beside the bundle, since a bundle has no `./worker.js` next to this module.
+ */
+const BUNDLED_WORKER_FILE = process.env.SLUICE_PARQUET_WORKER_FILE;
+
+type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
+
+/** Starts the worker module; under tsx (sources run as .ts) the worker registers tsx first. */
+function spawn(): Worker {
+  const here = import.meta.url;
+  if (BUNDLED_WORKER_FILE) return new Worker(new URL(`./${BUNDLED_WORKER_FILE}`, here));
+  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here));
+  // `--import tsx` in execArgv races the worker's entry module; registering
+  // tsx's ESM hooks through its API first, then importing the entry, does not.
+  const tsx = pathToFileURL(
+    join(dirname(createRequire(here).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs'),
+  ).href;
+  const entry = new URL('./worker.ts', here).href;
+  const bootstrap = `const { workerData } = require('node:worker_threads');
+import(workerData.tsx)
+  .then((api) => { api.register(); return import(workerData.entry); })
+  .catch((error) => { console.error(error); process.exit(1); });`;
+  return new Worker(bootstrap, { eval: true, workerData: { tsx, entry } });
+}
+
+class EncoderThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private readonly ready: Promise<void>;
+  private nextId = 1;
+  private writers = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  public dead: Error | undefined;
+
+  public constructor(private readonly onExit: (thread: EncoderThread) => void) {
+    this.worker = spawn();
+    let markReady!: () => void;
+    let failStart!: (error: Error) => void;
+    this.ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failStart = reject;
+    });
+    this.ready.catch(() => undefined);
+    this.worker.on('message', (reply: WorkerReply) => {
+      if (reply.type === 'ready') return markReady();
+      const pending = this.pending.get(reply.id);
+      if (pending === undefined) return;
+      this.pending.delete(reply.id);
+      pending.resolve(reply);
+    });
+    const fail = (error: Error) => {
+      if (this.dead !== undefined) return;
+      this.dead = error;
+      failStart(error);
+      for (const p of this.pending.values()) p.reject(error);
+      this.pending.clear();
+      this.onExit(this);
+    };
+    this.worker.on('error', (error) =>
+      fail(new ParquetError('Parquet encoder thread failed', { cause: error })),
+    );
+    this.worker.on('exit', (code) => fail(new ParquetError(`Parquet encoder thread exited (code ${code})`)));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    this.worker.unref();
+  }
+
+  /** Resolves once the worker has loaded; rejects if it cannot start. */
+  public started(): Promise<void> {
+    return this.ready;
+  }
+
+  public get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  public attach(): void {
+    this.writers++;
+    clearTimeout(this.idleTimer);
+    this.worker.ref();
+  }
+
+  public detach(): void {
+    this.writers--;
+    if (this.writers > 0) return;
+    this.worker.unref();
+    if (idleMs === Number.POSITIVE_INFINITY) return;
+    this.idleTimer = setTimeout(() => {
+      if (this.writers > 0) return;
+      // Marked dead first, so a writer created meanwhile starts a fresh thread instead of this one.
+      this.dead = new ParquetError('Parquet encoder thread ended after being idle');
+      void this.worker.terminate();
+    }, idleMs);
+    this.idleTimer.unref();
+  }
+
+  public async request(
+    message: DistributiveOmit<WorkerRequest, 'id'>,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<WorkerReply> {
+    if (this.dead !== undefined) throw this.dead;
+    const id = this.nextId++;
+    const reply = new Promise<WorkerReply>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    this.worker.postMessage({ ...message, id }, transfer);
+    const answer = await reply;
+    if (answer.type === 'error') {
+      const cause = answer.cause === undefined ? undefined : new Error(answer.cause);
+      const error = new ParquetError(answer.message, cause === undefined ? undefined : { cause });
+      error.name = answer.name;
+      throw error;
+    }
+    return answer;
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+let shared: EncoderThread | undefined;
+
+/** The worker's thread id while an encoder thread lives (diagnostics and tests). */
+export function encoderThreadId(): number | undefined {
+  return shared?.dead === undefined ? shared?.threadId : undefined;
+}
+let writerIds = 0;
+
+function sharedThread(): EncoderThread {
+  if (shared === undefined || shared.dead !== undefined) {
+    shared = new EncoderThread((thread) => {
+      if (shared === thread) shared = undefined;
+    });
+  }
+  return shared;
+}
+
+/** An encoder for one file, running on the shared encoder thread. */
+export class ThreadEncoder {
+  private readonly thread: EncoderThread;
+  private readonly writer = ++writerIds;
+  private readonly opened: Promise<unknown>;
+  private released = false;
+
+  public constructor(compression: ParquetCompression) {
+    this.thread = sharedThread();
+    this.thread.attach();
+    this.opened = this.thread.request({ type: 'open', writer: this.writer, compression });
+    this.opened.catch(() => undefined);
+  }
+
+  /** Resolves once the thread runs; rejects when no worker can be started here. */
+  public async started(): Promise<void> {
+    await this.thread.started();
+    await this.opened;
+  }
+
+  /** Encodes on the thread; `group.ipc`'s buffer is transferred (unusable here afterwards). */
+  public async encode(group: PreparedGroup): Promise<Uint8Array> {
+    await this.opened;
+    const reply = await this.thread.request({ type: 'encode', writer: this.writer, group }, [
+      group.ipc.buffer as ArrayBuffer,
+    ]);
+    return (reply as Extract<WorkerReply, { type: 'bytes' }>).bytes;
+  }
+
+  public async finish(): Promise<Uint8Array> {
+    await this.opened;
+    const reply = await this.thread.request({ type: 'finish', writer: this.writer });
+    this.detach();
+    return (reply as Extract<WorkerReply, { type: 'bytes' }>).bytes;
+  }
+
+  public async release(): Promise<void> {
+    if (this.released) return;
+    try {
+      if (this.thread.dead === undefined) await this.thread.request({ type: 'release', writer: this.writer });
+    } catch {
+      // The thread is gone; nothing is held any more.
+    } finally {
+      this.detach();
+    }
+  }
+
+  private detach(): void {
+    if (this.released) return;
+    this.released = true;
+    this.thread.detach();
+  }
+}

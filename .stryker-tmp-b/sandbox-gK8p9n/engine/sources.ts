@@ -1,0 +1,216 @@
+/**
+ * Registering and resolving sources: the validation every entry point (CLI,
+ * HTTP API) shares, so bad input is rejected with the field named and
+ * nothing half-created.
+ */
+// @ts-nocheck
+
+import { validateConfig } from '../connectors/sdk/config.js';
+import { ConfigError } from '../connectors/sdk/errors.js';
+import type { Connector } from '../connectors/sdk/types.js';
+import { ConflictError, ValidationError } from './errors.js';
+import { createSalt, type PiiDeclarations, parsePii } from './masking.js';
+import type { SecretStore, SourceDefinition, StateStore } from './ports.js';
+import { extractSecrets, resolveSecrets, secretRefs } from './secrets.js';
+import { slaMinutesOf } from './sla.js';
+import { parseQuality, type QualityDeclarations } from './stages/quality.js';
+
+export interface ConnectorRegistry {
+  get(type: string): Connector<never> | undefined;
+  list(): readonly Connector<never>[];
+}
+
+export function createRegistry(connectors: readonly Connector<never>[]): ConnectorRegistry {
+  const byType = new Map(connectors.map((c) => [c.type, c]));
+  return { get: (type) => byType.get(type), list: () => connectors };
+}
+
+/**
+ * snake_case, at most 63 characters, with no `__` and no trailing `_`: the
+ * Glue table `<source>__<stream>` then splits one way only (`a__b` + `c` and
+ * `a` + `b__c` would both be `a__b__c`).
+ */
+export const SOURCE_NAME = /^(?=.{1,63}$)[a-z](?:_?[a-z0-9])*$/;
+
+export interface SourceInput {
+  readonly name: string;
+  readonly type: string;
+  readonly config: Record<string, unknown>;
+  readonly streams?: readonly string[];
+  readonly schedule?: string;
+  readonly timezone?: string;
+  readonly paused?: boolean;
+  readonly slaMinutes?: number;
+  readonly quality?: QualityDeclarations;
+  readonly pii?: PiiDeclarations;
+}
+
+const KNOWN_FIELDS = [
+  'name',
+  'type',
+  'config',
+  'streams',
+  'schedule',
+  'timezone',
+  'paused',
+  'slaMinutes',
+  'quality',
+  'sla',
+  'pii',
+];
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Checks the shape of a source definition; the message names the field at fault. */
+export function parseSourceInput(input: unknown, registry: ConnectorRegistry): SourceInput {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError('a source definition must be a JSON object', { field: 'source' });
+  }
+  const body = input as Record<string, unknown>;
+  for (const field of Object.keys(body)) {
+    if (!KNOWN_FIELDS.includes(field)) {
+      throw new ValidationError(`"${field}" is not a source field (known: ${KNOWN_FIELDS.join(', ')})`, {
+        field,
+      });
+    }
+  }
+  const { name, type, config, streams, schedule, timezone, paused, sla, quality, pii } = body;
+  if (sla !== undefined && body.slaMinutes !== undefined) {
+    throw new ValidationError('give "sla" or "slaMinutes", not both', { field: 'sla' });
+  }
+  const slaMinutes = sla === undefined ? body.slaMinutes : slaMinutesOf(sla);
+  if (typeof name !== 'string' || !SOURCE_NAME.test(name)) {
+    throw new ValidationError(
+      '"name" must be snake_case: a lowercase letter, then lowercase letters, digits or single _ between them (no "__", which separates source and stream in table names; at most 63)',
+      { field: 'name' },
+    );
+  }
+  if (typeof type !== 'string')
+    throw new ValidationError('"type" is required (a connector type)', { field: 'type' });
+  const connector = registry.get(type);
+  if (!connector) {
+    const known = registry
+      .list()
+      .map((c) => c.type)
+      .join(', ');
+    throw new ValidationError(`"type" ${JSON.stringify(type)} is not a connector type (known: ${known})`, {
+      field: 'type',
+    });
+  }
+  if (config !== undefined && (typeof config !== 'object' || config === null || Array.isArray(config))) {
+    throw new ValidationError('"config" must be an object', { field: 'config' });
+  }
+  if (streams !== undefined && (!Array.isArray(streams) || !streams.every((s) => typeof s === 'string'))) {
+    throw new ValidationError('"streams" must be an array of stream names', { field: 'streams' });
+  }
+  if (schedule !== undefined && (typeof schedule !== 'string' || !/^(rate|cron)\(.+\)$/.test(schedule))) {
+    throw new ValidationError('"schedule" must be a "rate(…)" or "cron(…)" expression', {
+      field: 'schedule',
+    });
+  }
+  if (timezone !== undefined && (typeof timezone !== 'string' || !isTimeZone(timezone))) {
+    throw new ValidationError('"timezone" must be an IANA time zone such as "Europe/Berlin"', {
+      field: 'timezone',
+    });
+  }
+  if (paused !== undefined && typeof paused !== 'boolean') {
+    throw new ValidationError('"paused" must be true or false', { field: 'paused' });
+  }
+  if (slaMinutes !== undefined && (typeof slaMinutes !== 'number' || !(slaMinutes > 0))) {
+    throw new ValidationError('"slaMinutes" must be a positive number', { field: 'slaMinutes' });
+  }
+  try {
+    validateConfig(connector.configSchema, config ?? {});
+  } catch (error) {
+    if (error instanceof ConfigError)
+      throw new ValidationError(error.message, { field: 'config', cause: error });
+    throw error;
+  }
+  return {
+    name,
+    type,
+    config: (config ?? {}) as Record<string, unknown>,
+    ...(streams ? { streams: streams as string[] } : {}),
+    ...(schedule ? { schedule: schedule as string } : {}),
+    ...(timezone ? { timezone: timezone as string } : {}),
+    ...(paused !== undefined ? { paused: paused as boolean } : {}),
+    ...(slaMinutes ? { slaMinutes: slaMinutes as number } : {}),
+    ...(quality !== undefined ? { quality: parseQuality(quality) } : {}),
+    ...(pii !== undefined ? { pii: parsePii(pii) } : {}),
+  };
+}
+
+/**
+ * Validates and stores a new source, its secrets in the secret store. When
+ * storing the source fails, its secrets are removed again.
+ */
+export async function createSource(
+  input: unknown,
+  deps: { state: StateStore; secrets: SecretStore; registry: ConnectorRegistry; now?: Date },
+): Promise<SourceDefinition> {
+  const parsed = parseSourceInput(input, deps.registry);
+  const connector = deps.registry.get(parsed.type)!;
+  if (await deps.state.getSource(parsed.name)) {
+    throw new ConflictError(`source "${parsed.name}" already exists`);
+  }
+  const config = await extractSecrets(connector.configSchema, parsed.config, parsed.name, deps.secrets);
+  const now = (deps.now ?? new Date()).toISOString();
+  const piiSalt = await piiSaltFor(parsed, undefined, deps.secrets);
+  const source: SourceDefinition = {
+    ...parsed,
+    config,
+    ...(piiSalt ? { piiSalt } : {}),
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await deps.state.createSource(source);
+  } catch (error) {
+    for (const ref of secretRefs({ config, piiSalt })) await deps.secrets.delete(ref).catch(() => undefined);
+    throw error;
+  }
+  return source;
+}
+
+/**
+ * The salt reference a source keeps: the stored one (a salt is created once
+ * per source and never rotated, or hashes would stop matching), else a new
+ * one when the source masks any field.
+ */
+export async function piiSaltFor(
+  parsed: { readonly name: string; readonly pii?: PiiDeclarations },
+  existing: SourceDefinition | undefined,
+  secrets: SecretStore,
+): Promise<SourceDefinition['piiSalt']> {
+  if (existing?.piiSalt) return existing.piiSalt;
+  if (!parsed.pii || Object.keys(parsed.pii).length === 0) return undefined;
+  return createSalt(parsed.name, secrets);
+}
+
+/** The connector, validated secret-resolved config and pii salt of a stored source. */
+export async function resolveSource(
+  source: SourceDefinition,
+  deps: { secrets: SecretStore; registry: ConnectorRegistry },
+): Promise<{ connector: Connector<never>; config: unknown; piiSalt?: string }> {
+  const connector = deps.registry.get(source.type);
+  if (!connector) {
+    throw new ValidationError(
+      `source "${source.name}" has type "${source.type}", which no connector provides`,
+      { field: 'type' },
+    );
+  }
+  const resolved = await resolveSecrets(source.config, deps.secrets);
+  const piiSalt = source.piiSalt ? await deps.secrets.get(source.piiSalt.$secret) : undefined;
+  return {
+    connector,
+    config: validateConfig(connector.configSchema, resolved),
+    ...(piiSalt === undefined ? {} : { piiSalt }),
+  };
+}

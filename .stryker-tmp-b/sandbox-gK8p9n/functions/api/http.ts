@@ -1,0 +1,127 @@
+/**
+ * The API's request and response, independent of where it runs (API Gateway
+ * v2 events in Lambda, node:http in `sluice serve`), and its one error body:
+ *
+ *   { "error": { "code": "ValidationError", "message": "…", "field": "config.rows", "requestId": "…" } }
+ *
+ * 4xx errors (SluiceError subclasses with a 4xx statusCode) are shown as
+ * they are; anything else becomes a 500 with a generic message, the detail
+ * going to the log only.
+ */
+// @ts-nocheck
+
+import { ConnectorError } from '../../connectors/sdk/errors.js';
+import { SluiceError, ValidationError } from '../../engine/errors.js';
+
+export interface ApiRequest {
+  readonly method: string;
+  /** The path without the query string, e.g. `/sources/shop`. */
+  readonly path: string;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  /** Lowercase header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string | undefined;
+  readonly requestId: string;
+}
+
+export interface ApiResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export interface ErrorBody {
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly field?: string;
+    readonly requestId: string;
+  };
+}
+
+export function json(statusCode: number, value: unknown): ApiResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json' },
+    body: `${JSON.stringify(value, null, 2)}\n`,
+  };
+}
+
+export class RouteNotFoundError extends SluiceError {
+  public override readonly statusCode: number = 404;
+  public constructor(method: string, path: string) {
+    super(`no route ${method} ${path} (see GET /openapi.json)`);
+    this.name = 'RouteNotFoundError';
+  }
+}
+
+export class MethodNotAllowedError extends SluiceError {
+  public override readonly statusCode: number = 405;
+  public constructor(method: string, path: string, allowed: readonly string[]) {
+    super(`${method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`);
+    this.name = 'MethodNotAllowedError';
+  }
+}
+
+/** The field a validation message names: `"rows" must be …` inside a config → `config.rows`. */
+function fieldOf(error: unknown): string | undefined {
+  if (error instanceof ValidationError) {
+    if (error.field === 'config') {
+      const inner = /"([^"]+)"/.exec(error.message)?.[1];
+      return inner ? `config.${inner}` : 'config';
+    }
+    return error.field;
+  }
+  return undefined;
+}
+
+/** The error body and status for anything a route threw. */
+export function errorResponse(
+  error: unknown,
+  requestId: string,
+): { response: ApiResponse; exposed: boolean } {
+  const status =
+    error instanceof SluiceError
+      ? error.statusCode
+      : error instanceof ConnectorError && error.name === 'ConfigError'
+        ? 400
+        : 500;
+  const exposed = status >= 400 && status < 500;
+  const field = exposed ? fieldOf(error) : undefined;
+  const body: ErrorBody = {
+    error: {
+      code: exposed ? (error as Error).name : 'InternalError',
+      message: exposed
+        ? (error as Error).message
+        : 'internal error; the request id finds the detail in the logs',
+      ...(field ? { field } : {}),
+      requestId,
+    },
+  };
+  return { response: json(status, body), exposed };
+}
+
+/** Parses a JSON body that must be an object; an absent body is `{}` when allowed. */
+export function parseBody(
+  request: ApiRequest,
+  options: { optional?: boolean } = {},
+): Record<string, unknown> {
+  const text = request.body;
+  if (text === undefined || text.trim() === '') {
+    if (options.optional) return {};
+    throw new ValidationError('the request needs a JSON object body', { field: 'body' });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`, {
+      field: 'body',
+      cause: error,
+    });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ValidationError('the body must be a JSON object', { field: 'body' });
+  }
+  return value as Record<string, unknown>;
+}

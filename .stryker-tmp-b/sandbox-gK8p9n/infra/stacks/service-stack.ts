@@ -1,0 +1,310 @@
+// @ts-nocheck
+import { Aws, type CfnElement, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import { SYNC_STAGES } from '../../engine/stages.js';
+import { IngestStream } from '../constructs/ingest-stream.js';
+import { Monitoring } from '../constructs/monitoring.js';
+import { SluiceApi } from '../constructs/sluice-api.js';
+import { SluiceFunction } from '../constructs/sluice-function.js';
+import { StreamConsumer } from '../constructs/stream-consumer.js';
+import { SyncOrchestration } from '../constructs/sync-orchestration.js';
+import { sluiceNames } from '../names.js';
+
+export interface SluiceServiceStackProps extends StackProps {
+  /** The stage name, part of resource names (secret prefix, schedule group). */
+  readonly stageName: string;
+  /**
+   * Who is e-mailed when a sync fails.
+   * @default no subscription (the topic is still created)
+   */
+  readonly alertEmail?: string;
+  /** Push ingestion: the stream's shards (0 = on-demand) and the consumer's batching. */
+  readonly ingest?: {
+    readonly shards?: number;
+    readonly batchSize?: number;
+    readonly batchingWindow?: Duration;
+  };
+}
+
+/**
+ * The service: the sync and stages Lambdas, the sync state machine with its
+ * Scheduler group, the HTTP API, and the alarm topic. Each function gets only
+ * the actions its adapters call, on Sluice's own resources.
+ */
+export class SluiceServiceStack extends Stack {
+  public readonly api: SluiceApi;
+  public readonly orchestration: SyncOrchestration;
+  public readonly syncFunction: SluiceFunction;
+  public readonly stagesFunction: SluiceFunction;
+  public readonly stageName: string;
+  public readonly consumer: StreamConsumer;
+  public readonly monitoring: Monitoring;
+
+  public constructor(scope: Construct, id: string, props: SluiceServiceStackProps) {
+    super(scope, id, props);
+    const { stageName } = props;
+    this.stageName = stageName;
+    // The data stack's resources, found by name (see infra/names.ts).
+    const names = sluiceNames(stageName);
+    const bucket = s3.Bucket.fromBucketName(this, 'Lake', names.bucket);
+    const table = dynamodb.Table.fromTableAttributes(this, 'State', {
+      tableName: names.table,
+      globalIndexes: ['gsi1', 'gsi2'],
+    });
+    const secretsPrefix = names.secretsPrefix;
+    const scheduleGroupName = names.scheduleGroup;
+    const backendEnv = {
+      SLUICE_STAGE: stageName,
+      SLUICE_BUCKET: names.bucket,
+      SLUICE_TABLE: names.table,
+      SLUICE_GLUE_DATABASE: names.database,
+      SLUICE_ATHENA_WORKGROUP: names.workgroup,
+      SLUICE_SECRETS_PREFIX: secretsPrefix,
+    };
+
+    const alarms = new sns.Topic(this, 'Alarms', {
+      displayName: `Sluice ${stageName} alarms`,
+      enforceSSL: true,
+    });
+    if (props.alertEmail) alarms.addSubscription(new subscriptions.EmailSubscription(props.alertEmail));
+
+    this.syncFunction = new SluiceFunction(this, 'Sync', {
+      entry: 'functions/sync/index.ts',
+      description: 'Sluice sync steps: begin, slice, finish, fail',
+      serviceName: 'sluice-sync',
+      environment: backendEnv,
+      parquet: true,
+      timeout: Duration.minutes(15),
+    });
+    this.stagesFunction = new SluiceFunction(this, 'Stages', {
+      entry: 'functions/stages/index.ts',
+      description: 'Sluice post-sync stages',
+      serviceName: 'sluice-stages',
+      environment: backendEnv,
+      memorySize: 512,
+      timeout: Duration.minutes(5),
+    });
+    const sync = this.syncFunction.function;
+    const stages = this.stagesFunction.function;
+
+    this.orchestration = new SyncOrchestration(this, 'Orchestration', {
+      syncFunction: sync,
+      stagesFunction: stages,
+      stages: SYNC_STAGES,
+      scheduleGroupName,
+      alarmTopic: alarms,
+    });
+
+    this.api = new SluiceApi(this, 'Api', {
+      environment: {
+        ...backendEnv,
+        SLUICE_STATE_MACHINE_ARN: this.orchestration.stateMachine.stateMachineArn,
+        SLUICE_SCHEDULER_GROUP: scheduleGroupName,
+        SLUICE_SCHEDULER_ROLE_ARN: this.orchestration.schedulerRole.roleArn,
+      },
+    });
+    const api = this.api.handler.function;
+
+    // ---- push ingestion and observability (infra/constructs/{ingest-stream,stream-consumer,monitoring}.ts) ----
+    const ingest = new IngestStream(this, 'Ingest', { shards: props.ingest?.shards ?? 0 });
+    this.consumer = new StreamConsumer(this, 'Consumer', {
+      stream: ingest.stream,
+      deadLetters: ingest.deadLetters,
+      environment: backendEnv,
+      ...(props.ingest?.batchSize === undefined ? {} : { batchSize: props.ingest.batchSize }),
+      ...(props.ingest?.batchingWindow === undefined ? {} : { batchingWindow: props.ingest.batchingWindow }),
+    });
+    const alarmPrefix = `sluice-${stageName}-`;
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      alarmPrefix,
+      topic: alarms,
+      environment: backendEnv,
+      stateMachine: this.orchestration.stateMachine,
+      deadLetters: ingest.deadLetters,
+      stream: ingest.stream,
+      consumer: this.consumer.handler.function,
+      functions: [
+        { name: 'api', function: api, severity: 'P1' },
+        { name: 'sync', function: sync, severity: 'P2' },
+        { name: 'stages', function: stages, severity: 'P2' },
+        { name: 'stream', function: this.consumer.handler.function, severity: 'P2' },
+      ],
+    });
+    const consumer = this.consumer.handler.function;
+    const monitor = this.monitoring.monitor.function;
+    api.addEnvironment('SLUICE_INGEST_STREAM', ingest.stream.streamName);
+    api.addEnvironment('SLUICE_ALARM_TOPIC_ARN', alarms.topicArn);
+    api.addEnvironment('SLUICE_ALARM_PREFIX', alarmPrefix);
+    ingest.stream.grant(api, 'kinesis:PutRecords', 'kinesis:DescribeStreamSummary');
+    api.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms'],
+        resources: [
+          `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${alarmPrefix}P2-freshness-*`,
+        ],
+      }),
+    );
+
+    // ---- grants: each function gets the actions of its adapters, on Sluice's resources only ----
+    const arn = (service: string, resource: string) =>
+      `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+    const glueResources = [
+      arn('glue', 'catalog'),
+      arn('glue', `database/${names.database}`),
+      arn('glue', `table/${names.database}/*`),
+    ];
+    const secrets = arn('secretsmanager', `secret:${secretsPrefix}*`);
+    const glueRead = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables'];
+    const glueWrite = new iam.PolicyStatement({
+      actions: [...glueRead, 'glue:CreateTable', 'glue:UpdateTable', 'glue:DeleteTable'],
+      resources: glueResources,
+    });
+
+    // Sync: lands files (S3), cursors, runs and leases (DynamoDB), tables (Glue), reads its secrets.
+    bucket.grantReadWrite(sync);
+    table.grantReadWriteData(sync);
+    sync.addToRolePolicy(glueWrite);
+    sync.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [secrets],
+      }),
+    );
+
+    // Stages: reads runs and the catalog.
+    table.grantReadData(stages);
+    stages.addToRolePolicy(new iam.PolicyStatement({ actions: glueRead, resources: glueResources }));
+
+    // API: sources and runs, secrets, reset (its recovery may roll a commit forward: S3 and Glue),
+    // starting syncs, and the sources' schedules (passing the role schedules assume).
+    bucket.grantReadWrite(api);
+    table.grantReadWriteData(api);
+    api.addToRolePolicy(glueWrite);
+    api.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'secretsmanager:CreateSecret',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:DeleteSecret',
+          'secretsmanager:RestoreSecret',
+          'secretsmanager:TagResource',
+        ],
+        resources: [secrets],
+      }),
+    );
+    this.orchestration.stateMachine.grantStartExecution(api);
+    api.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'scheduler:CreateSchedule',
+          'scheduler:UpdateSchedule',
+          'scheduler:DeleteSchedule',
+          'scheduler:GetSchedule',
+        ],
+        resources: [arn('scheduler', `schedule/${scheduleGroupName}/*`)],
+      }),
+    );
+    if (api.role) this.orchestration.schedulerRole.grantPassRole(api.role);
+
+    // Consumer: lands push batches (S3, DynamoDB, Glue). Monitor: rolls stuck commits forward (the same).
+    for (const fn of [consumer, monitor]) {
+      bucket.grantReadWrite(fn);
+      table.grantReadWriteData(fn);
+      fn.addToRolePolicy(glueWrite);
+    }
+
+    this.acknowledgeNag([
+      this.syncFunction,
+      this.stagesFunction,
+      this.api.handler,
+      this.consumer.handler,
+      this.monitoring.monitor,
+    ]);
+    Validations.of(ingest).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter destination itself; it needs no DLQ of its own.',
+    });
+    new CfnOutput(this, 'IngestStreamName', { value: ingest.stream.streamName });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: ingest.deadLetters.queueUrl });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.api.apiEndpoint,
+      description: 'The HTTP API (IAM auth: sign requests with SigV4)',
+    });
+    new CfnOutput(this, 'StateMachineArn', { value: this.orchestration.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ScheduleGroupName', { value: scheduleGroupName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topicArn });
+  }
+
+  /** cdk-nag findings that are deliberate here, each with its reason. */
+  private acknowledgeNag(functions: readonly Construct[]): void {
+    const names = sluiceNames(this.stageName);
+    const arn = (service: string, resource: string) =>
+      `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+    const wildcard = (finding: string) => `AwsSolutions-IAM5[${finding}]`;
+    const resource = (value: string) => `Resource::${nagText(this.resolve(value))}`;
+    const runtimeNamed = [
+      // Objects are keyed per source, stream, run and file (engine/layout.ts); S3 grants come as prefixes.
+      ...['Abort*', 'DeleteObject*', 'GetBucket*', 'GetObject*', 'List*'].map((a) => `Action::s3:${a}`),
+      resource(s3.Bucket.fromBucketName(this, 'LakeRef', names.bucket).arnForObjects('*')),
+      resource(`${dynamodb.Table.fromTableName(this, 'StateRef', names.table).tableArn}/index/*`),
+      resource(arn('glue', `table/${names.database}/*`)),
+      resource(arn('secretsmanager', `secret:${names.secretsPrefix}*`)),
+      resource(arn('scheduler', `schedule/${names.scheduleGroup}/*`)),
+      // Sources' freshness alarms are made per source by the API.
+      resource(arn('cloudwatch', `alarm:sluice-${names.stage}-P2-freshness-*`)),
+      // X-Ray's PutTraceSegments and PutTelemetryRecords take no resource.
+      'Resource::*',
+    ];
+    for (const fn of functions) {
+      Validations.of(fn).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason: 'AWSLambdaBasicExecutionRole only lets the function write its own log streams.',
+        },
+        ...runtimeNamed.map((finding) => ({
+          id: wildcard(finding),
+          reason:
+            'Objects, Glue tables, secrets and schedules are created at run time per source and stream; ' +
+            "each wildcard is scoped to this stage's bucket, table indexes, database, secret prefix or schedule group.",
+        })),
+        {
+          id: 'AwsSolutions-L1',
+          reason: 'Pinned to nodejs22.x, the runtime the bundle is built and tested for.',
+        },
+      );
+    }
+    Validations.of(this.orchestration).acknowledge(
+      ...[this.syncFunction, this.stagesFunction].map((fn) => ({
+        id: wildcard(`Resource::<${this.getLogicalId(fn.function.node.defaultChild as CfnElement)}.Arn>:*`),
+        reason: 'Step Functions may invoke any version of the sync and stages functions (CDK grants `:*`).',
+      })),
+      { id: wildcard('Resource::*'), reason: "X-Ray's PutTraceSegments and log delivery take no resource." },
+    );
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason: 'Alarm messages carry no data; an AWS-managed SNS key would stop CloudWatch from publishing.',
+    });
+  }
+}
+
+/** A resolved CloudFormation value as cdk-nag writes it in a finding: `{Ref: X}` → `<X>`, GetAtt → `<Id.Attr>`. */
+function nagText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const node = value as Record<string, unknown>;
+  if (Array.isArray(node['Fn::Join'])) {
+    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+    return parts.map(nagText).join(separator);
+  }
+  if (typeof node.Ref === 'string') return `<${node.Ref}>`;
+  if (Array.isArray(node['Fn::GetAtt'])) return `<${(node['Fn::GetAtt'] as string[]).join('.')}>`;
+  throw new Error(`cannot render ${JSON.stringify(value)} as a cdk-nag finding`);
+}

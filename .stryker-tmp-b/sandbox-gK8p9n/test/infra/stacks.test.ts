@@ -1,0 +1,220 @@
+/**
+ * Template assertions per stack (no snapshots). Bundling is skipped
+ * (`aws:cdk:bundling-stacks: []`): the bundle test builds the handlers.
+ */
+// @ts-nocheck
+
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { StateTableSchema } from '../../adapters/aws/dynamodb-state-store.js';
+import { SluiceDataStack } from '../../infra/stacks/data-stack.js';
+import { SluiceServiceStack } from '../../infra/stacks/service-stack.js';
+
+function app(): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+}
+
+describe('SluiceDataStack', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = Template.fromStack(new SluiceDataStack(app(), 'Data', { stageName: 'test' }));
+  });
+
+  it('creates the lake bucket encrypted, versioned, private, logged', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 2);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'lake/' }),
+    });
+  });
+
+  it('denies requests without TLS', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('never expires a current staged file, and drops the copies moves leave behind after a day', () => {
+    const buckets = template.findResources('AWS::S3::Bucket', {
+      Properties: { VersioningConfiguration: {} },
+    });
+    const rules = Object.values(buckets).flatMap(
+      (b) =>
+        (b as { Properties: { LifecycleConfiguration: { Rules: Record<string, unknown>[] } } }).Properties
+          .LifecycleConfiguration.Rules,
+    );
+    const staging = rules.filter((r) => r.Prefix === '_staging/');
+    expect(staging).toHaveLength(1);
+    expect(staging[0]).toMatchObject({
+      NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      ExpiredObjectDeleteMarker: true,
+    });
+    for (const rule of rules) {
+      if (rule.ExpirationInDays !== undefined) expect(rule.Prefix, JSON.stringify(rule)).toBe('_athena/');
+    }
+  });
+
+  it('creates the state table with the adapter keys, three GSIs (runs by source, by status, by id), TTL, PITR and SSE', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'sluice-test-state',
+      KeySchema: [
+        { AttributeName: StateTableSchema.partitionKey, KeyType: 'HASH' },
+        { AttributeName: StateTableSchema.sortKey, KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      GlobalSecondaryIndexes: [StateTableSchema.gsi1, StateTableSchema.gsi2, StateTableSchema.gsi3].map(
+        (gsi) => ({
+          IndexName: gsi.indexName,
+          KeySchema: [
+            { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
+            { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['data'] },
+        }),
+      ),
+      TimeToLiveSpecification: { AttributeName: StateTableSchema.ttlAttribute, Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it('creates the Glue database and an Athena engine v3 workgroup that enforces encrypted results', () => {
+    template.resourceCountIs('AWS::Glue::Database', 1);
+    template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'sluice_test' } });
+    template.resourceCountIs('AWS::Athena::WorkGroup', 1);
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      Name: 'sluice-test',
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+        ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } }),
+      }),
+    });
+  });
+
+  it('retains data on stack deletion unless told otherwise', () => {
+    const kept = JSON.stringify(template.findResources('AWS::DynamoDB::Table'));
+    expect(kept).toContain('"DeletionPolicy":"Retain"');
+    const dropped = Template.fromStack(
+      new SluiceDataStack(app(), 'Dropped', { stageName: 'test', retainData: false }),
+    );
+    expect(JSON.stringify(dropped.findResources('AWS::S3::Bucket'))).toContain('"DeletionPolicy":"Delete"');
+  });
+});
+
+describe('SluiceServiceStack', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = Template.fromStack(
+      new SluiceServiceStack(app(), 'Service', { stageName: 'test', alertEmail: 'data@example.com' }),
+    );
+  });
+
+  it('runs every function (sync, stages, api, stream consumer, monitor) on nodejs22.x arm64 with tracing, wired to the stage', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 5);
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 1769,
+      Timeout: 900,
+      Environment: {
+        Variables: Match.objectLike({
+          SLUICE_TABLE: 'sluice-test-state',
+          SLUICE_GLUE_DATABASE: 'sluice_test',
+          SLUICE_ATHENA_WORKGROUP: 'sluice-test',
+          SLUICE_SECRETS_PREFIX: 'sluice/test/',
+        }),
+      },
+    });
+  });
+
+  it('gives the API the state machine, scheduler group and role it needs', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          SLUICE_STATE_MACHINE_ARN: Match.anyValue(),
+          SLUICE_SCHEDULER_GROUP: 'sluice-test',
+          SLUICE_SCHEDULER_ROLE_ARN: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
+  it('serves an IAM-authorised HTTP API with access logs', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { AuthorizationType: 'AWS_IAM' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+  });
+
+  it('orchestrates begin → slices → finish → stages with retries, jitter and a catch path', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const definition = JSON.stringify(
+      (machine as { Properties: { DefinitionString: unknown } }).Properties.DefinitionString,
+    );
+    for (const state of [
+      'Begin',
+      'Slice',
+      'Drained?',
+      'Finish',
+      'Stage catalog',
+      'RecordFailure',
+      'AlreadyRunning',
+    ]) {
+      expect(definition).toContain(`\\"${state}\\"`);
+    }
+    expect(definition).toContain('\\"JitterStrategy\\":\\"FULL\\"');
+    expect(definition).toContain('\\"TransientError\\"');
+    expect(definition).toContain('\\"LeaseHeldError\\"');
+    // The checkpoint reference goes from step to step; the execution's input (its streams) goes to begin.
+    expect(definition).toContain('\\"checkpoint.$\\":\\"$.run.checkpoint\\"');
+    expect(definition).toContain('\\"trigger.$\\":\\"$\\"');
+  });
+
+  it('creates the Scheduler group and a role only the scheduler can assume to start executions', () => {
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'sluice-test' });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })],
+      },
+    });
+  });
+
+  it('limits the API to its own schedule group and secret prefix', () => {
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain(':schedule/sluice-test/*');
+    expect(policies).toContain(':secret:sluice/test/*');
+    expect(policies).not.toContain('"secretsmanager:*"');
+  });
+
+  it('alarms on failed executions to a topic that mails the alert address', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ExecutionsFailed' });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'data@example.com',
+    });
+  });
+});

@@ -1,0 +1,262 @@
+// @ts-nocheck
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type RestConfig,
+  type RestIncrementalConfig,
+  restConnector,
+} from '../../../../connectors/rest/index.js';
+import { compareCursor, cursorOf } from '../../../../connectors/sdk/cursor.js';
+import { RetriesExhaustedError } from '../../../../connectors/sdk/errors.js';
+import type { Connector, CursorValue, SourceRecord } from '../../../../connectors/sdk/types.js';
+import type { RunRecord } from '../../../../engine/ports.js';
+import { openTestLake } from '../../../support/lake.js';
+import { BASE_TIME, ItemsApi, makeItems, sendJson } from './fixtures/api.js';
+import { onlyStream, readStream, rejection } from './fixtures/read.js';
+
+const api = new ItemsApi(makeItems(30));
+
+beforeAll(async () => {
+  await api.start();
+});
+afterAll(async () => {
+  await api.stop();
+});
+beforeEach(() => {
+  api.reset(makeItems(30));
+});
+
+const iso = (minutes: number): string => new Date(BASE_TIME + minutes * 60_000).toISOString();
+
+function config(
+  incremental: Partial<RestIncrementalConfig> = {},
+  extra: Partial<RestConfig> = {},
+): RestConfig {
+  return {
+    baseUrl: api.url,
+    maxAttempts: 3,
+    backoffInitialMs: 5,
+    backoffMaxMs: 20,
+    streams: [
+      {
+        name: 'items',
+        path: '/page/items',
+        recordsPath: 'data.items',
+        primaryKey: ['id'],
+        pagination: { type: 'page', pageSizeParam: 'per_page', pageSize: 5 },
+        incremental: {
+          cursorField: 'updated_at',
+          initialValue: '2025-01-01T00:00:00Z',
+          requestParam: 'updated_since',
+          ...incremental,
+        },
+      },
+    ],
+    ...extra,
+  };
+}
+
+/** One version of an item, as the server or the lake holds it: id, name, cursor instant. */
+function versionOf(item: Record<string, unknown> | { id: number; name: string; updated_at: string }): string {
+  const record = item as Record<string, unknown>;
+  return `${Number(record.id)}|${String(record.name)}|${new Date(String(record.updated_at)).toISOString()}`;
+}
+
+function maxCursor(records: readonly SourceRecord[]): CursorValue | undefined {
+  let max: CursorValue | undefined;
+  for (const record of records) {
+    const value = cursorOf(record, 'updated_at');
+    if (value !== undefined && (max === undefined || compareCursor(value, max) > 0)) max = value;
+  }
+  return max;
+}
+
+describe('rest incremental reads', () => {
+  it('declares the cursor, initial value and lag to the engine', async () => {
+    const stream = await onlyStream(config({ lag: 90 }));
+
+    expect(stream.incremental).toEqual({
+      cursorField: 'updated_at',
+      initialValue: '2025-01-01T00:00:00.000Z',
+      lag: 90,
+    });
+    expect(stream.writeDisposition).toBe('merge');
+  });
+
+  it('converts the initial value and lag into the unit of unix cursors', async () => {
+    const seconds = await onlyStream(config({ cursorFormat: 'unixSeconds', lag: 5 }));
+    const millis = await onlyStream(
+      config({ cursorFormat: 'unixMs', initialValue: '2026-01-01T00:00:00Z', lag: 5 }),
+    );
+    const numeric = await onlyStream(
+      config({ cursorFormat: 'number', initialValue: '17', requestFormat: 'raw' }),
+    );
+
+    expect(seconds.incremental).toMatchObject({ initialValue: 1_735_689_600, lag: 5 });
+    expect(millis.incremental).toMatchObject({ initialValue: BASE_TIME, lag: 5000 });
+    expect(numeric.incremental).toMatchObject({ initialValue: 17, lag: 0 });
+  });
+
+  it('sends the initial value as the request parameter on the first sync', async () => {
+    const stream = await onlyStream(config());
+
+    const records = await readStream(stream, { since: undefined });
+
+    expect(records).toHaveLength(30);
+    expect(api.requests[0]!.url.searchParams.get('updated_since')).toBe('2025-01-01T00:00:00.000Z');
+    // The parameter goes with every page.
+    expect(
+      api.requests.every((r) => r.url.searchParams.get('updated_since') === '2025-01-01T00:00:00.000Z'),
+    ).toBe(true);
+  });
+
+  it('sends ctx.since (inclusive) and returns the records at or after it, ties included', async () => {
+    const stream = await onlyStream(config());
+
+    const records = await readStream(stream, { since: iso(10) });
+
+    // Items 21 and 22 share minute 10.
+    expect(records.map((r) => r.id)).toEqual(Array.from({ length: 10 }, (_, i) => 21 + i));
+    expect(api.requests[0]!.url.searchParams.get('updated_since')).toBe(iso(10));
+  });
+
+  it('formats the request parameter as unix seconds or a date when asked', async () => {
+    const seconds = await onlyStream(config({ requestFormat: 'unixSeconds' }));
+    const dates = await onlyStream(config({ requestFormat: 'date' }));
+
+    const fromSeconds = await readStream(seconds, { since: iso(10) });
+    const secondsParam = api.requests[0]!.url.searchParams.get('updated_since');
+    api.reset();
+    await readStream(dates, { since: '2026-01-01T00:10:00.000Z' });
+    const dateParam = api.requests[0]!.url.searchParams.get('updated_since');
+
+    expect(secondsParam).toBe(String((BASE_TIME + 600_000) / 1000));
+    expect(fromSeconds).toHaveLength(10);
+    expect(dateParam).toBe('2026-01-01');
+  });
+
+  it('drops records before since when the API ignores the parameter (client-side guard)', async () => {
+    api.honoursSince = false;
+    const stream = await onlyStream(config());
+
+    const records = await readStream(stream, { since: iso(10) });
+
+    expect(records.map((r) => r.id)).toEqual(Array.from({ length: 10 }, (_, i) => 21 + i));
+    // It still had to walk every page.
+    expect(api.requests).toHaveLength(7);
+  });
+
+  it('guards unix-second cursors numerically, also when the API sends them as text', async () => {
+    const times = [100, 99, '1000', 101, 5];
+    api.intercept = (req, res) => {
+      if (req.url.pathname !== '/unix') return false;
+      sendJson(
+        res,
+        200,
+        times.map((t, i) => ({ id: i, updated: t })),
+      );
+      return true;
+    };
+    const stream = await onlyStream({
+      baseUrl: api.url,
+      streams: [
+        {
+          name: 'events',
+          path: '/unix',
+          primaryKey: ['id'],
+          incremental: {
+            cursorField: 'updated',
+            cursorFormat: 'unixSeconds',
+            initialValue: '0',
+            requestParam: 'since',
+            requestFormat: 'iso8601',
+          },
+        },
+      ],
+    });
+
+    const records = await readStream(stream, { since: 100 });
+
+    expect(records.map((r) => r.id)).toEqual([0, 2, 3]);
+    expect(api.requests[0]!.url.searchParams.get('since')).toBe('1970-01-01T00:01:40.000Z');
+  });
+
+  it('re-reads from the committed cursor, inclusively, exactly what the server holds from there', async () => {
+    // Prepare: page 4 fails with 500 on every attempt during the first read.
+    let broken = true;
+    api.intercept = (req, res) => {
+      if (!broken || req.url.searchParams.get('page') !== '4') return false;
+      sendJson(res, 500, { error: 'database unavailable' });
+      return true;
+    };
+    const stream = await onlyStream(config());
+    const firstRead: SourceRecord[] = [];
+
+    // Act: the first read fails midway; the second starts from the highest cursor the first one saw.
+    const error = await rejection(readStream(stream, { onPage: (page) => firstRead.push(...page) }));
+    const committed = maxCursor(firstRead);
+    broken = false;
+    api.requests.length = 0;
+    const resumed = await readStream(stream, { since: committed });
+
+    // Assess: the server's own answer from that cursor on, record by record, duplicates kept
+    expect(error).toBeInstanceOf(RetriesExhaustedError);
+    expect(error.message).toContain('gave up after 3 attempts');
+    expect(firstRead.map((r) => r.id)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    // Item 15 and 16 share a cursor: the inclusive re-read finds 16, which the first read never reached.
+    expect(committed).toBe(iso(7));
+    expect(api.requests[0]!.url.searchParams.get('updated_since')).toBe(iso(7));
+    const serverFromCursor = api.items.filter((item) => item.updated_at >= iso(7));
+    expect(resumed.map(versionOf)).toEqual(serverFromCursor.map(versionOf));
+  });
+
+  it('lands every version the server showed exactly once through the engine, across a failed sync', async () => {
+    // Prepare: a local lake with the rest source; page 4 fails on every attempt during the first sync.
+    const now = new Date().toISOString();
+    const restConfig = config();
+    const lake = await openTestLake(
+      { name: 'api', type: 'rest', config: { ...restConfig }, createdAt: now, updatedAt: now },
+      restConnector as Connector<never>,
+      restConfig,
+    );
+    const shown: string[][] = [];
+    const sync = async (): Promise<RunRecord> => {
+      const snapshot = api.items.map(versionOf);
+      const run = await lake.sync({ maxStreamAttempts: 1 });
+      shown.push(snapshot);
+      return run;
+    };
+    let broken = true;
+    api.intercept = (req, res) => {
+      if (!broken || req.url.searchParams.get('page') !== '4') return false;
+      sendJson(res, 500, { error: 'database unavailable' });
+      return true;
+    };
+
+    try {
+      // Act: a failed sync, its retry, then changes at and after the committed cursor and one more sync
+      const failed = await rejection(sync());
+      broken = false;
+      const retry = await sync();
+      const last = api.items.at(-1)!;
+      api.items = [
+        ...api.items.map((item) =>
+          item.id <= 3 ? { ...item, name: `${item.name} v2`, updated_at: iso(100) } : item,
+        ),
+        { id: 31, name: 'tie at the committed cursor', updated_at: last.updated_at },
+        { id: 32, name: 'new', updated_at: iso(101) },
+      ];
+      const third = await sync();
+      const rows = await lake.query('SELECT id, name, updated_at FROM api.items');
+
+      // Assess: every distinct version the server held at a successful sync, once each (no folding by id)
+      expect(failed.message).toContain('database unavailable');
+      expect(retry.status).toBe('SUCCEEDED');
+      expect(third.status).toBe('SUCCEEDED');
+      const expected = [...new Set(shown.flat())].sort();
+      expect(rows.map(versionOf).sort()).toEqual(expected);
+      expect(expected).toHaveLength(30 + 3 + 2);
+    } finally {
+      await lake.dispose();
+    }
+  });
+});

@@ -1,0 +1,55 @@
+// @ts-nocheck
+import { describe, expect, it } from 'vitest';
+import { compareCursor, lowerByLag, normalizeCursor } from '../../../../connectors/sdk/cursor.js';
+
+describe('cursor helpers', () => {
+  it('compares ISO timestamps as instants whatever their precision or offset', () => {
+    expect(compareCursor('2026-01-01T00:00:00Z', '2026-01-01T00:00:00.000Z')).toBe(0);
+    expect(compareCursor('2026-01-01T01:00:00+01:00', '2026-01-01T00:00:01Z')).toBeLessThan(0);
+    expect(compareCursor('2026-01-01T00:00:00.000001Z', '2026-01-01T00:00:00.000Z')).toBeGreaterThan(0);
+    expect(compareCursor(10, 9)).toBeGreaterThan(0);
+  });
+
+  it('orders canonical UTC timestamps of one length exactly as instants, fraction digits included', () => {
+    // Prepare: random instants in six-digit (PostgreSQL), three-digit (toISOString) and second precision.
+    const instant = (seed: number, digits: number): string => {
+      const ms = Math.floor(((seed * 7919) % 1_000_000) * 3_155_760_000) % 253_402_300_799_000;
+      const base = new Date(ms).toISOString().slice(0, 19);
+      const fraction = String((seed * 104_729) % 10 ** digits).padStart(digits, '0');
+      return digits === 0 ? `${base}Z` : `${base}.${fraction}Z`;
+    };
+    const asInstant = (s: string): [number, string] => [
+      Date.parse(s),
+      (/\.(\d+)/.exec(s)?.[1] ?? '').padEnd(9, '0'),
+    ];
+    for (const digits of [0, 3, 6]) {
+      for (let k = 1; k < 400; k++) {
+        const a = instant(k, digits);
+        const b = instant(k + (k % 3 === 0 ? 0 : 1), digits);
+        // Act
+        const order = Math.sign(compareCursor(a, b));
+        // Assess: the same order as (epoch ms, then fraction digits).
+        const [ta, fa] = asInstant(a);
+        const [tb, fb] = asInstant(b);
+        const expected = ta !== tb ? Math.sign(ta - tb) : fa < fb ? -1 : fa > fb ? 1 : 0;
+        expect(order, `${a} vs ${b}`).toBe(expected);
+      }
+    }
+  });
+
+  it('orders out-of-range fields that Date.parse rolls over as instants, not as text', () => {
+    // Feb 30 is March 2 for Date.parse, and a space sorts before T: not text order.
+    expect(compareCursor('2026-02-30T00:00:00.000Z', '2026-03-01T00:00:00.000Z')).toBeGreaterThan(0);
+    expect(compareCursor('2026-01-01 05:00:00.000Z', '2026-01-01T04:00:00.000Z')).toBeGreaterThan(0);
+  });
+
+  it('normalizes dates to ISO strings and lowers by lag in seconds', () => {
+    expect(normalizeCursor(new Date(Date.UTC(2026, 0, 2)), 'f')).toBe('2026-01-02T00:00:00.000Z');
+    expect(lowerByLag('2026-01-02T00:00:00.000Z', 60)).toBe('2026-01-01T23:59:00.000Z');
+    expect(lowerByLag(100, 5)).toBe(95);
+  });
+
+  it('rejects cursor values that cannot be ordered', () => {
+    expect(() => normalizeCursor({}, 'updated_at')).toThrow('cursor field "updated_at" has a object value');
+  });
+});

@@ -1,0 +1,89 @@
+// @ts-nocheck
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Connector, SourceRecord, Stream } from '../../../connectors/sdk/types.js';
+import { estimateRecordBytes } from '../../../engine/land-stream.js';
+import { openTestLake, sampleSource, type TestLake } from '../../support/lake.js';
+
+/** One `items` stream of `rows` records with a text field of `width` characters. */
+function wideConnector(rows: number, width: number): Connector<never> {
+  const stream: Stream = {
+    name: 'items',
+    primaryKey: ['id'],
+    writeDisposition: 'append',
+    async *read() {
+      const page: SourceRecord[] = [];
+      for (let id = 0; id < rows; id++) {
+        page.push({ id, body: String(id % 10).repeat(width) });
+        if (page.length === 250) yield page.splice(0);
+      }
+      if (page.length > 0) yield page;
+    },
+  };
+  return {
+    type: 'wide',
+    description: 'wide rows',
+    configSchema: { type: 'object', properties: {}, additionalProperties: false },
+    check: async () => ({ ok: true }),
+    streams: () => [stream],
+  } as unknown as Connector<never>;
+}
+
+async function rowGroupSizes(home: string): Promise<number[]> {
+  const duck = await DuckDBInstance.create(':memory:');
+  const db = await duck.connect();
+  try {
+    const reader = await db.runAndReadAll(
+      `SELECT row_group_id, max(row_group_num_rows) AS n FROM parquet_metadata('${home}/**/*.parquet')
+        GROUP BY file_name, row_group_id ORDER BY file_name, row_group_id`,
+    );
+    return reader.getRowObjects().map((r) => Number(r.n));
+  } finally {
+    db.closeSync();
+    duck.closeSync();
+  }
+}
+
+describe('row groups cut by bytes', () => {
+  let lake: TestLake | undefined;
+  afterEach(async () => {
+    await lake?.dispose();
+    lake = undefined;
+  });
+
+  it('cuts a row group when its estimated size reaches rowGroupBytes, however few rows', async () => {
+    // Prepare: 3,000 rows of ~2 KB each; groups of 256 KiB hold about 128 of them.
+    lake = await openTestLake(sampleSource('wide'), wideConnector(3000, 2000), {});
+
+    // Act
+    const run = await lake.sync({
+      rowGroupRows: 65_536,
+      rowGroupBytes: 256 * 1024,
+      targetFileBytes: 1 << 30,
+    });
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    const sizes = await rowGroupSizes(lake.home);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(3000);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(140);
+    expect(Math.max(...sizes)).toBeGreaterThanOrEqual(100);
+  });
+
+  it('keeps rowGroupRows as the cap when rows are narrow', async () => {
+    // Prepare: narrow rows, a byte target they never reach.
+    lake = await openTestLake(sampleSource('narrow'), wideConnector(3000, 4), {});
+
+    // Act
+    const run = await lake.sync({ rowGroupRows: 1000, rowGroupBytes: 1 << 30, targetFileBytes: 1 << 30 });
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(await rowGroupSizes(lake.home)).toEqual([1000, 1000, 1000]);
+  });
+
+  it('estimates text by its length and other values at 8 bytes', () => {
+    expect(estimateRecordBytes({ a: 'abcd', b: 1, c: null, d: true })).toBe(8 + 8 + 8 + 8);
+    expect(estimateRecordBytes({ nested: { k: ['xy'] } })).toBeGreaterThan(8);
+  });
+});

@@ -1,0 +1,138 @@
+// @ts-nocheck
+import { afterEach, describe, expect, it } from 'vitest';
+import { renderLineage } from '../../../../cli/commands/lineage.js';
+import { sampleConnector } from '../../../../connectors/sample/index.js';
+import { silentLogger } from '../../../../connectors/sdk/logger.js';
+import type { RunRecord } from '../../../../engine/ports.js';
+import { STAGES } from '../../../../engine/stages/declarations.js';
+import { ModelError } from '../../../../engine/stages/errors.js';
+import { traceLineage } from '../../../../engine/stages/lineage.js';
+import { type ModelFile, orderModels, renderModel } from '../../../../engine/stages/models.js';
+import { runStages } from '../../../../engine/stages/runner.js';
+import { openTestLake, SAMPLE_CONFIG, sampleSource, type TestLake } from '../../../support/lake.js';
+
+let lake: TestLake | undefined;
+afterEach(async () => {
+  await lake?.dispose();
+  lake = undefined;
+});
+
+const BY_STATUS: ModelFile = {
+  path: 'models/z_by_status.sql',
+  sql: "SELECT status, count(*) AS orders FROM ref('shop__orders__current') GROUP BY status",
+};
+const TOP: ModelFile = {
+  path: 'models/a_top_status.sql',
+  sql: "SELECT status FROM ref('z_by_status') ORDER BY orders DESC, status LIMIT 1;",
+};
+
+async function stagesWith(models: readonly ModelFile[]): Promise<RunRecord> {
+  lake = await openTestLake();
+  await lake.sync();
+  const b = lake.backend;
+  return runStages(
+    {
+      objects: b.objects,
+      state: b.state,
+      catalog: b.catalog,
+      logger: silentLogger,
+      openQueryEngine: () => b.openQueryEngine(),
+    },
+    { source: sampleSource(), streams: await sampleConnector.streams(SAMPLE_CONFIG), stages: STAGES, models },
+  );
+}
+
+describe('SQL models', () => {
+  it('builds models in dependency order as tables', async () => {
+    // Act
+    const run = await stagesWith([TOP, BY_STATUS]);
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.stages?.find((s) => s.name === 'models')?.detail).toEqual([
+      'z_by_status (models/z_by_status.sql)',
+      'a_top_status (models/a_top_status.sql)',
+    ]);
+    const direct = await lake!.query(
+      'SELECT status, count(*) AS orders FROM shop__orders__current GROUP BY status ORDER BY orders DESC, status',
+    );
+    const model = await lake!.query('SELECT * FROM z_by_status ORDER BY orders DESC, status');
+    const top = await lake!.query('SELECT * FROM a_top_status');
+    expect(model).toEqual(direct);
+    expect(top).toEqual([{ status: direct[0]!.status }]);
+  });
+
+  it('traces a model back through current to the source runs that landed its rows', async () => {
+    // Prepare
+    const first = await stagesWith([TOP, BY_STATUS]);
+    const b = lake!.backend;
+    const second = await lake!.sync();
+    await runStages(
+      {
+        objects: b.objects,
+        state: b.state,
+        catalog: b.catalog,
+        logger: silentLogger,
+        openQueryEngine: () => b.openQueryEngine(),
+      },
+      {
+        source: sampleSource(),
+        streams: await sampleConnector.streams(SAMPLE_CONFIG),
+        models: [TOP, BY_STATUS],
+      },
+    );
+
+    // Act
+    const lineage = await traceLineage(b.objects, 'a_top_status');
+
+    // Assess
+    const landed = await lake!.query('SELECT DISTINCT _sluice_run_id AS r FROM shop.orders ORDER BY r');
+    expect(landed.map((r) => r.r)).toEqual([first.runId, second.runId]);
+    expect(lineage.sourceRuns).toEqual([first.runId, second.runId]);
+    expect(lineage.inputs.map((n) => n.table)).toEqual(['z_by_status']);
+    expect(lineage.inputs[0]!.inputs.map((n) => n.table)).toEqual(['shop__orders__current']);
+    const current = lineage.inputs[0]!.inputs[0]!;
+    expect(current.inputs.map((n) => n.table)).toEqual(['shop__orders']);
+    const files = current.records.flatMap((r) => r.files ?? []);
+    expect(files).toEqual((await b.objects.list('raw/shop/orders/')).map((o) => o.key));
+    const text = renderLineage(lineage);
+    expect(text).toContain('a_top_status (model models/a_top_status.sql');
+    expect(text).toContain('   └─ shop__orders__current (merge: 2 merges');
+    expect(text).toContain(`source runs: ${first.runId}, ${second.runId}`);
+  });
+
+  it('fails the stage naming the file when a model does not run', async () => {
+    // Act
+    const run = await stagesWith([
+      BY_STATUS,
+      { path: 'models/broken.sql', sql: "SELECT no_such_column FROM ref('shop__orders__current')" },
+    ]);
+
+    // Assess
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toMatch(
+      /^stage models failed after 1 attempt: model models\/broken\.sql: .*no_such_column/,
+    );
+  });
+
+  it('refuses a cycle of refs naming the files', () => {
+    expect(() =>
+      orderModels([
+        { path: 'models/a.sql', sql: "SELECT * FROM ref('b')" },
+        { path: 'models/b.sql', sql: "SELECT * FROM ref('a')" },
+      ]),
+    ).toThrow(
+      new ModelError('models/a.sql', 'refs form a cycle: models/a.sql → models/b.sql → models/a.sql'),
+    );
+  });
+
+  it('renders an Athena CTAS into the next table, then swaps it in', () => {
+    const [model] = orderModels([BY_STATUS]);
+    expect(renderModel(model!, 'athena', { uri: (k) => `s3://lake/${k}`, version: 'r1' })).toEqual([
+      'DROP TABLE IF EXISTS `z_by_status__sluice_next`',
+      `CREATE TABLE "z_by_status__sluice_next" WITH (table_type = 'ICEBERG', is_external = false, location = 's3://lake/models/z_by_status/r1/') AS SELECT status, count(*) AS orders FROM "shop__orders__current" GROUP BY status`,
+      'DROP TABLE IF EXISTS `z_by_status`',
+      'ALTER TABLE "z_by_status__sluice_next" RENAME TO "z_by_status"',
+    ]);
+  });
+});
