@@ -219,7 +219,7 @@ describe('recoverSource', () => {
     const outcome = await recover();
 
     // Assess
-    expect(outcome.rolledForward.sort()).toEqual([A, B, C]);
+    expect([...outcome.rolledForward].sort()).toEqual([A, B, C]);
     expect(await backend.state.getRun('shop', A)).toMatchObject({
       status: 'SUCCEEDED',
       endedAt: NOW,
@@ -229,7 +229,7 @@ describe('recoverSource', () => {
     expect(await backend.state.getRun('shop', C)).toMatchObject({ endedAt: '2026-01-01T04:00:00.000Z' });
     expect(await backend.state.getRun('shop', C)).not.toHaveProperty('error');
     expect(outcome.unfinished?.runId).toBe(B);
-    expect(outcome.recovered.sort()).toEqual([`${A} (rolled forward)`, `${C} (rolled forward)`].sort());
+    expect([...outcome.recovered].sort()).toEqual([`${A} (rolled forward)`, `${C} (rolled forward)`].sort());
   });
 
   it('deletes staged files nothing refers to and says which runs it rolled back', async () => {
@@ -243,8 +243,8 @@ describe('recoverSource', () => {
     const outcome = await recover();
 
     // Assess
-    expect(outcome.rolledBack.sort()).toEqual([A, B].sort());
-    expect(outcome.recovered.sort()).toEqual(
+    expect([...outcome.rolledBack].sort()).toEqual([A, B].sort());
+    expect([...outcome.recovered].sort()).toEqual(
       [`${A} (rolled back)`, `${B} (slice 3 rolled back; continued)`].sort(),
     );
     expect(await backend.objects.list('_staging/shop/')).toEqual([]);
