@@ -14,6 +14,7 @@ export const MUTATION_TESTS = [
   'test/unit/engine/commit.test.ts',
   'test/unit/engine/recovery.test.ts',
   'test/unit/engine/run.test.ts',
+  'test/unit/engine/sync.test.ts',
   'test/unit/adapters/local/state-store.test.ts',
   'test/unit/adapters/local/lock.test.ts',
   'test/unit/engine/tie-keys.test.ts',

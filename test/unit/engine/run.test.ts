@@ -12,6 +12,7 @@ import { sampleConnector } from '../../../connectors/sample/index.js';
 import { silentLogger } from '../../../connectors/sdk/logger.js';
 import type { Connector, Stream } from '../../../connectors/sdk/types.js';
 import { ValidationError } from '../../../engine/errors.js';
+import { stagingFileKey } from '../../../engine/layout.js';
 import type { RunRecord } from '../../../engine/ports.js';
 import {
   beginRun,
@@ -141,6 +142,53 @@ describe('beginRun', () => {
     const run = await backend.state.getRun('shop', RUN);
     expect(run).toMatchObject({ status: 'RUNNING', startedAt: NOW.toISOString(), slices: 0 });
     expect(run).not.toHaveProperty('recovered');
+  });
+
+  it('starts each stream from its committed cursor, incremental only where one is committed', async () => {
+    // Prepare
+    await backend.state.commitCursor('shop', 'events', 0, {
+      value: '2026-01-05T00:00:00.000Z',
+      keysAtValue: [],
+    });
+
+    // Act
+    await beginRun(deps(), step());
+
+    // Assess
+    const streams = (await backend.state.getRun('shop', RUN))?.streams ?? {};
+    expect(streams.events).toMatchObject({ incremental: true, cursorFrom: '2026-01-05T00:00:00.000Z' });
+    const others = Object.entries(streams).filter(([name]) => name !== 'events');
+    expect(others.length).toBeGreaterThan(0);
+    for (const [, stats] of others) expect(stats).toMatchObject({ incremental: false, cursorFrom: null });
+  });
+
+  it('records and logs what recovery found, when starting and when continuing', async () => {
+    // Prepare: a dead run's staged file, found by each begin
+    const dead = '20260228T000000000Z-dddddd';
+    const logged: Array<[string, unknown]> = [];
+    const logger = {
+      ...silentLogger,
+      info: (message: string, extra?: unknown) => logged.push([message, extra]),
+    };
+    const leftover = () =>
+      backend.objects.put(stagingFileKey('shop', dead, 'events', 0), new Uint8Array([1]));
+    await leftover();
+
+    // Act
+    await beginRun({ ...deps(), logger }, step());
+    await leftover();
+    await beginRun({ ...deps(), logger }, step({ runId: '20260301T000100000Z-bbbbbb' }));
+
+    // Assess
+    expect((await backend.state.getRun('shop', RUN))?.recovered).toEqual([
+      `${dead} (rolled back)`,
+      `${dead} (rolled back)`,
+    ]);
+    expect(logged).toEqual([
+      ['recovered unfinished runs', { source: 'shop', recovered: [`${dead} (rolled back)`] }],
+      ['recovered unfinished runs', { source: 'shop', recovered: [`${dead} (rolled back)`] }],
+      ['continuing unfinished run', { source: 'shop', runId: RUN, slice: 0 }],
+    ]);
   });
 
   it('fails the run, naming the cause, forgets its state and frees the lease when it cannot start', async () => {
