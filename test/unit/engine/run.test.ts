@@ -108,8 +108,10 @@ describe('beginRun', () => {
     const phases: Array<[SyncPhase, unknown]> = [];
 
     // Act
+    const logged: unknown[] = [];
+    const logger = { ...silentLogger, info: (...args: unknown[]) => logged.push(args) };
     const checkpoint = await beginRun(
-      deps(),
+      { ...deps(), logger },
       step({ onPhase: (name: SyncPhase, detail: unknown) => phases.push([name, detail]) }),
     );
 
@@ -119,9 +121,11 @@ describe('beginRun', () => {
     expect(run).toMatchObject({ status: 'RUNNING', startedAt: NOW.toISOString(), slices: 0 });
     expect(run).not.toHaveProperty('recovered');
     expect(Object.keys(run?.streams ?? {}).length).toBeGreaterThan(0);
-    expect(
-      (await readRunState(backend.objects, 'shop', RUN))?.streams.every((s) => s.status === 'pending'),
-    ).toBe(true);
+    for (const stream of (await readRunState(backend.objects, 'shop', RUN))?.streams ?? []) {
+      expect(stream).toMatchObject({ status: 'pending', nextPart: 0, advanced: false });
+    }
+    expect(checkpoint.continued).toBeFalsy();
+    expect(logged).toEqual([]);
     expect(phases).toEqual([
       ['lease-acquired', { runId: RUN }],
       ['recovered', { runId: RUN }],
@@ -137,7 +141,7 @@ describe('beginRun', () => {
     const checkpoint = await beginRun(deps(), step({ runId: '20260301T000100000Z-bbbbbb' }));
 
     // Assess
-    expect(checkpoint).toMatchObject({ runId: RUN, slice: 0 });
+    expect(checkpoint).toMatchObject({ runId: RUN, slice: 0, continued: true });
     expect(await backend.state.getRun('shop', '20260301T000100000Z-bbbbbb')).toBeUndefined();
     const run = await backend.state.getRun('shop', RUN);
     expect(run).toMatchObject({ status: 'RUNNING', startedAt: NOW.toISOString(), slices: 0 });
@@ -145,19 +149,28 @@ describe('beginRun', () => {
   });
 
   it('starts each stream from its committed cursor, incremental only where one is committed', async () => {
-    // Prepare
+    // Prepare: 'customers' made a full-refresh stream that still has a cursor from before
+    const connector = {
+      ...sampleConnector,
+      streams: async (config: never) =>
+        (await sampleConnector.streams(config)).map((s) =>
+          s.name === 'customers' ? { ...s, incremental: undefined } : s,
+        ),
+    } as unknown as Connector<never>;
+    await backend.state.commitCursor('shop', 'customers', 0, { value: 'old', keysAtValue: [] });
     await backend.state.commitCursor('shop', 'events', 0, {
       value: '2026-01-05T00:00:00.000Z',
       keysAtValue: [],
     });
 
     // Act
-    await beginRun(deps(), step());
+    await beginRun(deps(), step({ connector }));
 
     // Assess
     const streams = (await backend.state.getRun('shop', RUN))?.streams ?? {};
+    expect(streams.customers).toMatchObject({ incremental: false, cursorFrom: 'old' });
     expect(streams.events).toMatchObject({ incremental: true, cursorFrom: '2026-01-05T00:00:00.000Z' });
-    const others = Object.entries(streams).filter(([name]) => name !== 'events');
+    const others = Object.entries(streams).filter(([name]) => name !== 'events' && name !== 'customers');
     expect(others.length).toBeGreaterThan(0);
     for (const [, stats] of others) expect(stats).toMatchObject({ incremental: false, cursorFrom: null });
   });
