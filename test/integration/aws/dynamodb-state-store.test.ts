@@ -460,4 +460,87 @@ describe('DynamoDbStateStore', () => {
       await expect(store.acquireLease('lease_h', '', 1000)).rejects.toMatchObject({ field: 'owner' });
     });
   });
+  describe('compare-and-set and lease details', () => {
+    const rawItem = async (pk: string, sk: string) =>
+      (await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: sk } } })))
+        .Item;
+
+    it('refuses a first commit that expects a version the cursor never had, naming the cursor', async () => {
+      // Act
+      const error = await store
+        .commitCursor('cas_src', 'never', 2, { value: 1, keysAtValue: [] })
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error).toMatchObject({
+        message: 'cursor cas_src/never is at version 0, not 2: another run committed first',
+        what: 'cursor cas_src/never',
+      });
+      expect(await store.getCursor('cas_src', 'never')).toEqual({ cursor: undefined, version: 0 });
+    });
+
+    it('rejects an expected version that is negative or not an integer, and bad names, naming the field', async () => {
+      // Act / Assess
+      for (const bad of [-1, 1.5]) {
+        await expect(store.commitCursor('cas_src', 'orders', bad, undefined)).rejects.toMatchObject({
+          name: 'ValidationError',
+          field: 'expectedVersion',
+          message: `expectedVersion must be a non-negative integer, got ${bad}`,
+        });
+      }
+      await expect(store.commitCursor('Bad Source', 'orders', 0, undefined)).rejects.toMatchObject({
+        field: 'source',
+      });
+      await expect(store.commitCursor('cas_src', 'Bad Stream', 0, undefined)).rejects.toMatchObject({
+        field: 'stream',
+      });
+      await expect(store.releaseLease('Bad Source', 'run-1')).rejects.toMatchObject({ field: 'source' });
+      await expect(store.getLease('Bad Source')).rejects.toMatchObject({ field: 'source' });
+      expect((await store.getCursor('cas_src', 'orders')).version).toBe(0);
+    });
+
+    it('stores cursor and lease items as the table layout says', async () => {
+      // Act
+      await store.commitCursor('cas_src', 'layout', 0, { value: 1, keysAtValue: [] });
+      await store.acquireLease('cas_src', 'run-1', 60_000);
+
+      // Assess
+      expect(await rawItem('SOURCE#cas_src', 'CURSOR#layout')).toMatchObject({
+        entity: { S: 'cursor' },
+        source: { S: 'cas_src' },
+        stream: { S: 'layout' },
+        version: { N: '1' },
+      });
+      expect(await rawItem('SOURCE#cas_src', 'LEASE')).toMatchObject({
+        entity: { S: 'lease' },
+        source: { S: 'cas_src' },
+        owner: { S: 'run-1' },
+      });
+    });
+
+    it('moves the TTL attribute with the expiry when a lease is renewed', async () => {
+      // Prepare
+      await store.acquireLease('cas_ttl', 'run-1', 1_000);
+
+      // Act
+      const renewed = await store.renewLease('cas_ttl', 'run-1', 2 * 86_400_000);
+
+      // Assess
+      const ttl = Number((await rawItem('SOURCE#cas_ttl', 'LEASE'))?.ttl?.N);
+      expect(ttl).toBeGreaterThanOrEqual(Math.ceil(renewed.expiresAt / 1000));
+      expect(ttl).toBeLessThan(Math.ceil(renewed.expiresAt / 1000) + 86_400);
+    });
+
+    it('passes on an error releasing a lease other than losing it', async () => {
+      // Prepare: a table that does not exist
+      const missing = new DynamoDbStateStore({ tableName: uniqueName('sluice-missing'), client });
+
+      // Act
+      const released = missing.releaseLease('cas_src', 'run-1');
+
+      // Assess
+      await expect(released).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    });
+  });
 });

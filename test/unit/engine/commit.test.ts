@@ -28,7 +28,7 @@ import {
 } from '../../../engine/layout.js';
 import type { TableDefinition } from '../../../engine/ports.js';
 import { recoverSource } from '../../../engine/recovery.js';
-import { readRunState, writeRunState } from '../../../engine/run-state.js';
+import { type RunState, readRunState, writeRunState } from '../../../engine/run-state.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const RUN = '20260101T000000000Z-aaaaaa';
@@ -250,6 +250,32 @@ describe('publishManifest', () => {
 
     // Assess
     expect((await backend.state.getCursor('shop', 'orders')).version).toBe(1);
+  });
+});
+
+describe('publishManifest and the run state', () => {
+  /** A run state at `slice`, told apart by its start time. */
+  const stateAt = (slice: number, startedAt: string): RunState => ({
+    format: 1,
+    source: 'shop',
+    runId: RUN,
+    startedAt,
+    slice,
+    streams: [],
+  });
+
+  it('writes the run state a slice manifest carries, but never rewinds one that went on or rewrites one as far', async () => {
+    // Prepare
+    const manifest = await staged(RUN, { orders: { files: 1 } });
+
+    // Act / Assess: no stored state, then a later one, then an older and an equal replay
+    await publishManifest(backend, { ...manifest, state: stateAt(1, 'first') });
+    expect(await readRunState(backend.objects, 'shop', RUN)).toEqual(stateAt(1, 'first'));
+    await publishManifest(backend, { ...manifest, state: stateAt(2, 'second') });
+    expect(await readRunState(backend.objects, 'shop', RUN)).toEqual(stateAt(2, 'second'));
+    await publishManifest(backend, { ...manifest, state: stateAt(1, 'replayed') });
+    await publishManifest(backend, { ...manifest, state: stateAt(2, 'replayed') });
+    expect(await readRunState(backend.objects, 'shop', RUN)).toEqual(stateAt(2, 'second'));
   });
 });
 

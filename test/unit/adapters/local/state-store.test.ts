@@ -1,8 +1,7 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileLock } from '../../../../adapters/local/lock.js';
 import { LocalStateStore } from '../../../../adapters/local/state-store.js';
 import { ConflictError, LeaseHeldError, ValidationError } from '../../../../engine/errors.js';
 import type { RunRecord, SourceDefinition } from '../../../../engine/ports.js';
@@ -313,30 +312,20 @@ describe('LocalStateStore', () => {
   });
 
   describe('layout, locks and validation', () => {
-    /** Whether `operation` waits while the test holds the lock `locks/<kind>/<key>`. */
-    async function waitsFor(kind: string, key: string, operation: () => Promise<unknown>): Promise<boolean> {
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let entered!: () => void;
-      const holding = new Promise<void>((resolve) => {
-        entered = resolve;
-      });
-      const holder = new FileLock(join(dir, 'locks', kind, key)).withLock(async () => {
-        entered();
-        await held;
-      });
-      await holding;
-      let finished = false;
-      const running = operation().finally(() => {
-        finished = true;
-      });
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      const waited = !finished;
-      release();
-      await Promise.all([holder, running.catch(() => undefined)]);
-      return waited;
+    /**
+     * Whether `operation` took the lock `locks/<kind>/<key>`: a new claim appears there. Read from
+     * the lock's files rather than by timing, so a slow machine cannot make an operation look locked.
+     */
+    async function takesLock(kind: string, key: string, operation: () => Promise<unknown>): Promise<boolean> {
+      const lockDir = join(dir, 'locks', kind, key);
+      const topClaim = async (): Promise<string | undefined> =>
+        (await readdir(lockDir).catch(() => [] as string[]))
+          .filter((name) => name.endsWith('.claim'))
+          .sort()
+          .at(-1);
+      const before = await topClaim();
+      await operation().catch(() => undefined);
+      return (await topClaim()) !== before;
     }
 
     it('keeps sources, cursors, runs and leases at their documented paths', async () => {
@@ -355,18 +344,18 @@ describe('LocalStateStore', () => {
 
     it('takes the lock of the entity it changes', async () => {
       // Act / Assess
-      expect(await waitsFor('sources', 'shop', () => store.putSource(source('shop')))).toBe(true);
-      expect(await waitsFor('sources', 'shop', () => store.createSource(source('shop')))).toBe(true);
-      expect(await waitsFor('sources', 'shop', () => store.deleteSource('shop'))).toBe(true);
+      expect(await takesLock('sources', 'shop', () => store.putSource(source('shop')))).toBe(true);
+      expect(await takesLock('sources', 'shop', () => store.createSource(source('shop')))).toBe(true);
+      expect(await takesLock('sources', 'shop', () => store.deleteSource('shop'))).toBe(true);
       expect(
-        await waitsFor('cursors', 'shop.orders', () =>
+        await takesLock('cursors', 'shop.orders', () =>
           store.commitCursor('shop', 'orders', 0, { value: 1, keysAtValue: [] }),
         ),
       ).toBe(true);
-      expect(await waitsFor('leases', 'shop', () => store.acquireLease('shop', 'run_1', 1_000))).toBe(true);
-      expect(await waitsFor('leases', 'shop', () => store.renewLease('shop', 'run_1', 1_000))).toBe(true);
-      expect(await waitsFor('leases', 'shop', () => store.releaseLease('shop', 'run_1'))).toBe(true);
-      expect(await waitsFor('sources', 'other', () => store.putSource(source('shop')))).toBe(false);
+      expect(await takesLock('leases', 'shop', () => store.acquireLease('shop', 'run_1', 1_000))).toBe(true);
+      expect(await takesLock('leases', 'shop', () => store.renewLease('shop', 'run_1', 1_000))).toBe(true);
+      expect(await takesLock('leases', 'shop', () => store.releaseLease('shop', 'run_1'))).toBe(true);
+      expect(await takesLock('sources', 'other', () => store.putSource(source('shop')))).toBe(false);
     });
 
     it('ignores files that are not JSON entities when listing', async () => {
@@ -381,6 +370,19 @@ describe('LocalStateStore', () => {
       expect((await store.listRuns('shop')).map((r) => r.runId)).toEqual(['run_1']);
     });
 
+    it('skips a source whose file is gone by the time it is read', async () => {
+      // Prepare: a listed name with nothing behind it, as when deleteSource runs between the
+      // directory listing and the read.
+      await store.putSource(source('shop'));
+      await symlink(join(dir, 'sources', 'deleted_meanwhile.json'), join(dir, 'sources', 'gone.json'));
+
+      // Act
+      const sources = await store.listSources();
+
+      // Assess
+      expect(sources.map((s) => s.name)).toEqual(['shop']);
+    });
+
     it('orders runs that started at the same instant by run id, newest first', async () => {
       // Prepare
       const at = '2026-01-01T00:00:00.000Z';
@@ -388,6 +390,44 @@ describe('LocalStateStore', () => {
 
       // Act / Assess
       expect((await store.listRuns('shop')).map((r) => r.runId)).toEqual(['run_c', 'run_b', 'run_a']);
+    });
+
+    it('orders runs that started at the same instant by run id, not by their file names', async () => {
+      // Prepare: 'x/1' > 'x-1', but its file name 'x%2F1.json' sorts before 'x-1.json'
+      const at = '2026-01-01T00:00:00.000Z';
+      for (const id of ['x-1', 'x/1']) await store.putRun(run('shop', id, at));
+
+      // Act / Assess
+      expect((await store.listRuns('shop')).map((r) => r.runId)).toEqual(['x/1', 'x-1']);
+    });
+
+    it('finds the newest run when two sources have a run with the same id', async () => {
+      // Prepare: the newer one in the source listed last
+      await store.putRun(run('crm', 'run_1', '2026-01-01T00:00:00.000Z'));
+      await store.putRun(run('shop', 'run_1', '2026-01-02T00:00:00.000Z'));
+
+      // Act
+      const found = await store.findRun('run_1');
+
+      // Assess
+      expect(found?.source).toBe('shop');
+    });
+
+    it('names the source field when a cursor, run, run listing or lease gets a bad source name', async () => {
+      // Act / Assess
+      const bad = 'Bad Source';
+      const calls: Array<() => Promise<unknown>> = [
+        () => store.getCursor(bad, 'orders'),
+        () => store.commitCursor(bad, 'orders', 0, undefined),
+        () => store.putRun(run(bad, 'run_1', '2026-01-01T00:00:00.000Z')),
+        () => store.getRun(bad, 'run_1'),
+        () => store.listRuns(bad),
+        () => store.acquireLease(bad, 'run_1', 1_000),
+      ];
+      for (const call of calls) {
+        await expect(call()).rejects.toMatchObject({ name: 'ValidationError', field: 'source' });
+      }
+      await expect(store.getCursor('shop', 'Bad Stream')).rejects.toMatchObject({ field: 'stream' });
     });
 
     it('names the source and the entity in a create conflict, and the cursor in a commit conflict', async () => {
