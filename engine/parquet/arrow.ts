@@ -65,7 +65,7 @@ function frame(metadata: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Returns zeroed bytes, at least that many (the padding between buffers stays zero). */
+/** Returns bytes, at least that many, of any content: the stream zeroes what it lays out (padding included). */
 export type Allocate = (bytes: number) => Uint8Array;
 
 interface Batch {
@@ -122,6 +122,8 @@ export class IpcStream {
     const { message, bodyLength, buffers, regions } = this.batch(part);
     this.reserve(message.length + bodyLength + END_OF_STREAM.length);
     const out = this.out;
+    // The buffer may be a reused one: zero the padding here, so pages past the stream's end stay untouched.
+    out.fill(0, this.at, this.at + message.length + bodyLength);
     out.set(message, this.at);
     const bodyStart = this.at + message.length;
     buffers.forEach((view, k) => {

@@ -308,14 +308,14 @@ class StreamingParquetWriter implements ParquetFileWriter {
   }
 
   /**
-   * A zeroed IPC buffer of at least `bytes`: a spare one if there is one
+   * An IPC buffer (not zeroed: the stream writes every byte it uses) of at least `bytes`: a spare one if there is one
    * (the largest; the stream grows it if needed), else a new one with room
    * for a group of the target size, so buffers circulate between this
    * thread and the encoder instead of each group's becoming garbage there.
    */
   private allocate(bytes: number): Uint8Array {
     const spare = this.spares.sort((a, b) => a.byteLength - b.byteLength).pop();
-    if (spare !== undefined && spare.byteLength >= bytes) return new Uint8Array(spare).fill(0);
+    if (spare !== undefined && spare.byteLength >= bytes) return new Uint8Array(spare);
     const room = Math.min(this.targetBytes * 1.125 + 65_536, MAX_FIRST_BUFFER);
     return new Uint8Array(Math.ceil(Math.max(bytes, room) / 65_536) * 65_536);
   }
