@@ -10,12 +10,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalBackend, openLocalBackend } from '../../../adapters/local/index.js';
 import { sampleConnector } from '../../../connectors/sample/index.js';
 import { silentLogger } from '../../../connectors/sdk/logger.js';
-import type { Connector, Stream } from '../../../connectors/sdk/types.js';
-import { ValidationError } from '../../../engine/errors.js';
-import { stagingFileKey } from '../../../engine/layout.js';
+import { type Connector, checkpoint as position, type Stream } from '../../../connectors/sdk/types.js';
+import { LeaseHeldError, SluiceError, ValidationError } from '../../../engine/errors.js';
+import { stagingFileKey, stagingPrefix } from '../../../engine/layout.js';
 import type { RunRecord } from '../../../engine/ports.js';
 import {
   beginRun,
+  finishRun,
   RunInterruptedError,
   runSlice,
   SyncError,
@@ -53,6 +54,43 @@ const step = (extra: Record<string, unknown> = {}) => ({
   runId: RUN,
   ...extra,
 });
+
+/** What each stream's reads were asked to resume from, in order. */
+let read: Record<string, unknown[]> = {};
+beforeEach(() => {
+  read = {};
+});
+
+/** Two append streams `a` and `b` of three rows each, with a checkpoint after every row. */
+function tinyConnector(only?: readonly string[]): Connector<never> {
+  const stream = (name: string): Stream => ({
+    name,
+    primaryKey: [],
+    writeDisposition: 'append',
+    columns: { i: 'int' },
+    async *read(ctx) {
+      read[name] = [...(read[name] ?? []), ctx.resumeFrom];
+      for (let i = Number(ctx.resumeFrom?.i ?? 0) + 1; i <= 3; i++) {
+        yield { i };
+        yield position({ i });
+      }
+    },
+  });
+  return {
+    type: 'sample',
+    description: 'two tiny streams',
+    configSchema: { type: 'object', properties: {} },
+    check: async () => ({ ok: true }),
+    streams: () => ['a', 'b'].filter((name) => only?.includes(name) ?? true).map(stream),
+  } as unknown as Connector<never>;
+}
+
+const failAt = (phase: SyncPhase) => (name: SyncPhase) => {
+  if (name === phase) throw new Error(`failed at ${phase}`);
+};
+
+const tiny = ({ only, ...extra }: Record<string, unknown> & { only?: string[] } = {}) =>
+  step({ connector: tinyConnector(only), ...extra }) as never;
 
 describe('selectStreams', () => {
   const streams = [{ name: 'a' }, { name: 'b' }, { name: 'c' }] as unknown as Stream[];
@@ -231,6 +269,291 @@ describe('beginRun', () => {
 });
 
 describe('runSlice', () => {
+  it('lands rows up to its row budget, publishes them and goes on next time from the position it reached', async () => {
+    // Prepare
+    const phases: Array<[SyncPhase, unknown]> = [];
+    const options = tiny({
+      sliceRows: 2,
+      onPhase: (name: SyncPhase, detail: unknown) => phases.push([name, detail]),
+    });
+    const begun = await beginRun(deps(), options);
+    phases.length = 0;
+
+    // Act
+    const first = await runSlice(deps(), begun, options);
+    const second = await runSlice(deps(), first, options);
+
+    // Assess
+    expect(first).toEqual({ source: 'shop', runId: RUN, slice: 1, done: false });
+    expect(second).toEqual({ source: 'shop', runId: RUN, slice: 2, done: false });
+    expect(phases.map(([name]) => name)).toContain('file-written');
+    expect(phases).toContainEqual(['files-written', { runId: RUN, slice: 1 }]);
+    expect(phases).toContainEqual(['manifest-written', { runId: RUN, slice: 2 }]);
+    expect(phases).toContainEqual(['slice-committed', { runId: RUN, slice: 2 }]);
+    expect(phases.filter(([name]) => name === 'file-written')[0]?.[1]).toMatchObject({
+      runId: RUN,
+      slice: 1,
+      stream: 'a',
+      file: expect.stringContaining(stagingPrefix('shop', RUN)),
+    });
+    const run = await backend.state.getRun('shop', RUN);
+    expect(run).toMatchObject({ status: 'RUNNING', slices: 2 });
+    expect(run?.streams.a).toMatchObject({ rows: 3 });
+    // b's first row is staged, not yet published: a stream's rows count once it is done
+    expect(run?.streams.b).toMatchObject({ rows: 0 });
+    expect(read.a).toEqual([undefined, { i: 2 }]);
+    expect(read.b).toEqual([undefined]);
+    expect(await backend.state.getLease('shop')).toBeUndefined();
+  });
+
+  it('lands every stream in one slice without a budget or deadline, then says it is done', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+
+    // Act
+    const done = await runSlice(deps(), begun, tiny());
+    const again = await runSlice(deps(), done, tiny());
+
+    // Assess
+    expect(done).toEqual({ source: 'shop', runId: RUN, slice: 1, done: true });
+    expect(again).toEqual(done);
+    const run = await backend.state.getRun('shop', RUN);
+    expect(run?.streams.a).toMatchObject({ rows: 3 });
+    expect(run?.streams.b).toMatchObject({ rows: 3 });
+  });
+
+  it('lands one row when its deadline has passed or the reserve takes all the time left', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+
+    // Act
+    const late = await runSlice(deps(), begun, tiny({ deadline: Date.now() - 1000 }));
+    const reserved = await runSlice(deps(), late, tiny({ deadline: Date.now() + 60_000, reserveMs: 60_000 }));
+
+    // Assess
+    expect(late).toMatchObject({ slice: 1, done: false });
+    expect(reserved).toMatchObject({ slice: 2, done: false });
+    expect(read.a).toEqual([undefined, { i: 1 }]);
+  });
+
+  it('keeps a fifth of the time left, at most 30 s, for publishing', async () => {
+    // Prepare: 2 s left: 0.4 s is kept, so the slice reads on (a 30 s reserve would stop it at once)
+    const begun = await beginRun(deps(), tiny());
+
+    // Act
+    const short = await runSlice(deps(), begun, tiny({ deadline: Date.now() + 2000, sliceRows: 1000 }));
+
+    // Assess
+    expect(short).toMatchObject({ slice: 1, done: true });
+  });
+
+  it('fails the run, naming the stream, when the connector no longer offers it, and forgets the slice', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    const first = await runSlice(deps(), begun, tiny({ sliceRows: 4 }));
+
+    // Act
+    const error = await runSlice(deps(), first, tiny({ only: ['a'] })).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(SyncError);
+    expect((error as SyncError).cause).toMatchObject({
+      name: 'ValidationError',
+      field: 'streams',
+      message: `stream "b" of run ${RUN} is no longer offered by the connector`,
+    });
+    const run = await backend.state.getRun('shop', RUN);
+    expect(run).toMatchObject({
+      status: 'FAILED',
+      endedAt: NOW.toISOString(),
+      slices: 1,
+      error: `stream "b" of run ${RUN} is no longer offered by the connector`,
+    });
+    expect(run?.streams.a).toMatchObject({ rows: 3 });
+    expect(await readRunState(backend.objects, 'shop', RUN)).toBeUndefined();
+    expect(await backend.objects.list(stagingPrefix('shop', RUN))).toEqual([]);
+    expect(await backend.state.getLease('shop')).toBeUndefined();
+  });
+
+  it('fails before its commit point by forgetting the staged slice and the run state, naming the cause', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    const boom = (name: SyncPhase) => {
+      if (name === 'files-written') throw new Error('disk full');
+    };
+
+    // Act
+    const error = await runSlice(deps(), begun, tiny({ onPhase: boom })).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toMatchObject({
+      name: 'SyncError',
+      message: `run ${RUN} of source "shop" failed: disk full`,
+    });
+    const run = await backend.state.getRun('shop', RUN);
+    expect(run).toMatchObject({
+      status: 'FAILED',
+      endedAt: NOW.toISOString(),
+      error: 'disk full',
+      slices: 0,
+    });
+    expect(run?.streams.a).toMatchObject({ rows: 0 });
+    expect(await readRunState(backend.objects, 'shop', RUN)).toBeUndefined();
+    expect(await backend.objects.list(stagingPrefix('shop', RUN))).toEqual([]);
+  });
+
+  it('fails after its commit point keeping the slice for the next run to complete, and says so', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    const boom = (name: SyncPhase) => {
+      if (name === 'manifest-written') throw new Error('network down');
+    };
+
+    // Act
+    const error = await runSlice(deps(), begun, tiny({ onPhase: boom })).catch((e: unknown) => e);
+
+    // Assess
+    const message =
+      'network down (after its commit point: the next run of "shop" completes this run\'s commit)';
+    expect(error).toMatchObject({
+      name: 'SyncError',
+      message: `run ${RUN} of source "shop" failed: ${message}`,
+    });
+    expect(await backend.state.getRun('shop', RUN)).toMatchObject({ status: 'FAILED', error: message });
+    expect(await readRunState(backend.objects, 'shop', RUN)).toBeDefined();
+    expect((await backend.objects.list(stagingPrefix('shop', RUN))).length).toBeGreaterThan(0);
+  });
+
+  it('is interrupted by its signal before the commit point: keeps earlier slices, drops only its own staged files', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    const first = await runSlice(deps(), begun, tiny({ sliceRows: 1 }));
+    const staged = (await backend.objects.list(stagingPrefix('shop', RUN))).map((o) => o.key);
+    const controller = new AbortController();
+    const stop = (name: SyncPhase) => {
+      if (name === 'files-written') {
+        controller.abort();
+        throw new Error('stopped');
+      }
+    };
+
+    // Act
+    const error = await runSlice(deps(), first, tiny({ signal: controller.signal, onPhase: stop })).catch(
+      (e: unknown) => e,
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(RunInterruptedError);
+    expect((error as RunInterruptedError).checkpoint).toEqual({
+      source: 'shop',
+      runId: RUN,
+      slice: 1,
+      done: false,
+    });
+    expect((await backend.objects.list(stagingPrefix('shop', RUN))).map((o) => o.key)).toEqual(staged);
+    expect(await backend.state.getRun('shop', RUN)).toMatchObject({ status: 'RUNNING', slices: 1 });
+    expect(await readRunState(backend.objects, 'shop', RUN)).toMatchObject({ slice: 1 });
+  });
+
+  it('is interrupted after its commit point: the checkpoint counts the slice being published', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    const controller = new AbortController();
+    const stop = (name: SyncPhase) => {
+      if (name === 'manifest-written') {
+        controller.abort();
+        throw new Error('stopped');
+      }
+    };
+
+    // Act
+    const error = await runSlice(deps(), begun, tiny({ signal: controller.signal, onPhase: stop })).catch(
+      (e: unknown) => e,
+    );
+    const next = await runSlice(deps(), begun, tiny());
+
+    // Assess
+    expect((error as RunInterruptedError).checkpoint).toEqual({
+      source: 'shop',
+      runId: RUN,
+      slice: 1,
+      done: false,
+    });
+    // The next step completes the publication the interrupted one started
+    expect(next).toEqual({ source: 'shop', runId: RUN, slice: 1, done: true });
+    expect(await readRunState(backend.objects, 'shop', RUN)).toMatchObject({ slice: 1 });
+  });
+
+  it('refuses to continue a run that does not exist or failed, naming its status', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    await runSlice(deps(), begun, tiny({ onPhase: failAt('files-written') })).catch(() => undefined);
+
+    // Act
+    const failed = await runSlice(deps(), begun, tiny()).catch((e: unknown) => e);
+    const missing = await runSlice(deps(), { ...begun, runId: 'nope' }, tiny()).catch((e: unknown) => e);
+
+    // Assess
+    expect((failed as SyncError).cause).toMatchObject({
+      message: `run ${RUN} of source "shop" cannot be continued (FAILED); start a new run`,
+    });
+    expect((missing as SyncError).cause).toMatchObject({
+      message: 'run nope of source "shop" cannot be continued (no such run); start a new run',
+    });
+    expect(await backend.state.getRun('shop', 'nope')).toMatchObject({ status: 'FAILED', streams: {} });
+  });
+
+  it('answers a finished run with its done checkpoint', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    const done = await runSlice(deps(), begun, tiny());
+    await finishRun(deps(), done, tiny());
+
+    // Act
+    const again = await runSlice(deps(), begun, tiny());
+
+    // Assess
+    expect(again).toEqual({ source: 'shop', runId: RUN, slice: 1, done: true });
+  });
+
+  it('leaves everything to the holder when another owner holds the lease', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    await backend.state.acquireLease('shop', 'someone-else', 60_000);
+
+    // Act
+    const error = await runSlice(deps(), begun, tiny()).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(LeaseHeldError);
+    expect(await backend.state.getRun('shop', RUN)).toMatchObject({ status: 'RUNNING' });
+    expect(await backend.state.getLease('shop')).toMatchObject({ owner: 'someone-else' });
+  });
+
+  it('reports progress per stream with the slice and the run', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    const progress: unknown[] = [];
+
+    // Act
+    await runSlice(
+      deps(),
+      begun,
+      tiny({ progressIntervalMs: 0, onProgress: (p: unknown) => progress.push(p) }),
+    );
+
+    // Assess
+    expect(progress).toContainEqual(
+      expect.objectContaining({
+        runId: RUN,
+        slice: 1,
+        stream: 'b',
+        done: true,
+        elapsedMs: expect.any(Number),
+      }),
+    );
+  });
+
   it('refuses a checkpoint of another source, naming both', async () => {
     // Prepare
     const checkpoint = await beginRun(deps(), step());
@@ -244,5 +567,93 @@ describe('runSlice', () => {
       field: 'checkpoint.source',
       message: `checkpoint of run ${RUN} belongs to source "crm", not "shop"`,
     });
+  });
+});
+
+describe('finishRun', () => {
+  it('records the finished run SUCCEEDED with its slices and streams, forgets its state and frees the lease', async () => {
+    // Prepare
+    const phases: Array<[SyncPhase, unknown]> = [];
+    const begun = await beginRun(deps(), tiny());
+    const done = await runSlice(deps(), await runSlice(deps(), begun, tiny({ sliceRows: 2 })), tiny());
+
+    // Act
+    const run = await finishRun(
+      deps(),
+      done,
+      tiny({ onPhase: (name: SyncPhase, detail: unknown) => phases.push([name, detail]) }),
+    );
+    const again = await finishRun(deps(), done, tiny());
+
+    // Assess
+    expect(run).toMatchObject({
+      runId: RUN,
+      source: 'shop',
+      status: 'SUCCEEDED',
+      endedAt: NOW.toISOString(),
+      slices: 2,
+    });
+    expect(run.streams.a).toMatchObject({ rows: 3 });
+    expect(run.streams.b).toMatchObject({ rows: 3 });
+    expect(await backend.state.getRun('shop', RUN)).toEqual(run);
+    expect(again).toEqual(run);
+    expect(await readRunState(backend.objects, 'shop', RUN)).toBeUndefined();
+    expect(phases).toContainEqual(['run-recorded', { runId: RUN }]);
+    expect(await backend.state.getLease('shop')).toBeUndefined();
+  });
+
+  it('refuses a run with streams left to read, naming them', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    const first = await runSlice(deps(), begun, tiny({ sliceRows: 1 }));
+
+    // Act
+    const error = await finishRun(deps(), first, tiny()).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(SluiceError);
+    expect(error).toMatchObject({
+      message: `run ${RUN} of source "shop" has streams left to read (a, b); run its slices first`,
+    });
+    expect(await backend.state.getRun('shop', RUN)).toMatchObject({ status: 'RUNNING' });
+    expect(await backend.state.getLease('shop')).toBeUndefined();
+  });
+
+  it('refuses a run that is not unfinished, naming its status', async () => {
+    // Act
+    const error = await finishRun(
+      deps(),
+      { source: 'shop', runId: 'nope', slice: 0, done: true },
+      tiny(),
+    ).catch((e: unknown) => e);
+    const other = await finishRun(
+      deps(),
+      { source: 'crm', runId: 'nope', slice: 0, done: true },
+      tiny(),
+    ).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toMatchObject({ message: 'run nope of source "shop" is not unfinished (no such run)' });
+    expect(other).toMatchObject({ name: 'ValidationError', field: 'checkpoint.source' });
+  });
+
+  it('names the run and the cause when recording it fails', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    const done = await runSlice(deps(), begun, tiny());
+    const objects = Object.create(backend.objects) as typeof backend.objects;
+    objects.delete = async () => {
+      throw new Error('access denied');
+    };
+
+    // Act
+    const error = await finishRun({ ...deps(), objects }, done, tiny()).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toMatchObject({
+      name: 'SluiceError',
+      message: `finishing run ${RUN} of "shop" failed: access denied`,
+    });
+    expect((error as SluiceError).cause).toMatchObject({ message: 'access denied' });
   });
 });
