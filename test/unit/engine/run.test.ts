@@ -256,6 +256,94 @@ describe('beginRun', () => {
     expect(await backend.state.getLease('shop')).toBeUndefined();
   });
 
+  it('is interrupted, keeping the run unfinished, when stopped while continuing a run with published slices', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    await runSlice(deps(), begun, tiny({ sliceRows: 1 }));
+    const controller = new AbortController();
+    const stop = (name: SyncPhase) => {
+      if (name === 'recovered') {
+        controller.abort();
+        throw new Error('stopped');
+      }
+    };
+
+    // Act
+    const error = await beginRun(
+      deps(),
+      tiny({ runId: '20260301T000100000Z-bbbbbb', signal: controller.signal, onPhase: stop }),
+    ).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(RunInterruptedError);
+    expect((error as RunInterruptedError).checkpoint).toEqual({
+      source: 'shop',
+      runId: RUN,
+      slice: 1,
+      done: false,
+    });
+    expect((error as RunInterruptedError).cause).toMatchObject({ message: 'stopped' });
+    expect(await backend.state.getRun('shop', RUN)).toMatchObject({ status: 'RUNNING', slices: 1 });
+    expect(await readRunState(backend.objects, 'shop', RUN)).toMatchObject({ slice: 1 });
+  });
+
+  it('fails a run stopped by its signal before any slice is published', async () => {
+    // Prepare
+    const controller = new AbortController();
+    const stop = (name: SyncPhase) => {
+      if (name === 'recovered') {
+        controller.abort();
+        throw new Error('stopped');
+      }
+    };
+    await beginRun(deps(), tiny());
+
+    // Act
+    const error = await beginRun(
+      deps(),
+      tiny({ runId: '20260301T000100000Z-bbbbbb', signal: controller.signal, onPhase: stop }),
+    ).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(SyncError);
+    expect(await backend.state.getRun('shop', RUN)).toMatchObject({ status: 'FAILED', error: 'stopped' });
+    expect(await readRunState(backend.objects, 'shop', RUN)).toBeUndefined();
+  });
+
+  it('touches nothing when it lost the lease to another holder while stopped', async () => {
+    // Prepare: the step is stopped and learns that another owner holds the lease
+    const controller = new AbortController();
+    const lost = (name: SyncPhase) => {
+      if (name === 'recovered') {
+        controller.abort();
+        throw new LeaseHeldError({ source: 'shop', owner: 'thief', expiresAt: Date.now() + 60_000 });
+      }
+    };
+
+    // Act
+    const error = await beginRun(deps(), tiny({ signal: controller.signal, onPhase: lost })).catch(
+      (e: unknown) => e,
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(LeaseHeldError);
+    expect(await backend.state.getRun('shop', RUN)).toBeUndefined();
+  });
+
+  it('fails the run on a lease error that is not its own lease being lost', async () => {
+    // Prepare: not stopped, so the lease error comes from elsewhere (here: the phase hook)
+    const other = (name: SyncPhase) => {
+      if (name === 'recovered') throw new LeaseHeldError({ source: 'crm', owner: 'x', expiresAt: 0 });
+    };
+
+    // Act
+    const error = await beginRun(deps(), tiny({ onPhase: other })).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(SyncError);
+    expect(await backend.state.getRun('shop', RUN)).toMatchObject({ status: 'FAILED' });
+  });
+
   it('keeps the lease across steps when asked to, under the owner it is given', async () => {
     // Act
     await beginRun(deps(), step({ keepLease: true, leaseOwner: 'owner-1', leaseTtlMs: 60_000 }));
@@ -501,6 +589,25 @@ describe('runSlice', () => {
       message: 'run nope of source "shop" cannot be continued (no such run); start a new run',
     });
     expect(await backend.state.getRun('shop', 'nope')).toMatchObject({ status: 'FAILED', streams: {} });
+  });
+
+  it('answers a finished run as done even while another run of the source is unfinished', async () => {
+    // Prepare: run 1 finished, run 2 begun
+    const other = '20260301T000100000Z-bbbbbb';
+    const begun = await beginRun(deps(), tiny());
+    const done = await runSlice(deps(), begun, tiny());
+    await finishRun(deps(), done, tiny());
+    await beginRun(deps(), tiny({ runId: other }));
+
+    // Act
+    const again = await runSlice(deps(), done, tiny());
+    const finished = await finishRun(deps(), done, tiny());
+
+    // Assess
+    expect(again).toEqual({ source: 'shop', runId: RUN, slice: 1, done: true });
+    expect(finished).toMatchObject({ runId: RUN, status: 'SUCCEEDED' });
+    expect(await readRunState(backend.objects, 'shop', other)).toMatchObject({ runId: other, slice: 0 });
+    expect(await backend.state.getRun('shop', other)).toMatchObject({ status: 'RUNNING', slices: 0 });
   });
 
   it('answers a finished run with its done checkpoint', async () => {
