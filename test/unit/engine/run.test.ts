@@ -9,10 +9,21 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalBackend, openLocalBackend } from '../../../adapters/local/index.js';
 import { sampleConnector } from '../../../connectors/sample/index.js';
+import { TransientError } from '../../../connectors/sdk/errors.js';
 import { silentLogger } from '../../../connectors/sdk/logger.js';
-import { type Connector, checkpoint as position, type Stream } from '../../../connectors/sdk/types.js';
+import {
+  type Connector,
+  checkpoint as position,
+  ResumeUnavailableError,
+  type Stream,
+} from '../../../connectors/sdk/types.js';
 import { LeaseHeldError, SluiceError, ValidationError } from '../../../engine/errors.js';
-import { stagingFileKey, stagingPrefix } from '../../../engine/layout.js';
+import {
+  committedManifestKey,
+  sliceManifestId,
+  stagingFileKey,
+  stagingPrefix,
+} from '../../../engine/layout.js';
 import type { RunRecord } from '../../../engine/ports.js';
 import {
   beginRun,
@@ -61,7 +72,13 @@ beforeEach(() => {
   read = {};
 });
 
-/** Two append streams `a` and `b` of three rows each, with a checkpoint after every row. */
+/** Called at the start of each read of stream `a` (its number, from 1): may throw. */
+let beforeReadA: (readNumber: number, resumeFrom: unknown) => void = () => undefined;
+beforeEach(() => {
+  beforeReadA = () => undefined;
+});
+
+/** Two append streams `a` and `b` of three rows each, with a checkpoint after every row (but a's last). */
 function tinyConnector(only?: readonly string[]): Connector<never> {
   const stream = (name: string): Stream => ({
     name,
@@ -70,9 +87,14 @@ function tinyConnector(only?: readonly string[]): Connector<never> {
     columns: { i: 'int' },
     async *read(ctx) {
       read[name] = [...(read[name] ?? []), ctx.resumeFrom];
+      if (name === 'a') {
+        beforeReadA(read[name].length, ctx.resumeFrom);
+        ctx.reportTotal?.(3);
+      }
       for (let i = Number(ctx.resumeFrom?.i ?? 0) + 1; i <= 3; i++) {
         yield { i };
-        yield position({ i });
+        // a ends without a checkpoint after its last row: it cannot stop before its end there
+        if (name === 'b' || i < 3) yield position({ i });
       }
     },
   });
@@ -661,6 +683,228 @@ describe('runSlice', () => {
     );
   });
 
+  it('does not start a stream once the budget is reached', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+
+    // Act: a (3 rows, no checkpoint after its last) ends exactly at the budget
+    const first = await runSlice(deps(), begun, tiny({ sliceRows: 3 }));
+
+    // Assess
+    expect(first).toMatchObject({ slice: 1, done: false });
+    expect(read.b).toBeUndefined();
+    expect((await backend.state.getRun('shop', RUN))?.streams.a).toMatchObject({ rows: 3 });
+  });
+
+  it('does not read a stream again once it is done', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    const first = await runSlice(deps(), begun, tiny({ sliceRows: 4 }));
+
+    // Act
+    await runSlice(deps(), first, tiny());
+
+    // Assess
+    expect(read.a).toEqual([undefined]);
+    expect(read.b).toEqual([undefined, { i: 1 }]);
+  });
+
+  it('restarts an unordered stream whose position expired, discarding what the run staged of it', async () => {
+    // Prepare: the second read of a cannot resume
+    const warned: Array<[string, unknown]> = [];
+    const logger = {
+      ...silentLogger,
+      warn: (message: string, extra?: unknown) => warned.push([message, extra]),
+    };
+    beforeReadA = (n, from) => {
+      if (n === 2 && from !== undefined) throw new ResumeUnavailableError('token expired');
+    };
+    const begun = await beginRun(deps(), tiny());
+    const first = await runSlice(deps(), begun, tiny({ sliceRows: 2 }));
+    const stagedBefore = (await readRunState(backend.objects, 'shop', RUN))?.streams[0]?.staged?.files ?? [];
+
+    // Act
+    const second = await runSlice({ ...deps(), logger }, first, tiny());
+
+    // Assess
+    expect(second).toMatchObject({ slice: 2, done: true });
+    expect(read.a).toEqual([undefined, { i: 2 }, undefined]);
+    expect(warned).toEqual([
+      [
+        'the source cannot resume the stream where it stopped; restarting it',
+        { stream: 'a', from: 'the run start', error: 'token expired' },
+      ],
+    ]);
+    expect((await backend.state.getRun('shop', RUN))?.streams.a).toMatchObject({ rows: 3 });
+    expect(stagedBefore.length).toBeGreaterThan(0);
+    const manifest = JSON.parse(
+      new TextDecoder().decode(
+        await backend.objects.get(committedManifestKey('shop', sliceManifestId(RUN, 2))),
+      ),
+    );
+    expect(manifest.discard).toEqual(stagedBefore.map((f) => f.staging));
+    for (const file of stagedBefore) expect(await backend.objects.get(file.staging)).toBeUndefined();
+    const plain = JSON.parse(
+      new TextDecoder().decode(
+        await backend.objects.get(committedManifestKey('shop', sliceManifestId(RUN, 1))),
+      ),
+    );
+    expect(plain).not.toHaveProperty('discard');
+  });
+
+  it('retries a transient error, waiting what the source asks, and gives up after its attempts', async () => {
+    // Prepare
+    const warned: unknown[] = [];
+    const logger = { ...silentLogger, warn: (_m: string, extra?: unknown) => warned.push(extra) };
+    beforeReadA = (n) => {
+      if (n <= 2) throw new TransientError(`busy ${n}`, { retryAfterMs: 1 });
+    };
+    const begun = await beginRun(deps(), tiny());
+
+    // Act
+    const done = await runSlice({ ...deps(), logger }, begun, tiny());
+
+    // Assess
+    expect(done).toMatchObject({ done: true });
+    expect(warned).toEqual([
+      { stream: 'a', attempt: 1, delayMs: 1, error: 'busy 1' },
+      { stream: 'a', attempt: 2, delayMs: 1, error: 'busy 2' },
+    ]);
+  });
+
+  it('fails once the attempts are used up', async () => {
+    // Prepare
+    beforeReadA = (n) => {
+      if (n <= 2) throw new TransientError(`busy ${n}`, { retryAfterMs: 1 });
+    };
+    const begun = await beginRun(deps(), tiny());
+
+    // Act
+    const error = await runSlice(deps(), begun, tiny({ maxStreamAttempts: 2 })).catch((e: unknown) => e);
+
+    // Assess
+    expect((error as SyncError).run).toMatchObject({ status: 'FAILED', error: 'busy 2' });
+  });
+
+  it('fails at once when the source asks to wait longer than a run waits, naming both waits', async () => {
+    // Prepare: 1 ms asked first, then nothing asked (the second back-off: 2 s)
+    beforeReadA = (n) => {
+      if (n === 1) throw new TransientError('busy', { retryAfterMs: 1 });
+      if (n === 2) throw new TransientError('still busy');
+    };
+    const begun = await beginRun(deps(), tiny());
+
+    // Act
+    const error = await runSlice(deps(), begun, tiny({ maxRetryWaitMs: 1500 })).catch((e: unknown) => e);
+
+    // Assess
+    expect((error as SyncError).cause).toMatchObject({
+      name: 'SluiceError',
+      message:
+        'stream "a": the source asked to wait 2000 ms before retrying, longer than a run waits (1500 ms): still busy',
+      cause: expect.objectContaining({ message: 'still busy' }),
+    });
+  });
+
+  it('waits exactly as long as a run waits at most', async () => {
+    // Prepare
+    beforeReadA = (n) => {
+      if (n === 1) throw new TransientError('busy', { retryAfterMs: 5 });
+    };
+    const begun = await beginRun(deps(), tiny());
+
+    // Act
+    const done = await runSlice(deps(), begun, tiny({ maxRetryWaitMs: 5 }));
+
+    // Assess
+    expect(done).toMatchObject({ done: true });
+  });
+
+  it('writes one file per stream and slice by default, whatever its row groups', async () => {
+    // Prepare
+    const files: unknown[] = [];
+    const begun = await beginRun(deps(), tiny());
+
+    // Act
+    await runSlice(
+      deps(),
+      begun,
+      tiny({
+        rowGroupRows: 1,
+        onPhase: (name: SyncPhase, detail: unknown) => name === 'file-written' && files.push(detail),
+      }),
+    );
+
+    // Assess
+    expect(files).toHaveLength(2);
+  });
+
+  it('passes each published file to the phase hook with its slice', async () => {
+    // Prepare
+    const phases: Array<[SyncPhase, unknown]> = [];
+    const begun = await beginRun(deps(), tiny());
+
+    // Act
+    await runSlice(
+      deps(),
+      begun,
+      tiny({ onPhase: (name: SyncPhase, detail: unknown) => phases.push([name, detail]) }),
+    );
+
+    // Assess
+    const published = phases.filter(([name]) => name === 'file-published').map(([, detail]) => detail);
+    expect(published).toHaveLength(2);
+    for (const detail of published)
+      expect(detail).toMatchObject({ runId: RUN, slice: 1, file: expect.any(String) });
+    expect(phases).toContainEqual(['files-published', { runId: RUN, slice: 1 }]);
+  });
+
+  it('leaves the run to the holder when its lease was taken over during the slice', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    const steal = async (name: SyncPhase) => {
+      if (name === 'files-written') {
+        await backend.state.releaseLease('shop', 'me');
+        await backend.state.acquireLease('shop', 'thief', 60_000);
+      }
+    };
+
+    // Act
+    const error = await runSlice(deps(), begun, tiny({ leaseOwner: 'me', onPhase: steal })).catch(
+      (e: unknown) => e,
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(LeaseHeldError);
+    expect(await backend.state.getRun('shop', RUN)).toMatchObject({ status: 'RUNNING', slices: 0 });
+    expect(await readRunState(backend.objects, 'shop', RUN)).toMatchObject({ slice: 0 });
+    expect(await backend.state.getLease('shop')).toMatchObject({ owner: 'thief' });
+  });
+
+  it('leaves the run to the holder when its heartbeat found the lease taken over', async () => {
+    // Prepare: the heartbeat (every second at a 3 s ttl) finds the thief, then the step fails
+    const begun = await beginRun(deps(), tiny());
+    const steal = async (name: SyncPhase) => {
+      if (name === 'files-written') {
+        await backend.state.releaseLease('shop', 'me');
+        await backend.state.acquireLease('shop', 'thief', 60_000);
+        await new Promise((resolve) => setTimeout(resolve, 1150));
+        throw new Error('noticed late');
+      }
+    };
+
+    // Act
+    const error = await runSlice(
+      deps(),
+      begun,
+      tiny({ leaseOwner: 'me', leaseTtlMs: 3000, onPhase: steal }),
+    ).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(LeaseHeldError);
+    expect(await backend.state.getRun('shop', RUN)).toMatchObject({ status: 'RUNNING' });
+  });
+
   it('refuses a checkpoint of another source, naming both', async () => {
     // Prepare
     const checkpoint = await beginRun(deps(), step());
@@ -712,7 +956,7 @@ describe('finishRun', () => {
   it('refuses a run with streams left to read, naming them', async () => {
     // Prepare
     const begun = await beginRun(deps(), tiny());
-    const first = await runSlice(deps(), begun, tiny({ sliceRows: 1 }));
+    const first = await runSlice(deps(), begun, tiny({ sliceRows: 4 }));
 
     // Act
     const error = await finishRun(deps(), first, tiny()).catch((e: unknown) => e);
@@ -720,7 +964,7 @@ describe('finishRun', () => {
     // Assess
     expect(error).toBeInstanceOf(SluiceError);
     expect(error).toMatchObject({
-      message: `run ${RUN} of source "shop" has streams left to read (a, b); run its slices first`,
+      message: `run ${RUN} of source "shop" has streams left to read (b); run its slices first`,
     });
     expect(await backend.state.getRun('shop', RUN)).toMatchObject({ status: 'RUNNING' });
     expect(await backend.state.getLease('shop')).toBeUndefined();
@@ -762,5 +1006,20 @@ describe('finishRun', () => {
       message: `finishing run ${RUN} of "shop" failed: access denied`,
     });
     expect((error as SluiceError).cause).toMatchObject({ message: 'access denied' });
+  });
+
+  it('passes on a failure after the run is recorded as it is', async () => {
+    // Prepare
+    const begun = await beginRun(deps(), tiny());
+    const done = await runSlice(deps(), begun, tiny());
+
+    // Act
+    const error = await finishRun(deps(), done, tiny({ onPhase: failAt('run-recorded') })).catch(
+      (e: unknown) => e,
+    );
+
+    // Assess
+    expect(error).toMatchObject({ message: 'failed at run-recorded' });
+    expect(await backend.state.getRun('shop', RUN)).toMatchObject({ status: 'SUCCEEDED' });
   });
 });
