@@ -560,6 +560,7 @@ describe('runSlice', () => {
       slice: 1,
       done: false,
     });
+    expect((error as RunInterruptedError).cause).toMatchObject({ message: 'stopped' });
     expect((await backend.objects.list(stagingPrefix('shop', RUN))).map((o) => o.key)).toEqual(staged);
     expect(await backend.state.getRun('shop', RUN)).toMatchObject({ status: 'RUNNING', slices: 1 });
     expect(await readRunState(backend.objects, 'shop', RUN)).toMatchObject({ slice: 1 });
@@ -673,14 +674,15 @@ describe('runSlice', () => {
 
     // Assess
     expect(progress).toContainEqual(
-      expect.objectContaining({
-        runId: RUN,
-        slice: 1,
-        stream: 'b',
-        done: true,
-        elapsedMs: expect.any(Number),
-      }),
+      expect.objectContaining({ runId: RUN, slice: 1, stream: 'b', done: true }),
     );
+    for (const p of progress as Array<{ elapsedMs: number; stream: string }>) {
+      expect(p.elapsedMs).toBeGreaterThanOrEqual(0);
+      expect(p.elapsedMs).toBeLessThan(60_000);
+      // a reports its total, b does not
+      if (p.stream === 'a') expect(p).toMatchObject({ totalRows: 3 });
+      else expect(p).not.toHaveProperty('totalRows');
+    }
   });
 
   it('does not start a stream once the budget is reached', async () => {
@@ -755,7 +757,7 @@ describe('runSlice', () => {
   it('retries a transient error, waiting what the source asks, and gives up after its attempts', async () => {
     // Prepare
     const warned: unknown[] = [];
-    const logger = { ...silentLogger, warn: (_m: string, extra?: unknown) => warned.push(extra) };
+    const logger = { ...silentLogger, warn: (m: string, extra?: unknown) => warned.push([m, extra]) };
     beforeReadA = (n) => {
       if (n <= 2) throw new TransientError(`busy ${n}`, { retryAfterMs: 1 });
     };
@@ -766,10 +768,25 @@ describe('runSlice', () => {
 
     // Assess
     expect(done).toMatchObject({ done: true });
+    const message = 'transient source error; re-reading the stream from the slice start';
     expect(warned).toEqual([
-      { stream: 'a', attempt: 1, delayMs: 1, error: 'busy 1' },
-      { stream: 'a', attempt: 2, delayMs: 1, error: 'busy 2' },
+      [message, { stream: 'a', attempt: 1, delayMs: 1, error: 'busy 1' }],
+      [message, { stream: 'a', attempt: 2, delayMs: 1, error: 'busy 2' }],
     ]);
+  });
+
+  it('fails a stream that cannot resume when it has no position to give up', async () => {
+    // Prepare
+    beforeReadA = () => {
+      throw new ResumeUnavailableError('snapshot gone');
+    };
+    const begun = await beginRun(deps(), tiny());
+
+    // Act
+    const error = await runSlice(deps(), begun, tiny()).catch((e: unknown) => e);
+
+    // Assess
+    expect((error as SyncError).run).toMatchObject({ status: 'FAILED', error: 'snapshot gone' });
   });
 
   it('fails once the attempts are used up', async () => {
@@ -956,12 +973,17 @@ describe('finishRun', () => {
   it('refuses a run with streams left to read, naming them', async () => {
     // Prepare
     const begun = await beginRun(deps(), tiny());
-    const first = await runSlice(deps(), begun, tiny({ sliceRows: 4 }));
+    const first = await runSlice(deps(), begun, tiny({ sliceRows: 1 }));
+    const both = await finishRun(deps(), first, tiny()).catch((e: unknown) => e);
+    const second = await runSlice(deps(), first, tiny({ sliceRows: 3 }));
 
     // Act
-    const error = await finishRun(deps(), first, tiny()).catch((e: unknown) => e);
+    const error = await finishRun(deps(), second, tiny()).catch((e: unknown) => e);
 
     // Assess
+    expect(both).toMatchObject({
+      message: `run ${RUN} of source "shop" has streams left to read (a, b); run its slices first`,
+    });
     expect(error).toBeInstanceOf(SluiceError);
     expect(error).toMatchObject({
       message: `run ${RUN} of source "shop" has streams left to read (b); run its slices first`,
