@@ -757,6 +757,47 @@ describe('runSlice', () => {
     expect(plain).not.toHaveProperty('discard');
   });
 
+  it('restarts a cursor-ascending stream whose position expired from its committed cursor, discarding nothing', async () => {
+    // Prepare: stream a made incremental on i, read in cursor order; its second read cannot resume
+    const warned: Array<[string, unknown]> = [];
+    const logger = {
+      ...silentLogger,
+      warn: (message: string, extra?: unknown) => warned.push([message, extra]),
+    };
+    beforeReadA = (n, from) => {
+      if (n === 2 && from !== undefined) throw new ResumeUnavailableError('token expired');
+    };
+    const base = tinyConnector();
+    const connector = {
+      ...base,
+      streams: async (config: never) =>
+        (await base.streams(config)).map((s) =>
+          s.name === 'a'
+            ? { ...s, incremental: { cursorField: 'i', initialValue: 0 }, order: 'cursor-ascending' as const }
+            : s,
+        ),
+    } as unknown as Connector<never>;
+    const begun = await beginRun(deps(), step({ connector }));
+    const first = await runSlice(deps(), begun, step({ connector, sliceRows: 2 }));
+
+    // Act
+    await runSlice({ ...deps(), logger }, first, step({ connector }));
+
+    // Assess
+    expect(warned).toEqual([
+      [
+        'the source cannot resume the stream where it stopped; restarting it',
+        { stream: 'a', from: 'committed cursor', error: 'token expired' },
+      ],
+    ]);
+    const manifest = JSON.parse(
+      new TextDecoder().decode(
+        await backend.objects.get(committedManifestKey('shop', sliceManifestId(RUN, 2))),
+      ),
+    );
+    expect(manifest).not.toHaveProperty('discard');
+  });
+
   it('retries a transient error, waiting what the source asks, and gives up after its attempts', async () => {
     // Prepare
     const warned: unknown[] = [];
