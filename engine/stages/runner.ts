@@ -382,17 +382,7 @@ export async function runStage(deps: StageDeps, options: RunStageOptions): Promi
   let engine: Promise<QueryEngine> | undefined;
   let held: Awaited<ReturnType<typeof takeLease>> | undefined;
   try {
-    held = await takeLease(
-      deps.state,
-      source,
-      {
-        owner: leaseOwnerFor(`stages-${run.runId}`),
-        ttlMs: options.leaseTtlMs ?? 300_000,
-        waitMs: options.leaseWaitMs ?? 0,
-        keep: false,
-      },
-      options.signal,
-    );
+    held = await takeStagesLease(deps, source, run.runId, options);
     await refuseUnfinished(deps.objects, source);
     held.signal.throwIfAborted();
   } catch (error) {
@@ -489,6 +479,26 @@ export async function recordStageFailure(
   return record;
 }
 
+/** The source's lease for the stages of one run: a sync of the source and its stages never overlap. */
+function takeStagesLease(
+  deps: StageDeps,
+  source: string,
+  runId: string,
+  options: { readonly leaseTtlMs?: number; readonly leaseWaitMs?: number; readonly signal?: AbortSignal },
+): ReturnType<typeof takeLease> {
+  return takeLease(
+    deps.state,
+    source,
+    {
+      owner: leaseOwnerFor(`stages-${runId}`),
+      ttlMs: options.leaseTtlMs ?? 300_000,
+      waitMs: options.leaseWaitMs ?? 0,
+      keep: false,
+    },
+    options.signal,
+  );
+}
+
 /**
  * Runs the whole stage list for the source's latest (or the given) run,
  * locally: each stage's attempts through the same attempt function as
@@ -501,17 +511,7 @@ export async function runStages(deps: StageDeps, options: RunStagesOptions): Pro
   validateStages(stages);
   const source = options.source.name;
   const run = await loadRun(deps.state, source, options.runId);
-  const held = await takeLease(
-    deps.state,
-    source,
-    {
-      owner: leaseOwnerFor(`stages-${run.runId}`),
-      ttlMs: options.leaseTtlMs ?? 300_000,
-      waitMs: options.leaseWaitMs ?? 0,
-      keep: false,
-    },
-    options.signal,
-  );
+  const held = await takeStagesLease(deps, source, run.runId, options);
   let engine: Promise<QueryEngine> | undefined;
   const openEngine = (): Promise<QueryEngine> => {
     engine ??= deps.openQueryEngine();
