@@ -9,7 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type LocalBackend, openLocalBackend } from '../../../adapters/local/index.js';
 import { sampleConnector } from '../../../connectors/sample/index.js';
 import { TransientError } from '../../../connectors/sdk/errors.js';
@@ -458,6 +458,65 @@ describe('runSlice', () => {
 
     // Assess
     expect(short).toMatchObject({ slice: 1, done: true });
+  });
+
+  it('stops a fifth of the time left before the deadline, not at the deadline', async () => {
+    // Prepare: ten rows, the clock 100 ms further at each; deadline 1,000 ms away, so the reserve is 200 ms
+    const begun = await beginRun(deps(), tiny());
+    const start = Date.now();
+    let now = start;
+    const clocked: Stream = {
+      name: 'a',
+      primaryKey: [],
+      writeDisposition: 'append',
+      columns: { i: 'int' },
+      async *read(ctx) {
+        read.a = [...(read.a ?? []), ctx.resumeFrom];
+        for (let i = Number(ctx.resumeFrom?.i ?? 0) + 1; i <= 10; i++) {
+          now = start + i * 100;
+          yield { i };
+          yield position({ i });
+        }
+      },
+    };
+    const only = tinyConnector(['b']);
+    const connector = {
+      ...only,
+      streams: async (config: never) => [clocked, ...(await only.streams(config))],
+    } as Connector<never>;
+    // Only the clock the slice reads moves; Date itself stays real (timestamps are Dates).
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
+
+    // Act
+    const slice = await runSlice(deps(), begun, step({ connector, deadline: start + 1000 }) as never).finally(
+      () => clock.mockRestore(),
+    );
+
+    // Assess: the slice ends at the checkpoint after row 8 (800 ms), before the stream's end
+    expect(slice).toMatchObject({ slice: 1, done: false });
+    const resumed = await runSlice(deps(), slice, step({ connector }) as never);
+    expect(resumed).toMatchObject({ slice: 2, done: true });
+    expect(read.a).toEqual([undefined, { i: 8 }]);
+  });
+
+  it('masks the fields the source marks pii in what it lands', async () => {
+    // Prepare: stream a's `i` redacted
+    const source = { ...sampleSource(), pii: { a: { i: 'redact' } } };
+    const begun = await beginRun(deps(), tiny({ source, piiSalt: 'salt' }));
+
+    // Act
+    await runSlice(deps(), begun, tiny({ source, piiSalt: 'salt' }));
+
+    // Assess
+    const engine = await backend.openQueryEngine();
+    try {
+      const a = await engine.query('SELECT count(*) AS "rows", count(i) AS "kept" FROM shop.a');
+      const b = await engine.query('SELECT count(*) AS "rows", count(i) AS "kept" FROM shop.b');
+      expect(a.rows.map((r) => [Number(r.rows), Number(r.kept)])).toEqual([[3, 0]]);
+      expect(b.rows.map((r) => [Number(r.rows), Number(r.kept)])).toEqual([[3, 3]]);
+    } finally {
+      await engine.close();
+    }
   });
 
   it('fails the run, naming the stream, when the connector no longer offers it, and forgets the slice', async () => {
