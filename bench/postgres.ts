@@ -6,14 +6,10 @@
  * STDOUT (FORMAT binary)` through psql into /dev/null, in the same run.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import { join } from 'node:path';
-import { openLocalBackend } from '../adapters/local/index.js';
 import { postgresConnector } from '../connectors/postgres/index.js';
-import { silentLogger } from '../connectors/sdk/index.js';
-import { runSync } from '../engine/sync.js';
 import { connectTo, findPostgresBin, type PostgresServer } from '../test/support/postgres.js';
+import { type EngineLoad, timedEngineLoad } from './local-load.js';
 
 export const BENCH_TABLE = 'bench_orders';
 
@@ -91,14 +87,7 @@ export async function seedTable(server: PostgresServer, rows: number): Promise<v
   }
 }
 
-export interface PgEngineRun {
-  readonly seconds: number;
-  readonly cpuSeconds: number;
-  readonly rows: number;
-  readonly bytes: number;
-  readonly files: number;
-  readonly maxRssMb: number;
-}
+export type PgEngineRun = EngineLoad;
 
 /** One full load of the table through the engine into a fresh local lake, in this process (`columnar`: the connector's fast path). */
 export async function postgresEngineRun(
@@ -107,47 +96,22 @@ export async function postgresEngineRun(
   options: { readonly rowGroupRows?: number; readonly rowGroupBytes?: number } = {},
   columnar = true,
 ): Promise<PgEngineRun> {
-  const home = await mkdtemp(join(os.tmpdir(), 'sluice-bench-pg-'));
-  try {
-    const backend = await openLocalBackend(home);
-    const now = new Date().toISOString();
-    // `columnar: false` reads records (the path every chunk took before the columnar fast path).
-    const config = {
-      ...target,
-      ssl: { mode: 'disable' as const },
-      tables: [`public.${BENCH_TABLE}`],
-      columnar,
-    };
-    const cpuStart = process.cpuUsage();
-    const started = performance.now();
-    const run = await runSync(
-      { objects: backend.objects, state: backend.state, catalog: backend.catalog, logger: silentLogger },
-      {
-        source: { name: 'pgbench', type: 'postgres', config, createdAt: now, updatedAt: now },
-        connector: postgresConnector as never,
-        config,
-        ...options,
-      },
-    );
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuStart);
-    const stats = run.streams[`public_${BENCH_TABLE}`];
-    if (run.status !== 'SUCCEEDED' || stats?.rows !== rows) {
-      throw new Error(
-        `postgres engine run ${run.status} with ${stats?.rows} of ${rows} rows: ${run.error ?? ''}`,
-      );
-    }
-    return {
-      seconds,
-      cpuSeconds: (cpu.user + cpu.system) / 1e6,
-      rows,
-      bytes: stats.bytes,
-      files: stats.files,
-      maxRssMb: process.resourceUsage().maxRSS / 1024,
-    };
-  } finally {
-    await rm(home, { recursive: true, force: true });
-  }
+  // `columnar: false` reads records (the path every chunk took before the columnar fast path).
+  const config = {
+    ...target,
+    ssl: { mode: 'disable' as const },
+    tables: [`public.${BENCH_TABLE}`],
+    columnar,
+  };
+  return timedEngineLoad({
+    source: 'pgbench',
+    type: 'postgres',
+    connector: postgresConnector as never,
+    config,
+    stream: `public_${BENCH_TABLE}`,
+    rows,
+    ...options,
+  });
 }
 
 export interface CopyRun {

@@ -6,15 +6,10 @@
  * the engine into a local lake, as a user's `sluice sync` would.
  */
 
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import { join } from 'node:path';
-import { openLocalBackend } from '../adapters/local/index.js';
 import { restConnector } from '../connectors/rest/index.js';
-import { silentLogger } from '../connectors/sdk/index.js';
-import { runSync } from '../engine/sync.js';
+import { type EngineLoad, timedEngineLoad } from './local-load.js';
 import { buildPool, pages } from './pool.js';
 
 export const REST_PAGE_SIZE = 1000;
@@ -52,14 +47,7 @@ export async function startRestApi(rows: number): Promise<RestApi> {
   };
 }
 
-export interface RestEngineRun {
-  readonly seconds: number;
-  readonly cpuSeconds: number;
-  readonly rows: number;
-  readonly bytes: number;
-  readonly files: number;
-  readonly maxRssMb: number;
-}
+export type RestEngineRun = EngineLoad;
 
 /** One full load of the API through the `rest` connector into a fresh local lake, in this process. */
 export async function restEngineRun(
@@ -67,51 +55,26 @@ export async function restEngineRun(
   rows: number,
   options: { readonly rowGroupBytes?: number } = {},
 ): Promise<RestEngineRun> {
-  const home = await mkdtemp(join(os.tmpdir(), 'sluice-bench-rest-'));
-  try {
-    const backend = await openLocalBackend(home);
-    const now = new Date().toISOString();
-    const config = {
-      baseUrl: url,
-      streams: [
-        {
-          name: 'orders',
-          path: '/orders',
-          recordsPath: 'data',
-          primaryKey: ['id'],
-          pagination: { type: 'offset', pageSizeParam: 'limit', pageSize: REST_PAGE_SIZE },
-          incremental: { cursorField: 'created_at', initialValue: '2000-01-01T00:00:00Z' },
-        },
-      ],
-    };
-    const cpuStart = process.cpuUsage();
-    const started = performance.now();
-    const run = await runSync(
-      { objects: backend.objects, state: backend.state, catalog: backend.catalog, logger: silentLogger },
+  const config = {
+    baseUrl: url,
+    streams: [
       {
-        source: { name: 'restbench', type: 'rest', config, createdAt: now, updatedAt: now },
-        connector: restConnector as never,
-        config,
-        ...options,
+        name: 'orders',
+        path: '/orders',
+        recordsPath: 'data',
+        primaryKey: ['id'],
+        pagination: { type: 'offset', pageSizeParam: 'limit', pageSize: REST_PAGE_SIZE },
+        incremental: { cursorField: 'created_at', initialValue: '2000-01-01T00:00:00Z' },
       },
-    );
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuStart);
-    const stats = run.streams.orders;
-    if (run.status !== 'SUCCEEDED' || stats?.rows !== rows) {
-      throw new Error(
-        `rest engine run ${run.status} with ${stats?.rows} of ${rows} rows: ${run.error ?? ''}`,
-      );
-    }
-    return {
-      seconds,
-      cpuSeconds: (cpu.user + cpu.system) / 1e6,
-      rows,
-      bytes: stats.bytes,
-      files: stats.files,
-      maxRssMb: process.resourceUsage().maxRSS / 1024,
-    };
-  } finally {
-    await rm(home, { recursive: true, force: true });
-  }
+    ],
+  };
+  return timedEngineLoad({
+    source: 'restbench',
+    type: 'rest',
+    connector: restConnector as never,
+    config,
+    stream: 'orders',
+    rows,
+    ...options,
+  });
 }

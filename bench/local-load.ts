@@ -1,0 +1,72 @@
+/**
+ * One timed full load through the engine into a fresh local lake, in this
+ * process: what the PostgreSQL and REST workloads measure (wall, CPU-s of
+ * this process, peak RSS). The lake is removed afterwards.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { openLocalBackend } from '../adapters/local/index.js';
+import { silentLogger } from '../connectors/sdk/index.js';
+import type { Connector } from '../connectors/sdk/types.js';
+import { runSync } from '../engine/sync.js';
+
+export interface EngineLoad {
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly files: number;
+  readonly maxRssMb: number;
+}
+
+export interface EngineLoadOptions {
+  /** Source name and connector type of the run (also the lake directory's prefix). */
+  readonly source: string;
+  readonly type: string;
+  readonly connector: Connector<never>;
+  readonly config: Record<string, unknown>;
+  /** The stream whose rows must all land: anything else fails the measurement. */
+  readonly stream: string;
+  readonly rows: number;
+  readonly rowGroupRows?: number;
+  readonly rowGroupBytes?: number;
+}
+
+export async function timedEngineLoad(load: EngineLoadOptions): Promise<EngineLoad> {
+  const { source, type, connector, config, stream, rows, ...settings } = load;
+  const home = await mkdtemp(join(os.tmpdir(), `sluice-bench-${source}-`));
+  try {
+    const backend = await openLocalBackend(home);
+    const now = new Date().toISOString();
+    const cpuStart = process.cpuUsage();
+    const started = performance.now();
+    const run = await runSync(
+      { objects: backend.objects, state: backend.state, catalog: backend.catalog, logger: silentLogger },
+      {
+        source: { name: source, type, config, createdAt: now, updatedAt: now },
+        connector,
+        config,
+        ...settings,
+      },
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const stats = run.streams[stream];
+    if (run.status !== 'SUCCEEDED' || stats?.rows !== rows) {
+      throw new Error(
+        `${type} engine run ${run.status} with ${stats?.rows} of ${rows} rows: ${run.error ?? ''}`,
+      );
+    }
+    return {
+      seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      rows,
+      bytes: stats.bytes,
+      files: stats.files,
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+    };
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
