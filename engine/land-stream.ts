@@ -276,7 +276,8 @@ export async function landStreamSlice(
     batch = [];
   };
 
-  // Column batches of the row group being gathered (connectors/sdk/column-batch.ts).
+  // Column batches not yet handed to the writer (connectors/sdk/column-batch.ts): joined up to a
+  // write batch, like records, since the writer gathers row groups by bytes itself.
   let columnBatches: ColumnBatch[] = [];
   let columnRows = 0;
   let columnBytes = 0;
@@ -340,7 +341,7 @@ export async function landStreamSlice(
     columnRows += columnar.rows;
     columnBytes += batchBytes(columnar);
     rows += columnar.rows;
-    if (columnRows >= settings.rowGroupRows || columnBytes >= settings.rowGroupBytes) await flushColumns();
+    if (columnRows >= settings.rowGroupRows || columnBytes >= writeBatchBytes) await flushColumns();
     return true;
   };
 

@@ -197,13 +197,18 @@ function recordBuilder(read: ReadPlan): RecordBuilder {
 }
 
 /**
- * Rows per chunk on the columnar fast path when `chunkSize` is not set: one
- * engine row group (its default `rowGroupRows`), so a batch is written as it
- * is, with no join; about 10 MB of buffers for the benchmark's 16 columns.
+ * Rows per chunk on the columnar fast path when `chunkSize` is not set:
+ * about 5 MB of column buffers for the benchmark's 16 columns. The engine
+ * writes each batch as it comes (its writer gathers row groups by bytes), so
+ * a chunk's size sets only what is in hand: the batch being landed and the
+ * next one being fetched and decoded. Measured on the 1M-row benchmark
+ * (bench/README.md): 65,536 rows / 16 MiB peaked at 307–320 MB RSS, 32,768 /
+ * 8 MiB at 238–250 MB with the same rows/s and CPU, 16,384 / 4 MiB cost 10%
+ * more CPU (a query per chunk) and no less memory.
  */
-export const COLUMNAR_CHUNK_ROWS = 65_536;
-/** …and at most about this many bytes of column buffers (the engine's default `rowGroupBytes`). */
-export const COLUMNAR_CHUNK_BYTES = 16 * 1024 * 1024;
+export const COLUMNAR_CHUNK_ROWS = 32_768;
+/** …and at most about this many bytes of column buffers per chunk. */
+export const COLUMNAR_CHUNK_BYTES = 8 * 1024 * 1024;
 
 function batchBytes(batch: ColumnBatch): number {
   let bytes = 0;
@@ -471,7 +476,7 @@ export async function* readTable(
       }
       last = next;
       const full = count >= limit;
-      // Wide rows get shorter chunks: a batch (and the row group it becomes) stays near COLUMNAR_CHUNK_BYTES.
+      // Wide rows get shorter chunks: a batch stays near COLUMNAR_CHUNK_BYTES.
       if (adaptive && 'batch' in fetched) {
         const perRow = batchBytes(fetched.batch) / count;
         limit = Math.max(1024, Math.min(COLUMNAR_CHUNK_ROWS, Math.floor(COLUMNAR_CHUNK_BYTES / perRow)));

@@ -1,7 +1,9 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
+import { columnBatch } from '../../../connectors/sdk/column-batch.js';
 import type { Connector, SourceRecord, Stream } from '../../../connectors/sdk/types.js';
 import { estimateRecordBytes } from '../../../engine/land-stream.js';
+import { RowConverter } from '../../../engine/parquet/convert.js';
 import { openTestLake, sampleSource, type TestLake } from '../../support/lake.js';
 
 /** One `items` stream of `rows` records with a text field of `width` characters. */
@@ -26,6 +28,58 @@ function wideConnector(rows: number, width: number): Connector<never> {
     check: async () => ({ ok: true }),
     streams: () => [stream],
   } as unknown as Connector<never>;
+}
+
+const BATCH_COLUMNS = [
+  { name: 'id', type: 'bigint' },
+  { name: 'body', type: 'string' },
+] as const;
+
+/** `wideConnector`'s rows as column batches of uneven sizes, so batch and row-group boundaries never line up. */
+function wideBatchConnector(rows: number, width: number): Connector<never> {
+  const converter = new RowConverter(BATCH_COLUMNS);
+  const sizes = [37, 150, 90, 11, 260];
+  const stream: Stream = {
+    name: 'items',
+    primaryKey: ['id'],
+    writeDisposition: 'append',
+    columns: { id: 'bigint', body: 'string' },
+    async *read() {
+      let id = 0;
+      for (let k = 0; id < rows; k++) {
+        const page: SourceRecord[] = [];
+        const end = Math.min(rows, id + sizes[k % sizes.length]!);
+        for (; id < end; id++) page.push({ id, body: String(id % 10).repeat(width) });
+        const group = converter.convert(page);
+        yield columnBatch(
+          page.length,
+          BATCH_COLUMNS.map((c, j) => ({ name: c.name, type: c.type, data: group.columns[j]! })),
+        );
+      }
+    },
+  };
+  return {
+    type: 'wide-batches',
+    description: 'wide rows as column batches',
+    configSchema: { type: 'object', properties: {}, additionalProperties: false },
+    check: async () => ({ ok: true }),
+    streams: () => [stream],
+  } as unknown as Connector<never>;
+}
+
+/** Every landed row as `id:first character of body:length of body`, in id order. */
+async function landedRows(home: string): Promise<string[]> {
+  const duck = await DuckDBInstance.create(':memory:');
+  const db = await duck.connect();
+  try {
+    const reader = await db.runAndReadAll(
+      `SELECT id, left(body, 1) AS c, length(body) AS n FROM read_parquet('${home}/**/*.parquet') ORDER BY id`,
+    );
+    return reader.getRowObjects().map((r) => `${r.id}:${r.c}:${r.n}`);
+  } finally {
+    db.closeSync();
+    duck.closeSync();
+  }
 }
 
 async function rowGroupSizes(home: string): Promise<number[]> {
@@ -67,6 +121,27 @@ describe('row groups cut by bytes', () => {
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(3000);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(140);
     expect(Math.max(...sizes)).toBeGreaterThanOrEqual(100);
+  });
+
+  it('cuts row groups by bytes across column batches that do not line up with them', async () => {
+    // Prepare: 3,000 rows of ~2 KB in batches of 11 to 260 rows; groups of 256 KiB hold about 128 rows.
+    lake = await openTestLake(sampleSource('wide'), wideBatchConnector(3000, 2000), {});
+
+    // Act
+    const run = await lake.sync({
+      rowGroupRows: 65_536,
+      rowGroupBytes: 256 * 1024,
+      targetFileBytes: 1 << 30,
+    });
+
+    // Assess: every row once, groups sized by bytes whatever the batches were.
+    expect(run.status).toBe('SUCCEEDED');
+    const sizes = await rowGroupSizes(lake.home);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(3000);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(140);
+    expect(Math.max(...sizes)).toBeGreaterThanOrEqual(100);
+    const expected = Array.from({ length: 3000 }, (_, id) => `${id}:${id % 10}:2000`);
+    expect(await landedRows(lake.home)).toEqual(expected);
   });
 
   it('keeps rowGroupRows as the cap when rows are narrow', async () => {
