@@ -15,6 +15,7 @@ import { ParquetConversionError, ParquetError } from './errors.js';
 import {
   parseDateDays,
   parseTimestampMicros,
+  SAFE_MICROS,
   smallDecimalUnscaled,
   toBoolean,
   toDateDays,
@@ -25,6 +26,7 @@ import {
   toJsonText,
   toStringValue,
   toTimestampMicros,
+  toTimestampMicrosExact,
 } from './values.js';
 
 export interface ParquetColumn {
@@ -72,6 +74,8 @@ interface Helpers {
   bool(v: unknown, column: number, row: number): boolean;
   tsString(v: string, column: number, row: number): number;
   ts(v: unknown, column: number, row: number): number;
+  /** A timestamp whose microseconds tsString / ts returned outside ±2^53, recomputed exactly. */
+  tsExact(v: unknown, column: number, row: number, words: Int32Array): void;
   dateString(v: string, column: number, row: number): number;
   date(v: unknown, column: number, row: number): number;
   str(v: unknown, column: number, row: number): string;
@@ -268,10 +272,13 @@ function columnCode(type: ColumnKind, j: number, key: string): string {
       return `${read}
       if (x === null || x === undefined) n${j}.push(i);
       else {
+        y = x;
         x = typeof x === 'string' ? h.tsString(x, ${j}, i) : h.ts(x, ${j}, i);
-        hi = Math.floor(x / ${TWO_32});
-        v${j}[i << 1] = x - hi * ${TWO_32};
-        v${j}[(i << 1) + 1] = hi;
+        if (x < ${SAFE_MICROS} && x > -${SAFE_MICROS}) {
+          hi = Math.floor(x / ${TWO_32});
+          v${j}[i << 1] = x - hi * ${TWO_32};
+          v${j}[(i << 1) + 1] = hi;
+        } else h.tsExact(y, ${j}, i, v${j});
       }`;
     case 'date':
       return `${read}
@@ -315,7 +322,7 @@ function generateLoop(columns: readonly ParquetColumn[], constant: readonly bool
   });
   const source = `'use strict';
     ${head.join('\n    ')}
-    let x, hi;
+    let x, y, hi;
     for (let i = 0; i < n; i++) {
       const r = rows[i];
       ${body.join('\n      ')}
@@ -353,6 +360,12 @@ function makeHelpers(columns: readonly ParquetColumn[]): Helpers {
     bool: (v, column, row) => toBoolean(v) ?? fail(column, row, v),
     tsString: (v, column, row) => check(parseTimestampMicros(v), column, row, v),
     ts: (v, column, row) => check(toTimestampMicros(v), column, row, v),
+    tsExact: (v, column, row, words) => {
+      const micros = toTimestampMicrosExact(v);
+      if (micros === undefined) fail(column, row, v);
+      words[row << 1] = Number(BigInt.asIntN(32, micros));
+      words[(row << 1) + 1] = Number(BigInt.asIntN(32, micros >> 32n));
+    },
     dateString: (v, column, row) => check(parseDateDays(v), column, row, v),
     date: (v, column, row) => check(toDateDays(v), column, row, v),
     str: (v) => toStringValue(v),

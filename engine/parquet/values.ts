@@ -53,7 +53,9 @@ function parseDatePart(s: string): number {
  */
 export function parseTimestampMicros(s: string): number {
   const fast = parseUtcTimestampMicros(s);
-  return Number.isNaN(fast) ? parseTimestampGeneral(s) : fast;
+  if (!Number.isNaN(fast)) return fast;
+  const general = parseTimestampGeneral(s);
+  return Number.isNaN(general) ? fallbackMicros(s) : general;
 }
 
 /**
@@ -109,23 +111,23 @@ function d(s: string, i: number): number {
   return c >= 0 && c <= 9 ? c : 1e9;
 }
 
+/** The forms parseUtcTimestampMicros does not take, with a 4-digit year → epoch microseconds, or NaN. */
 function parseTimestampGeneral(s: string): number {
   const days = parseDatePart(s);
-  if (Number.isNaN(days)) return fallbackMicros(s);
+  if (Number.isNaN(days)) return Number.NaN;
   const n = s.length;
   if (n === 10) return days * MS_PER_DAY * 1000;
   const sep = s.charCodeAt(10);
-  if ((sep !== 84 && sep !== 116 && sep !== 32) || n < 16 || s.charCodeAt(13) !== 58)
-    return fallbackMicros(s);
+  if ((sep !== 84 && sep !== 116 && sep !== 32) || n < 16 || s.charCodeAt(13) !== 58) return Number.NaN;
   const hh = digits(s, 11, 2);
   const mi = digits(s, 14, 2);
-  if (hh < 0 || hh > 23 || mi < 0 || mi > 59) return fallbackMicros(s);
+  if (hh < 0 || hh > 23 || mi < 0 || mi > 59) return Number.NaN;
   let pos = 16;
   let ss = 0;
   let micros = 0;
   if (pos < n && s.charCodeAt(pos) === 58) {
     ss = digits(s, pos + 1, 2);
-    if (ss < 0 || ss > 59 || pos + 3 > n) return fallbackMicros(s);
+    if (ss < 0 || ss > 59 || pos + 3 > n) return Number.NaN;
     pos += 3;
     if (pos < n && (s.charCodeAt(pos) === 46 || s.charCodeAt(pos) === 44)) {
       pos++;
@@ -138,7 +140,7 @@ function parseTimestampGeneral(s: string): number {
         scale /= 10;
         pos++;
       }
-      if (pos === start) return fallbackMicros(s);
+      if (pos === start) return Number.NaN;
       micros = Math.floor(micros);
     }
   }
@@ -155,10 +157,10 @@ function parseTimestampGeneral(s: string): number {
         om = digits(s, end, 2);
         end += 2;
       }
-      if (oh < 0 || oh > 23 || om < 0 || om > 59 || end !== n) return fallbackMicros(s);
+      if (oh < 0 || oh > 23 || om < 0 || om > 59 || end !== n) return Number.NaN;
       offsetMinutes = (z === 45 ? -1 : 1) * (oh * 60 + om);
       pos = n;
-    } else return fallbackMicros(s);
+    } else return Number.NaN;
   }
   const seconds = days * 86_400 + hh * 3600 + mi * 60 + ss - offsetMinutes * 60;
   return seconds * 1_000_000 + micros;
@@ -169,12 +171,58 @@ function fallbackMicros(s: string): number {
   return Number.isNaN(ms) ? Number.NaN : ms * 1000;
 }
 
+/**
+ * Microseconds beyond ±2^53 are not all doubles: a timestamp function's
+ * double result outside (−SAFE_MICROS, SAFE_MICROS) may be rounded, one
+ * inside is exact (each parser's parts are exact and its one rounding step
+ * is monotonic). Callers recompute the former with the `…Exact` functions,
+ * a rare branch (instants outside mid-1684 to mid-2255).
+ */
+export const SAFE_MICROS = 2 ** 53;
+
+function isExactMicros(micros: number): boolean {
+  return micros < SAFE_MICROS && micros > -SAFE_MICROS;
+}
+
+/** The Gregorian calendar repeats every 400 years of 146 097 days. */
+const CYCLE_YEARS = 400;
+const CYCLE_MICROS = 146_097n * 86_400_000_000n;
+/** Years 1800–2199: any instant in them, offsets included, is within ±2^53 µs. */
+const SAFE_FIRST_YEAR = 1800;
+
+/**
+ * parseTimestampMicros exactly, as a bigint; undefined where it gives NaN.
+ * A 4-digit year the own parsers take is moved by whole 400-year cycles into
+ * 1800–2199, parsed there (exact as a double) and moved back in BigInt: the
+ * parsers use the year only through the calendar, which those cycles leave
+ * unchanged, so they accept the moved text exactly when they accept `s`.
+ */
+export function parseTimestampMicrosExact(s: string): bigint | undefined {
+  const year = digits(s, 0, 4);
+  if (s.length > 4 && year >= 0 && s.charCodeAt(4) === 45) {
+    const cycles = Math.floor((year - SAFE_FIRST_YEAR) / CYCLE_YEARS);
+    const moved = cycles === 0 ? s : String(year - cycles * CYCLE_YEARS) + s.slice(4);
+    let micros = parseUtcTimestampMicros(moved);
+    if (Number.isNaN(micros)) micros = parseTimestampGeneral(moved);
+    if (!Number.isNaN(micros)) return BigInt(micros) + BigInt(cycles) * CYCLE_MICROS;
+  }
+  const ms = Date.parse(s);
+  return Number.isNaN(ms) ? undefined : BigInt(ms) * 1000n;
+}
+
 /** `YYYY-MM-DD` (or a full ISO timestamp, taking its UTC day) → epoch days, or NaN. */
 export function parseDateDays(s: string): number {
   if (s.length === 10) return parseDatePart(s);
   const micros = parseTimestampMicros(s);
-  return Number.isNaN(micros) ? Number.NaN : Math.floor(micros / (MS_PER_DAY * 1000));
+  if (Number.isNaN(micros)) return Number.NaN;
+  if (isExactMicros(micros)) return Math.floor(micros / (MS_PER_DAY * 1000));
+  // A rounded value within a few µs of midnight could land on the wrong day.
+  const exact = parseTimestampMicrosExact(s)!;
+  const days = exact / MICROS_PER_DAY_BIG;
+  return Number(exact < days * MICROS_PER_DAY_BIG ? days - 1n : days);
 }
+
+const MICROS_PER_DAY_BIG = 86_400_000_000n;
 
 /** Column-type coercions for values that are not already of the fast-path JS type. */
 export function toInt32(v: unknown): number {
@@ -220,6 +268,29 @@ export function toTimestampMicros(v: unknown): number {
   if (typeof v === 'number') return Number.isFinite(v) ? Math.round(v * 1000) : Number.NaN;
   if (typeof v === 'bigint') return Number(v) * 1000;
   return Number.NaN;
+}
+
+/**
+ * toTimestampMicros exactly, as a bigint, for a value whose double result is
+ * outside ±SAFE_MICROS; undefined where that gives NaN. (Numbers and bigints
+ * are not range-checked: beyond int64 the writer keeps the low 64 bits.)
+ */
+export function toTimestampMicrosExact(v: unknown): bigint | undefined {
+  if (typeof v === 'string') return parseTimestampMicrosExact(v);
+  if (v instanceof Date) {
+    const ms = v.getTime();
+    return Number.isNaN(ms) ? undefined : BigInt(ms) * 1000n;
+  }
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return undefined;
+    // Math.round(v * 1000) without rounding v * 1000 first: the whole
+    // milliseconds in BigInt, the fraction (a few bits at this size, so
+    // scaled exactly) rounded half up as Math.round does.
+    const whole = Math.trunc(v);
+    return BigInt(whole) * 1000n + BigInt(Math.round((v - whole) * 1000));
+  }
+  if (typeof v === 'bigint') return v * 1000n;
+  return undefined;
 }
 
 /** Epoch days from `YYYY-MM-DD`, a Date or epoch milliseconds; NaN when not convertible. */

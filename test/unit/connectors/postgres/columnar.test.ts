@@ -11,12 +11,14 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CopyDecoder, copyOut, decodeOf } from '../../../../connectors/postgres/copy-binary.js';
 import { postgresConnector } from '../../../../connectors/postgres/index.js';
+import { MAX_TIMESTAMP, MIN_TIMESTAMP } from '../../../../connectors/postgres/mapping.js';
 import { batchRecords, isColumnBatch } from '../../../../connectors/sdk/column-batch.js';
 import { TransientError } from '../../../../connectors/sdk/errors.js';
 import type { Connector, Logger } from '../../../../connectors/sdk/types.js';
 import { tableFiles } from '../../../support/athena-read-check.js';
 import { openTestLake, type TestLake } from '../../../support/lake.js';
 import { connectTo, type PostgresServer, startPostgres } from '../../../support/postgres.js';
+import { oracleMicros } from '../../../support/timestamp-oracle.js';
 
 let server: PostgresServer;
 const lakes: TestLake[] = [];
@@ -412,6 +414,51 @@ describe('postgres columnar fast path', () => {
         (l) => l.message === 'postgres chunk read as records' && /NaN/.test(String(l.extra?.reason)),
       ),
     ).toBe(true);
+  });
+
+  it('lands infinity, BC, year 9999 and other far timestamps the same on the record path as on the columnar path', async () => {
+    // Prepare
+    const db = await connectTo(server);
+    try {
+      await db.query(`CREATE TABLE far (id int PRIMARY KEY, at timestamptz, local_at timestamp);
+        INSERT INTO far VALUES (1, 'infinity', 'infinity'), (2, '-infinity', '-infinity'),
+          (3, '0044-03-15 12:00:00+00 BC', '0044-03-15 12:00:00 BC'),
+          (4, '9999-12-31 23:59:59.999999+00', '9999-12-31 23:59:59.999999'),
+          (5, '9999-06-15 12:34:56.789013+00', '9999-06-15 12:34:56.789013'),
+          (6, '0001-01-01 00:00:00.000001+00', '0001-01-01 00:00:00.000001'),
+          (7, '2255-06-05 23:47:34.740993+00', '2255-06-05 23:47:34.740993'),
+          (8, '2024-03-15 10:22:31.123457+00', '2024-03-15 10:22:31.123457')`);
+    } finally {
+      await db.end();
+    }
+    const fast = await syncedLake({ tables: ['public.far'], chunkSize: 3, defaultCursorColumn: '' });
+    const rows = await syncedLake({
+      tables: ['public.far'],
+      chunkSize: 3,
+      defaultCursorColumn: '',
+      columnar: false,
+    });
+    // Act
+    await fast.sync();
+    await rows.sync();
+    const viaBatches = await landed(fast.lake, 'public_far');
+    const viaRecords = await landed(rows.lake, 'public_far');
+    // Assess
+    expect(fast.lines.filter((l) => l.extra?.columnar === true)).toHaveLength(3);
+    expect(rows.lines.some((l) => l.extra?.columnar === true)).toBe(false);
+    const us = (text: string) => String(oracleMicros(text));
+    const expected = [
+      [1, us(MAX_TIMESTAMP)],
+      [2, us(MIN_TIMESTAMP)],
+      [3, us(MIN_TIMESTAMP)],
+      [4, us(MAX_TIMESTAMP)],
+      [5, us('9999-06-15T12:34:56.789013Z')],
+      [6, us('0001-01-01T00:00:00.000001Z')],
+      [7, us('2255-06-05T23:47:34.740993Z')],
+      [8, us('2024-03-15T10:22:31.123457Z')],
+    ].map(([id, at]) => `at=${at}|id=${id}|local_at=${at}`);
+    expect(viaRecords).toEqual(expected.sort());
+    expect(viaBatches).toEqual(viaRecords);
   });
 
   it('cancels a waiting COPY on abort, and turns a connection killed between COPYs into a TransientError', async () => {

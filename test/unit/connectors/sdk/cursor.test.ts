@@ -36,6 +36,16 @@ describe('cursor helpers', () => {
     }
   });
 
+  it('orders instants one microsecond apart beyond ±2^53 µs, which no double of microseconds tells apart', () => {
+    // Milliseconds (exact as doubles over 0001–9999), then the fraction digits: never epoch microseconds.
+    expect(compareCursor('9999-12-31T23:59:59.999999Z', '9999-12-31T18:59:59.999998-05:00')).toBeGreaterThan(
+      0,
+    );
+    expect(compareCursor('9999-12-31T23:59:59.999998Z', '9999-12-31T23:59:59.999999Z')).toBeLessThan(0);
+    expect(compareCursor('0001-01-01T00:00:00.000001Z', '0001-01-01T00:00:00+00:00')).toBeGreaterThan(0);
+    expect(compareCursor('2255-06-05T23:47:34.740993Z', '2255-06-05T23:47:34.740992Z')).toBeGreaterThan(0);
+  });
+
   it('orders out-of-range fields that Date.parse rolls over as instants, not as text', () => {
     // Feb 30 is March 2 for Date.parse, and a space sorts before T: not text order.
     expect(compareCursor('2026-02-30T00:00:00.000Z', '2026-03-01T00:00:00.000Z')).toBeGreaterThan(0);
