@@ -29,8 +29,8 @@ export function compareCursor(a: CursorValue, b: CursorValue): number {
     // Per record on every incremental stream: the common case skips the regex and Date.parse.
     if (a.length === b.length && isCanonicalUtc(a) && isCanonicalUtc(b)) return a < b ? -1 : a > b ? 1 : 0;
     if (ISO_DATE.test(a) && ISO_DATE.test(b)) {
-      const ta = Date.parse(a);
-      const tb = Date.parse(b);
+      const ta = instantMillis(a);
+      const tb = instantMillis(b);
       if (!Number.isNaN(ta) && !Number.isNaN(tb) && ta !== tb) return ta - tb;
       if (ta === tb && a.length === b.length) return a < b ? -1 : a > b ? 1 : 0;
       if (ta === tb) return compareSubMillis(a, b);
@@ -102,7 +102,20 @@ function compareSubMillis(a: string, b: string): number {
 export function lowerByLag(value: CursorValue, lag: number | undefined): CursorValue {
   if (!lag) return value;
   if (typeof value === 'number') return value - lag;
-  const t = Date.parse(value);
+  const t = ISO_DATE.test(value) ? instantMillis(value) : Date.parse(value);
   if (Number.isNaN(t)) return value;
   return new Date(t - lag * 1000).toISOString();
+}
+
+/**
+ * Epoch milliseconds of an `ISO_DATE` string, read as the engine reads
+ * timestamps: no offset means UTC. Handed to Date.parse in the ECMAScript
+ * form (`T`, an offset), since its legacy parser reads `0001-01-01 00:00`
+ * as 2001 and an offset-less time as local time.
+ */
+function instantMillis(s: string): number {
+  if (s.length === 10) return Date.parse(s);
+  let iso = s.charCodeAt(10) === 32 ? `${s.slice(0, 10)}T${s.slice(11)}` : s;
+  if (!/(Z|[+-]\d{2}:?\d{2})$/.test(iso)) iso += 'Z';
+  return Date.parse(iso);
 }

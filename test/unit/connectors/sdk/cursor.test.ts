@@ -52,6 +52,23 @@ describe('cursor helpers', () => {
     expect(compareCursor('2026-01-01 05:00:00.000Z', '2026-01-01T04:00:00.000Z')).toBeGreaterThan(0);
   });
 
+  it('reads years before 100 and offset-less times as the engine does when the text has a space or no offset', () => {
+    // Date.parse's legacy form reads `0001-01-01 00:00` as 2001, and a time without an offset as local time.
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(compareCursor('0001-01-01 00:00:00+00:00', '1999-01-01T00:00:00Z')).toBeLessThan(0);
+      expect(compareCursor('0075-06-01 12:00:00', '1975-06-01T12:00:00Z')).toBeLessThan(0);
+      expect(compareCursor('2026-03-08 12:00:00', '2026-03-08T12:00:00Z')).toBe(0);
+      expect(compareCursor('2026-03-08T12:00:00', '2026-03-08T11:59:59.999Z')).toBeGreaterThan(0);
+      expect(lowerByLag('2026-03-08 12:00:00', 60)).toBe('2026-03-08T11:59:00.000Z');
+      expect(lowerByLag('0050-01-01 00:00:30+00:00', 60)).toBe('0049-12-31T23:59:30.000Z');
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it('normalizes dates to ISO strings and lowers by lag in seconds', () => {
     expect(normalizeCursor(new Date(Date.UTC(2026, 0, 2)), 'f')).toBe('2026-01-02T00:00:00.000Z');
     expect(lowerByLag('2026-01-02T00:00:00.000Z', 60)).toBe('2026-01-01T23:59:00.000Z');
