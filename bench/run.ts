@@ -285,7 +285,9 @@ async function bundleChild(): Promise<readonly string[]> {
 function runChild<T>(flags: readonly string[]): Promise<T> {
   return new Promise((resolve, reject) => {
     const all = [...flags, '--row-group-bytes', String(rowGroupBytes)];
-    const child = spawn(process.execPath, [...childCommand, ...all], {
+    // e.g. SLUICE_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof': where a child's CPU goes.
+    const nodeFlags = (process.env.SLUICE_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+    const child = spawn(process.execPath, [...nodeFlags, ...childCommand, ...all], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
