@@ -149,7 +149,7 @@ export const configSchema: ConfigSchema = {
       minimum: 1,
       maximum: 1_000_000,
       default: 10_000,
-      description: 'Rows per query and per page (default 10,000; 65,536 on the columnar fast path).',
+      description: 'Rows per query and per page (default 10,000; 32,768 on the columnar fast path).',
     },
     columnar: {
       type: 'boolean',
