@@ -6,6 +6,17 @@ import { estimateRecordBytes } from '../../../engine/land-stream.js';
 import { RowConverter } from '../../../engine/parquet/convert.js';
 import { openTestLake, sampleSource, type TestLake } from '../../support/lake.js';
 
+/** A connector of one stream and no config. */
+function connectorOf(type: string, stream: Stream): Connector<never> {
+  return {
+    type,
+    description: type,
+    configSchema: { type: 'object', properties: {}, additionalProperties: false },
+    check: async () => ({ ok: true }),
+    streams: () => [stream],
+  } as unknown as Connector<never>;
+}
+
 /** One `items` stream of `rows` records with a text field of `width` characters. */
 function wideConnector(rows: number, width: number): Connector<never> {
   const stream: Stream = {
@@ -21,13 +32,7 @@ function wideConnector(rows: number, width: number): Connector<never> {
       if (page.length > 0) yield page;
     },
   };
-  return {
-    type: 'wide',
-    description: 'wide rows',
-    configSchema: { type: 'object', properties: {}, additionalProperties: false },
-    check: async () => ({ ok: true }),
-    streams: () => [stream],
-  } as unknown as Connector<never>;
+  return connectorOf('wide', stream);
 }
 
 const BATCH_COLUMNS = [
@@ -58,13 +63,7 @@ function wideBatchConnector(rows: number, width: number): Connector<never> {
       }
     },
   };
-  return {
-    type: 'wide-batches',
-    description: 'wide rows as column batches',
-    configSchema: { type: 'object', properties: {}, additionalProperties: false },
-    check: async () => ({ ok: true }),
-    streams: () => [stream],
-  } as unknown as Connector<never>;
+  return connectorOf('wide-batches', stream);
 }
 
 /** Every landed row as `id:first character of body:length of body`, in id order. */
@@ -97,6 +96,16 @@ async function rowGroupSizes(home: string): Promise<number[]> {
   }
 }
 
+/** Row groups of 256 KiB: about 128 of the ~2 KB rows. */
+const WIDE_GROUPS = { rowGroupRows: 65_536, rowGroupBytes: 256 * 1024, targetFileBytes: 1 << 30 };
+
+/** 3,000 rows in groups of about 128 (the byte target), never more than 140. */
+function expectWideGroups(sizes: readonly number[]): void {
+  expect(sizes.reduce((a, b) => a + b, 0)).toBe(3000);
+  expect(Math.max(...sizes)).toBeLessThanOrEqual(140);
+  expect(Math.max(...sizes)).toBeGreaterThanOrEqual(100);
+}
+
 describe('row groups cut by bytes', () => {
   let lake: TestLake | undefined;
   afterEach(async () => {
@@ -109,18 +118,11 @@ describe('row groups cut by bytes', () => {
     lake = await openTestLake(sampleSource('wide'), wideConnector(3000, 2000), {});
 
     // Act
-    const run = await lake.sync({
-      rowGroupRows: 65_536,
-      rowGroupBytes: 256 * 1024,
-      targetFileBytes: 1 << 30,
-    });
+    const run = await lake.sync(WIDE_GROUPS);
 
     // Assess
     expect(run.status).toBe('SUCCEEDED');
-    const sizes = await rowGroupSizes(lake.home);
-    expect(sizes.reduce((a, b) => a + b, 0)).toBe(3000);
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(140);
-    expect(Math.max(...sizes)).toBeGreaterThanOrEqual(100);
+    expectWideGroups(await rowGroupSizes(lake.home));
   });
 
   it('cuts row groups by bytes across column batches that do not line up with them', async () => {
@@ -128,18 +130,11 @@ describe('row groups cut by bytes', () => {
     lake = await openTestLake(sampleSource('wide'), wideBatchConnector(3000, 2000), {});
 
     // Act
-    const run = await lake.sync({
-      rowGroupRows: 65_536,
-      rowGroupBytes: 256 * 1024,
-      targetFileBytes: 1 << 30,
-    });
+    const run = await lake.sync(WIDE_GROUPS);
 
     // Assess: every row once, groups sized by bytes whatever the batches were.
     expect(run.status).toBe('SUCCEEDED');
-    const sizes = await rowGroupSizes(lake.home);
-    expect(sizes.reduce((a, b) => a + b, 0)).toBe(3000);
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(140);
-    expect(Math.max(...sizes)).toBeGreaterThanOrEqual(100);
+    expectWideGroups(await rowGroupSizes(lake.home));
     const expected = Array.from({ length: 3000 }, (_, id) => `${id}:${id % 10}:2000`);
     expect(await landedRows(lake.home)).toEqual(expected);
   });

@@ -4,13 +4,11 @@
  * text's own fields: exact to the microsecond over 0001–9999, also where
  * epoch microseconds are beyond ±2^53 and no longer all fit a double.
  */
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { open } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import type { SourceRecord } from '../../../../connectors/sdk/types.js';
 import { createParquetWriter, type ParquetColumn } from '../../../../engine/parquet/index.js';
+import { useDuckScratch } from '../../../support/duck-scratch.js';
 import { oracleMicros } from '../../../support/timestamp-oracle.js';
 
 /** Instants at the ends of 0001–9999, far from 1970, and on both sides of ±2^53 µs. */
@@ -29,23 +27,7 @@ const INSTANTS = [
 ];
 
 describe('RowConverter timestamps', () => {
-  let dir: string;
-  let duck: DuckDBInstance;
-  let db: DuckDBConnection;
-  let files = 0;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-convert-'));
-    duck = await DuckDBInstance.create(':memory:');
-    db = await duck.connect();
-    await db.run("SET TimeZone = 'UTC'");
-  });
-
-  afterAll(async () => {
-    db.closeSync();
-    duck.closeSync();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const scratch = useDuckScratch('sluice-convert-');
 
   /** Writes one row group through the real writer; returns the file's path. */
   async function write(
@@ -53,7 +35,7 @@ describe('RowConverter timestamps', () => {
     rows: readonly SourceRecord[],
     constants?: Record<string, unknown>,
   ): Promise<string> {
-    const path = join(dir, `file-${++files}.parquet`);
+    const path = scratch.path();
     const handle = await open(path, 'w');
     const writer = createParquetWriter(columns, async (chunk) => {
       await handle.write(chunk);
@@ -70,7 +52,7 @@ describe('RowConverter timestamps', () => {
 
   /** Epoch microseconds of column `at`, row by row, as DuckDB reads them. */
   async function micros(path: string): Promise<(bigint | null)[]> {
-    const reader = await db.runAndReadAll(`SELECT epoch_us("at") AS us FROM read_parquet('${path}')`);
+    const reader = await scratch.db.runAndReadAll(`SELECT epoch_us("at") AS us FROM read_parquet('${path}')`);
     return reader.getRowObjectsJS().map((r) => r.us as bigint | null);
   }
 
@@ -180,7 +162,7 @@ describe('RowConverter timestamps', () => {
     );
 
     // Assess
-    const reader = await db.runAndReadAll(
+    const reader = await scratch.db.runAndReadAll(
       `SELECT CAST("day" AS VARCHAR) AS day FROM read_parquet('${path}')`,
     );
     expect(reader.getRowObjectsJS().map((r) => r.day)).toEqual(texts.map((t) => t.slice(0, 10)));

@@ -1,8 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import type { SourceRecord } from '../../../../connectors/sdk/types.js';
 import {
   createParquetWriter,
@@ -11,6 +8,7 @@ import {
   ParquetError,
   type ParquetWriterOptions,
 } from '../../../../engine/parquet/index.js';
+import { useDuckScratch } from '../../../support/duck-scratch.js';
 
 /** An int and a string column: a row weighs 4 + 4 (offset) + its text's UTF-8 bytes. */
 const COLUMNS: readonly ParquetColumn[] = [
@@ -47,23 +45,7 @@ function typedRow(i: number): SourceRecord {
 }
 
 describe('row groups cut by bytes', () => {
-  let dir: string;
-  let duck: DuckDBInstance;
-  let db: DuckDBConnection;
-  let files = 0;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-row-group-bytes-'));
-    duck = await DuckDBInstance.create(':memory:');
-    db = await duck.connect();
-    await db.run("SET TimeZone = 'UTC'");
-  });
-
-  afterAll(async () => {
-    db.closeSync();
-    duck.closeSync();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const scratch = useDuckScratch('sluice-row-group-bytes-');
 
   /** Writes the calls with `write` (groups are the writer's to cut) and returns the file's path. */
   async function writeCalls(
@@ -79,14 +61,14 @@ describe('row groups cut by bytes', () => {
     } finally {
       await writer.close();
     }
-    const path = join(dir, `file-${++files}.parquet`);
+    const path = scratch.path();
     await writeFile(path, Buffer.concat(chunks));
     return path;
   }
 
   async function groupRows(path: string): Promise<number[]> {
     const rows = (
-      await db.runAndReadAll(
+      await scratch.db.runAndReadAll(
         `SELECT row_group_id, max(row_group_num_rows) AS n FROM parquet_metadata('${path}')
           GROUP BY row_group_id ORDER BY row_group_id`,
       )
@@ -130,7 +112,7 @@ describe('row groups cut by bytes', () => {
     const sizes = await groupRows(path);
     expect(sizes.length).toBeGreaterThan(10);
     expectCutByBytes(split(rows, sizes), target);
-    const back = await db.runAndReadAll(`SELECT id, label FROM read_parquet('${path}')`);
+    const back = await scratch.db.runAndReadAll(`SELECT id, label FROM read_parquet('${path}')`);
     expect(back.getRowObjectsJS()).toEqual(rows);
   });
 
@@ -148,7 +130,7 @@ describe('row groups cut by bytes', () => {
     const sizes = await groupRows(path);
     expect(sizes).toEqual([4, 3, 1, 1]);
     expectCutByBytes(split(rows, sizes), target);
-    const back = await db.runAndReadAll(
+    const back = await scratch.db.runAndReadAll(
       `SELECT id, length(label) AS n, left(label, 1) AS first FROM read_parquet('${path}')`,
     );
     expect(back.getRowObjectsJS()).toEqual(
@@ -172,7 +154,7 @@ describe('row groups cut by bytes', () => {
     expect(sizes.some((n) => n % 8 !== 0)).toBe(true);
     const read = async (path: string) =>
       (
-        await db.runAndReadAll(
+        await scratch.db.runAndReadAll(
           `SELECT flag, small, big, ratio, label, epoch_us("at") AS at, CAST(day AS VARCHAR) AS day,
             doc, CAST(price AS VARCHAR) AS price FROM read_parquet('${path}')`,
         )
@@ -246,9 +228,9 @@ describe('row groups cut by bytes', () => {
     await writer.close();
 
     // Assess
-    const path = join(dir, `file-${++files}.parquet`);
+    const path = scratch.path();
     await writeFile(path, Buffer.concat(chunks));
-    const back = await db.runAndReadAll(`SELECT id FROM read_parquet('${path}')`);
+    const back = await scratch.db.runAndReadAll(`SELECT id FROM read_parquet('${path}')`);
     expect(back.getRowObjectsJS().map((r) => r.id)).toEqual([...good.map((r) => r.id), 12]);
   });
 

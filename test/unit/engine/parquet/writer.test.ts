@@ -1,8 +1,5 @@
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { open, readFile, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import type { SourceRecord } from '../../../../connectors/sdk/types.js';
 import {
   createParquetWriter,
@@ -18,6 +15,7 @@ import {
   structField,
   type ThriftStruct,
 } from '../../../../engine/parquet/thrift.js';
+import { useDuckScratch } from '../../../support/duck-scratch.js';
 
 const ALL_TYPES: readonly ParquetColumn[] = [
   { name: 'flag', type: 'boolean' },
@@ -38,30 +36,14 @@ interface Written {
 }
 
 describe('createParquetWriter', () => {
-  let dir: string;
-  let duck: DuckDBInstance;
-  let db: DuckDBConnection;
-  let fileCount = 0;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-parquet-'));
-    duck = await DuckDBInstance.create(':memory:');
-    db = await duck.connect();
-    await db.run("SET TimeZone = 'UTC'");
-  });
-
-  afterAll(async () => {
-    db.closeSync();
-    duck.closeSync();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const scratch = useDuckScratch('sluice-parquet-');
 
   async function write(
     columns: readonly ParquetColumn[],
     groups: readonly (readonly SourceRecord[])[],
     options: ParquetWriterOptions & { constants?: Record<string, unknown> } = {},
   ): Promise<Written> {
-    const path = join(dir, `file-${++fileCount}.parquet`);
+    const path = scratch.path();
     const handle = await open(path, 'w');
     const chunks: Uint8Array[] = [];
     const writer = createParquetWriter(
@@ -85,7 +67,7 @@ describe('createParquetWriter', () => {
   }
 
   async function query(sql: string): Promise<Record<string, unknown>[]> {
-    return (await db.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+    return (await scratch.db.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
   }
 
   it('round-trips every column type, nulls included', async () => {
@@ -362,7 +344,7 @@ describe('createParquetWriter', () => {
 
   it('keeps groups in call order when the caller does not await each write', async () => {
     // Prepare
-    const path = join(dir, 'unawaited.parquet');
+    const path = scratch.path('unawaited.parquet');
     const chunks: Uint8Array[] = [];
     const writer = createParquetWriter([{ name: 'id', type: 'int' }], async (chunk) => {
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -655,7 +637,7 @@ describe('createParquetWriter', () => {
     // Assess
     expect(where).toEqual(['thread', 'thread']);
     for (const [tag, chunks] of Object.entries(sinks)) {
-      const path = join(dir, `shared-${tag}.parquet`);
+      const path = scratch.path(`shared-${tag}.parquet`);
       await writeFile(path, Buffer.concat(chunks));
       const back = await query(
         `SELECT count(*) AS n, bool_and(starts_with(label, '${tag}-')) AS own FROM read_parquet('${path}')`,
@@ -667,7 +649,7 @@ describe('createParquetWriter', () => {
   it('stays usable after a group is rejected for a bad value', async () => {
     // Prepare
     const columns: ParquetColumn[] = [{ name: 'n', type: 'int' }];
-    const path = join(dir, 'after-error.parquet');
+    const path = scratch.path('after-error.parquet');
     const chunks: Uint8Array[] = [];
     const writer = createParquetWriter(columns, async (chunk) => void chunks.push(chunk.slice()));
 
