@@ -265,15 +265,24 @@ export function toBoolean(v: unknown): boolean | undefined {
 export function toTimestampMicros(v: unknown): number {
   if (typeof v === 'string') return parseTimestampMicros(v);
   if (v instanceof Date) return v.getTime() * 1000;
-  if (typeof v === 'number') return Number.isFinite(v) ? Math.round(v * 1000) : Number.NaN;
-  if (typeof v === 'bigint') return Number(v) * 1000;
+  if (typeof v === 'number') return msInRange(v) ? Math.round(v * 1000) : Number.NaN;
+  if (typeof v === 'bigint') return v >= MIN_EPOCH_MS && v <= MAX_EPOCH_MS ? Number(v) * 1000 : Number.NaN;
   return Number.NaN;
+}
+
+// Epoch milliseconds whose microseconds fit the int64 a Parquet timestamp is: beyond them, no value.
+const MAX_EPOCH_MS = INT64_MAX / 1000n;
+const MIN_EPOCH_MS = INT64_MIN / 1000n;
+
+function msInRange(v: number): boolean {
+  // Strict: the bounds round outward as doubles.
+  return Number.isFinite(v) && v > Number(MIN_EPOCH_MS) && v < Number(MAX_EPOCH_MS);
 }
 
 /**
  * toTimestampMicros exactly, as a bigint, for a value whose double result is
- * outside ±SAFE_MICROS; undefined where that gives NaN. (Numbers and bigints
- * are not range-checked: beyond int64 the writer keeps the low 64 bits.)
+ * outside ±SAFE_MICROS; undefined where that gives NaN (epoch milliseconds
+ * whose microseconds do not fit an int64 included).
  */
 export function toTimestampMicrosExact(v: unknown): bigint | undefined {
   if (typeof v === 'string') return parseTimestampMicrosExact(v);
@@ -282,14 +291,14 @@ export function toTimestampMicrosExact(v: unknown): bigint | undefined {
     return Number.isNaN(ms) ? undefined : BigInt(ms) * 1000n;
   }
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) return undefined;
+    if (!msInRange(v)) return undefined;
     // Math.round(v * 1000) without rounding v * 1000 first: the whole
     // milliseconds in BigInt, the fraction (a few bits at this size, so
     // scaled exactly) rounded half up as Math.round does.
     const whole = Math.trunc(v);
     return BigInt(whole) * 1000n + BigInt(Math.round((v - whole) * 1000));
   }
-  if (typeof v === 'bigint') return v * 1000n;
+  if (typeof v === 'bigint') return v >= MIN_EPOCH_MS && v <= MAX_EPOCH_MS ? v * 1000n : undefined;
   return undefined;
 }
 

@@ -7,7 +7,11 @@
 import { open } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { SourceRecord } from '../../../../connectors/sdk/types.js';
-import { createParquetWriter, type ParquetColumn } from '../../../../engine/parquet/index.js';
+import {
+  createParquetWriter,
+  type ParquetColumn,
+  ParquetConversionError,
+} from '../../../../engine/parquet/index.js';
 import { useDuckScratch } from '../../../support/duck-scratch.js';
 import { oracleMicros } from '../../../support/timestamp-oracle.js';
 
@@ -128,6 +132,25 @@ describe('RowConverter timestamps', () => {
       lastMs * 1000n,
       firstMs * 1000n,
       oracleMicros('9999-12-31T23:59:59Z'),
+    ]);
+  });
+
+  it('refuses epoch milliseconds whose microseconds do not fit an int64, naming the column and row', async () => {
+    // Prepare: the last whole millisecond that fits, then values just past either end.
+    const lastMs = (2n ** 63n - 1n) / 1000n;
+    const tooLate = [1e19, Number(lastMs) + 1000, lastMs + 1n];
+    const tooEarly = [-1e19, -(lastMs + 2n)];
+
+    // Act / Assess: nothing lands garbage; the error says what and where.
+    for (const at of [...tooLate, ...tooEarly]) {
+      const attempt = write([{ name: 'at', type: 'timestamp' }], [{ at: 0 }, { at }]);
+      await expect(attempt, String(at)).rejects.toBeInstanceOf(ParquetConversionError);
+      await expect(write([{ name: 'at', type: 'timestamp' }], [{ at: 0 }, { at }])).rejects.toThrow(
+        /column "at" at row 1/,
+      );
+    }
+    expect(await micros(await write([{ name: 'at', type: 'timestamp' }], [{ at: lastMs }]))).toEqual([
+      lastMs * 1000n,
     ]);
   });
 
