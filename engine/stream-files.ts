@@ -80,7 +80,7 @@ export class StreamFiles {
     if (file.writer.bytesWritten >= this.options.targetFileBytes) await this.closeFile();
   }
 
-  /** Column buffers (by column name) as rows of the open file, then the row group ends; see ParquetFileWriter.writeColumns. */
+  /** Column buffers (by column name) as rows of the open file, gathered into row groups by size; see ParquetFileWriter.writeColumns. */
   public async writeColumns(
     columns: readonly Column[],
     rows: number,

@@ -61,10 +61,11 @@ export interface ParquetFileWriter {
   /** Ends the row group being gathered, if it holds rows. */
   endRowGroup(): Promise<void>;
   /**
-   * Adds `rows` rows, then ends the row group (as `writeRowGroup`), from column buffers in Arrow layout
+   * Adds `rows` rows, as `write` does, from column buffers in Arrow layout
    * (`data` by column name, e.g. a connector's column batch); columns named in
-   * `constants` take that value, any other column is null. Cut by size and
-   * ordered like `writeRowGroup`.
+   * `constants` take that value, any other column is null. The buffers are
+   * copied before it resolves; row groups are cut by size, and
+   * `endRowGroup` ends one early.
    */
   writeColumns(
     rows: number,
@@ -223,7 +224,6 @@ class StreamingParquetWriter implements ParquetFileWriter {
       this.assertOpen('writeColumns');
       if (rows === 0) return;
       await this.append(this.converter.assemble(rows, data, constants));
-      await this.cut();
     });
   }
 

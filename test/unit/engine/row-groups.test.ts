@@ -99,11 +99,11 @@ async function rowGroupSizes(home: string): Promise<number[]> {
 /** Row groups of 256 KiB: about 128 of the ~2 KB rows. */
 const WIDE_GROUPS = { rowGroupRows: 65_536, rowGroupBytes: 256 * 1024, targetFileBytes: 1 << 30 };
 
-/** 3,000 rows in groups of about 128 (the byte target), never more than 140. */
+/** 3,000 rows in groups of about 128 (the byte target): none over 140, none but the last under 100. */
 function expectWideGroups(sizes: readonly number[]): void {
   expect(sizes.reduce((a, b) => a + b, 0)).toBe(3000);
   expect(Math.max(...sizes)).toBeLessThanOrEqual(140);
-  expect(Math.max(...sizes)).toBeGreaterThanOrEqual(100);
+  expect(Math.min(...sizes.slice(0, -1))).toBeGreaterThanOrEqual(100);
 }
 
 describe('row groups cut by bytes', () => {

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { SourceRecord } from '../../../../connectors/sdk/types.js';
+import { RowConverter } from '../../../../engine/parquet/convert.js';
 import {
   createParquetWriter,
   type ParquetColumn,
@@ -47,16 +48,30 @@ function typedRow(i: number): SourceRecord {
 describe('row groups cut by bytes', () => {
   const scratch = useDuckScratch('sluice-row-group-bytes-');
 
-  /** Writes the calls with `write` (groups are the writer's to cut) and returns the file's path. */
+  /**
+   * Writes the calls with `write`, or as column buffers with `writeColumns` (groups are the
+   * writer's to cut either way) and returns the file's path.
+   */
   async function writeCalls(
     columns: readonly ParquetColumn[],
     calls: readonly (readonly SourceRecord[])[],
     options: ParquetWriterOptions,
+    via: 'records' | 'columns' = 'records',
   ): Promise<string> {
     const chunks: Uint8Array[] = [];
     const writer = createParquetWriter(columns, async (chunk) => void chunks.push(chunk.slice()), options);
+    const converter = new RowConverter(columns);
     try {
-      for (const rows of calls) await writer.write(rows);
+      for (const rows of calls) {
+        if (via === 'records') await writer.write(rows);
+        else {
+          const part = converter.convert(rows);
+          await writer.writeColumns(
+            rows.length,
+            Object.fromEntries(columns.map((c, j) => [c.name, part.columns[j]!])),
+          );
+        }
+      }
       await writer.finish();
     } finally {
       await writer.close();
@@ -99,22 +114,25 @@ describe('row groups cut by bytes', () => {
     });
   }
 
-  it('cuts many tiny rows into groups that exceed the target by less than one row', async () => {
-    // Prepare: 20,000 rows of 9–13 bytes, written in calls of 1,000 that the cuts fall inside of.
-    const rows = Array.from({ length: 20_000 }, (_, id) => ({ id, label: `r${id}` }));
-    const calls = Array.from({ length: 20 }, (_, k) => rows.slice(k * 1000, (k + 1) * 1000));
-    const target = 16 * 1024;
+  it.each(['records', 'columns'] as const)(
+    'cuts many tiny rows into groups that exceed the target by less than one row, written as %s',
+    async (via) => {
+      // Prepare: 20,000 rows of 9–13 bytes, written in calls of 1,000 that the cuts fall inside of.
+      const rows = Array.from({ length: 20_000 }, (_, id) => ({ id, label: `r${id}` }));
+      const calls = Array.from({ length: 20 }, (_, k) => rows.slice(k * 1000, (k + 1) * 1000));
+      const target = 16 * 1024;
 
-    // Act
-    const path = await writeCalls(COLUMNS, calls, { rowGroupBytes: target });
+      // Act
+      const path = await writeCalls(COLUMNS, calls, { rowGroupBytes: target }, via);
 
-    // Assess
-    const sizes = await groupRows(path);
-    expect(sizes.length).toBeGreaterThan(10);
-    expectCutByBytes(split(rows, sizes), target);
-    const back = await scratch.db.runAndReadAll(`SELECT id, label FROM read_parquet('${path}')`);
-    expect(back.getRowObjectsJS()).toEqual(rows);
-  });
+      // Assess
+      const sizes = await groupRows(path);
+      expect(sizes.length).toBeGreaterThan(10);
+      expectCutByBytes(split(rows, sizes), target);
+      const back = await scratch.db.runAndReadAll(`SELECT id, label FROM read_parquet('${path}')`);
+      expect(back.getRowObjectsJS()).toEqual(rows);
+    },
+  );
 
   it('ends a group at each huge row, which may exceed the target alone', async () => {
     // Prepare: small rows and rows of 1 MiB of text against a 256 KiB target.
