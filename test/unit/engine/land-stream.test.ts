@@ -1,0 +1,200 @@
+/**
+ * Landing one stream (engine/land-stream.ts) through whole syncs on the local
+ * backend, read back with DuckDB: column batches at and past the committed
+ * cursor, the cursor state's size limit, lag windows, schema versions, run
+ * statistics and progress. They pin down what mutation testing found
+ * unchecked (bench/results/2026-11-27-mutation-land-stream.md).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ColumnBatch, columnBatch } from '../../../connectors/sdk/column-batch.js';
+import type { ColumnType, Connector, SourceRecord, Stream } from '../../../connectors/sdk/types.js';
+import { checkpoint, ReadOrder } from '../../../connectors/sdk/types.js';
+import { MAX_CURSOR_STATE_BYTES } from '../../../engine/land-stream.js';
+import { RowConverter } from '../../../engine/parquet/convert.js';
+import type { SourceDefinition } from '../../../engine/ports.js';
+import type { SyncProgress } from '../../../engine/sync.js';
+import { openTestLake, type TestLake } from '../../support/lake.js';
+
+const lakes: TestLake[] = [];
+afterEach(async () => {
+  await Promise.all(lakes.splice(0).map((l) => l.dispose()));
+});
+
+const SOURCE = 'src';
+
+async function lakeOf(...streams: Stream[]): Promise<TestLake> {
+  const now = new Date().toISOString();
+  const definition: SourceDefinition = {
+    name: SOURCE,
+    type: 'listed',
+    config: {},
+    createdAt: now,
+    updatedAt: now,
+  };
+  const connector = {
+    type: 'listed',
+    description: 'streams written in the test',
+    configSchema: { type: 'object', properties: {} },
+    check: async () => ({ ok: true }),
+    streams: () => streams,
+  } as unknown as Connector<never>;
+  const lake = await openTestLake(definition, connector, {});
+  lakes.push(lake);
+  return lake;
+}
+
+/** `records` as one column batch of the given columns. */
+function batchOf(
+  columns: Readonly<Record<string, ColumnType>>,
+  records: readonly SourceRecord[],
+): ColumnBatch {
+  const list = Object.entries(columns).map(([name, type]) => ({ name, type }));
+  const group = new RowConverter(list).convert(records);
+  return columnBatch(
+    records.length,
+    list.map((c, j) => ({ name: c.name, type: c.type, data: group.columns[j]! })),
+  );
+}
+
+/** How many times each id landed in `src.<stream>`, as `id×count`, by id. */
+async function landedIds(lake: TestLake, stream = 'items'): Promise<string[]> {
+  const rows = await lake.query(
+    `SELECT CAST(id AS BIGINT) AS id, count(*) AS c FROM ${SOURCE}.${stream} GROUP BY id ORDER BY id`,
+  );
+  return rows.map((r) => `${r.id}×${r.c}`);
+}
+
+const once = (...ids: number[]): string[] => ids.map((id) => `${id}×1`);
+
+/** Items `{id, n}` read in ascending `n` as one column batch per value of `n` (pairs share a value). */
+class BatchWorld {
+  public items: SourceRecord[] = [];
+
+  public add(...items: [id: number, n: number][]): void {
+    for (const [id, n] of items) this.items.push({ id, n });
+  }
+
+  public stream(order: ReadOrder = ReadOrder.cursorAscending): Stream {
+    const columns = { id: 'bigint', n: 'int' } as const;
+    const world = this;
+    return {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      order,
+      incremental: { cursorField: 'n', initialValue: 0 },
+      columns,
+      async *read(ctx) {
+        const wanted = world.items
+          .filter((item) => (item.n as number) >= (ctx.since as number))
+          .sort((a, b) => (a.n as number) - (b.n as number));
+        for (const n of new Set(wanted.map((item) => item.n as number)))
+          yield batchOf(
+            columns,
+            wanted.filter((item) => item.n === n),
+          );
+      },
+    };
+  }
+}
+
+describe('column batches of an incremental stream', () => {
+  it('lands every row once when batches re-send rows at the committed cursor, and moves the cursor past them', async () => {
+    // Prepare: (1,1) (2,1) (3,2) (4,2) (5,3) (6,3)
+    const world = new BatchWorld();
+    world.add([1, 1], [2, 1], [3, 2], [4, 2], [5, 3], [6, 3]);
+    const lake = await lakeOf(world.stream());
+
+    // Act: the first run lands batches; the second re-reads n = 3 (two landed, one new) and n = 4.
+    const first = await lake.sync();
+    world.add([9, 3], [7, 4], [8, 4]);
+    const second = await lake.sync();
+    const third = await lake.sync();
+    const { cursor } = await lake.backend.state.getCursor(SOURCE, 'items');
+
+    // Assess
+    expect(first.streams.items).toMatchObject({ rows: 6, skipped: 0, cursorTo: 3 });
+    expect(second.streams.items).toMatchObject({ rows: 3, skipped: 2, cursorFrom: 3, cursorTo: 4 });
+    expect(third.streams.items).toMatchObject({ rows: 0, skipped: 2, cursorTo: 4 });
+    expect(await landedIds(lake)).toEqual(once(1, 2, 3, 4, 5, 6, 7, 8, 9));
+    expect(cursor?.value).toBe(4);
+    expect(cursor?.keysAtValue).toHaveLength(2);
+  });
+});
+
+/** One record whose string cursor `k` is `length` characters long. */
+function longCursorStream(length: number): Stream {
+  return {
+    name: 'items',
+    primaryKey: ['id'],
+    writeDisposition: 'append',
+    incremental: { cursorField: 'k', initialValue: '' },
+    async *read() {
+      yield { id: 1, k: 'k'.repeat(length) };
+    },
+  };
+}
+
+describe('the cursor state size limit', () => {
+  it('accepts a cursor state of exactly the limit and refuses one byte more before anything is published', async () => {
+    // Prepare: measure what a cursor of 100 characters takes, then size the value to the limit.
+    const probe = await lakeOf(longCursorStream(100));
+    await probe.sync();
+    const { cursor } = await probe.backend.state.getCursor(SOURCE, 'items');
+    const fits = 100 + MAX_CURSOR_STATE_BYTES - new TextEncoder().encode(JSON.stringify(cursor)).byteLength;
+    const atLimit = await lakeOf(longCursorStream(fits));
+    const over = await lakeOf(longCursorStream(fits + 1));
+
+    // Act
+    const accepted = await atLimit.sync();
+    const refused = over.sync();
+
+    // Assess
+    expect(accepted.status).toBe('SUCCEEDED');
+    await expect(refused).rejects.toThrow(
+      `the cursor of src.items would take ${MAX_CURSOR_STATE_BYTES + 1} bytes of state (at most ${MAX_CURSOR_STATE_BYTES}): ` +
+        'its value is too long; use a shorter cursor field',
+    );
+    await expect(refused).rejects.toMatchObject({ cause: { field: 'incremental.cursorField' } });
+    expect(await over.backend.objects.list('raw/')).toEqual([]);
+    expect((await over.backend.state.getCursor(SOURCE, 'items')).version).toBe(0);
+  });
+});
+
+/** Six rows of a stream without a cursor, a checkpoint after each, row `id` with `10 × id` characters of text. */
+function checkpointedStream(name = 'items'): Stream {
+  return {
+    name,
+    primaryKey: [],
+    writeDisposition: 'append',
+    async *read(ctx) {
+      for (let id = Number(ctx.resumeFrom?.id ?? 0) + 1; id <= 6; id++) {
+        yield { id, text: 't'.repeat(id * 10) };
+        yield checkpoint({ id });
+      }
+    },
+  };
+}
+
+describe('run statistics and progress of a stream landed over several slices', () => {
+  it('counts every row, byte and file once across slices, in the run record and in progress', async () => {
+    // Prepare
+    const lake = await lakeOf(checkpointedStream());
+    const seen: SyncProgress[] = [];
+
+    // Act: two rows per slice; its files stay staged until the stream completes.
+    const run = await lake.sync({ sliceRows: 2, progressIntervalMs: 0, onProgress: (p) => seen.push(p) });
+
+    // Assess
+    const files = (await lake.backend.objects.list(`raw/${SOURCE}/items/`)).filter((f) =>
+      f.key.endsWith('.parquet'),
+    );
+    const bytes = files.reduce((sum, f) => sum + f.size, 0);
+    expect(await landedIds(lake)).toEqual(once(1, 2, 3, 4, 5, 6));
+    expect(run.streams.items).toMatchObject({ rows: 6, skipped: 0, files: files.length, bytes });
+    expect(run.streams.items!.durationMs).toBeGreaterThanOrEqual(0);
+    const ends = seen.filter((p) => p.stream === 'items' && p.sliceRows === 2);
+    expect([...new Set(ends.map((p) => p.rows))]).toEqual([2, 4, 6]);
+    expect(seen.at(-1)).toMatchObject({ stream: 'items', rows: 6, bytes, done: true });
+  });
+});
