@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ColumnBatch, columnBatch } from '../../../connectors/sdk/column-batch.js';
 import type { ColumnType, Connector, SourceRecord, Stream } from '../../../connectors/sdk/types.js';
 import { checkpoint, ReadOrder } from '../../../connectors/sdk/types.js';
-import { MAX_CURSOR_STATE_BYTES } from '../../../engine/land-stream.js';
+import { estimateRecordBytes, MAX_CURSOR_STATE_BYTES } from '../../../engine/land-stream.js';
 import { RowConverter } from '../../../engine/parquet/convert.js';
 import type { SourceDefinition } from '../../../engine/ports.js';
 import type { SyncProgress } from '../../../engine/sync.js';
@@ -196,5 +196,117 @@ describe('run statistics and progress of a stream landed over several slices', (
     const ends = seen.filter((p) => p.stream === 'items' && p.sliceRows === 2);
     expect([...new Set(ends.map((p) => p.rows))]).toEqual([2, 4, 6]);
     expect(seen.at(-1)).toMatchObject({ stream: 'items', rows: 6, bytes, done: true });
+  });
+});
+
+describe('the record size estimate that sizes write batches', () => {
+  it('counts text as its length plus 4, scalars, nulls and dates as 8, nested values by their JSON-ish size', () => {
+    expect(estimateRecordBytes({})).toBe(0);
+    expect(estimateRecordBytes({ s: 'abcd', e: '' })).toBe(8 + 4);
+    expect(estimateRecordBytes({ n: 1, b: true, z: null, d: new Date(0), u: undefined })).toBe(40);
+    // {k: 'xy'}: braces 2 + key 1 + 4 + text 2 + 2
+    expect(estimateRecordBytes({ o: { k: 'xy' } })).toBe(11);
+    // ['xy', 3, null]: brackets 2 + (2 + 2 + 1) + (8 + 1) + (8 + 1)
+    expect(estimateRecordBytes({ a: ['xy', 3, null] })).toBe(25);
+    expect(estimateRecordBytes({ a: [], o: {} })).toBe(4);
+  });
+
+  it('counts nesting deeper than five levels as 8 bytes', () => {
+    // Levels 0–4 cost 2 + key 1 + 4 each; the object at level 5 counts 8.
+    const deep = { a: { b: { c: { d: { e: { f: 'long text never measured' } } } } } };
+    expect(estimateRecordBytes({ deep })).toBe(5 * 7 + 8);
+  });
+});
+
+/** Items `{id, n}` of an unordered stream with a cursor on `n` and a lag of 2; `since` logs each read's window. */
+class LagWorld {
+  public items: SourceRecord[] = [];
+  public readonly since: unknown[] = [];
+
+  public stream(): Stream {
+    const world = this;
+    return {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      incremental: { cursorField: 'n', initialValue: 0, lag: 2 },
+      async *read(ctx) {
+        world.since.push(ctx.since);
+        yield world.items.filter((item) => (item.n as number) >= (ctx.since as number));
+      },
+    };
+  }
+}
+
+describe('a lag window', () => {
+  it('re-reads the window behind the committed cursor and lands late arrivals and re-sent rows in it again', async () => {
+    // Prepare
+    const world = new LagWorld();
+    world.items.push({ id: 1, n: 1 }, { id: 2, n: 2 }, { id: 3, n: 3 });
+    const lake = await lakeOf(world.stream());
+    await lake.sync();
+    world.items.push({ id: 4, n: 2 }, { id: 5, n: 4 });
+
+    // Act
+    const second = await lake.sync();
+
+    // Assess: the window starts 2 below the cursor; only the tie at the cursor itself is skipped.
+    expect(world.since).toEqual([0, 1]);
+    expect(second.streams.items).toMatchObject({ rows: 4, skipped: 1, cursorFrom: 3, cursorTo: 4 });
+    expect(await landedIds(lake)).toEqual(['1×2', '2×2', '3×1', '4×1', '5×1']);
+  });
+});
+
+/** A cursor-ascending stream of `records` (cursor `n`), a checkpoint after each. */
+function ascendingStream(records: () => readonly SourceRecord[]): Stream {
+  return {
+    name: 'items',
+    primaryKey: ['id'],
+    writeDisposition: 'append',
+    order: ReadOrder.cursorAscending,
+    incremental: { cursorField: 'n', initialValue: 0 },
+    async *read(ctx) {
+      for (const record of records()) {
+        if ((record.n as number) < (ctx.since as number)) continue;
+        yield record;
+        yield checkpoint({ n: record.n as number });
+      }
+    },
+  };
+}
+
+describe('schema versions', () => {
+  it('records one version per run, even when its slices change the schema, and the next for the next run', async () => {
+    // Prepare: the second record brings a column; the third run's brings another.
+    const records: SourceRecord[] = [
+      { id: 1, n: 1 },
+      { id: 2, n: 2, extra: 'x' },
+    ];
+    const lake = await lakeOf(ascendingStream(() => records));
+
+    // Act: one row per slice, each slice publishing.
+    const first = await lake.sync({ sliceRows: 1 });
+    records.push({ id: 3, n: 3, more: 1.5 });
+    const second = await lake.sync({ sliceRows: 1 });
+    const table = await lake.backend.catalog.getTable(SOURCE, 'items');
+
+    // Assess
+    const versions = table!.schemaVersions;
+    expect(versions.map((v) => [v.version, v.runId, v.changes])).toEqual([
+      [1, first.runId, ['created table with 3 columns', 'added column extra (string)']],
+      [2, second.runId, ['added column more (double)']],
+    ]);
+    const meta = ['_sluice_deleted', '_sluice_run_id', '_sluice_extracted_at', '_sluice_source'];
+    expect(versions[0]!.columns.map((c) => c.name)).toEqual(['id', 'n', 'extra', ...meta]);
+    expect(versions[1]!.columns.map((c) => `${c.name}:${c.type}`).slice(0, 4)).toEqual([
+      'id:int',
+      'n:int',
+      'extra:string',
+      'more:double',
+    ]);
+    expect(versions.every((v) => v.names === undefined)).toBe(true);
+    expect(first.streams.items?.schemaChanges).toEqual(versions[0]!.changes);
+    expect(second.streams.items?.schemaChanges).toEqual(versions[1]!.changes);
+    expect(await landedIds(lake)).toEqual(once(1, 2, 3));
   });
 });
