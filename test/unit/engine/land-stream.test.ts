@@ -310,3 +310,61 @@ describe('schema versions', () => {
     expect(await landedIds(lake)).toEqual(once(1, 2, 3));
   });
 });
+
+describe('cursor and tie keys over several slices', () => {
+  it('publishes, when an unordered stream completes, the highest cursor of all its slices with every tie there', async () => {
+    // Prepare: the highest value comes first, then an older row; a checkpoint after each row.
+    const records: SourceRecord[] = [
+      { id: 1, n: 5 },
+      { id: 2, n: 5 },
+      { id: 3, n: 1 },
+    ];
+    const stream: Stream = {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      incremental: { cursorField: 'n', initialValue: 0 },
+      async *read(ctx) {
+        for (let i = Number(ctx.resumeFrom?.i ?? 0); i < records.length; i++) {
+          yield records[i]!;
+          yield checkpoint({ i: i + 1 });
+        }
+      },
+    };
+    const lake = await lakeOf(stream);
+
+    // Act: one row per slice, staged until the stream completes; then a run that re-reads everything.
+    const first = await lake.sync({ sliceRows: 1 });
+    const { cursor } = await lake.backend.state.getCursor(SOURCE, 'items');
+    const second = await lake.sync({ sliceRows: 1 });
+
+    // Assess
+    expect(first.streams.items).toMatchObject({ rows: 3, cursorTo: 5 });
+    expect(cursor?.value).toBe(5);
+    expect(cursor?.keysAtValue).toHaveLength(2);
+    expect(second.streams.items).toMatchObject({ rows: 0, skipped: 3, cursorTo: 5 });
+    expect(await landedIds(lake)).toEqual(once(1, 2, 3));
+  });
+
+  it('lands 2,000 rows at one cursor value sent as column batches once, and skips them all when sent again', async () => {
+    // Prepare: more rows at the highest value than are kept as records (1,024).
+    const world = new BatchWorld();
+    for (let id = 1; id <= 2000; id++) world.add([id, id <= 10 ? 1 : 2]);
+    const lake = await lakeOf(world.stream());
+
+    // Act
+    const first = await lake.sync();
+    const second = await lake.sync();
+    world.add([2001, 2]);
+    const third = await lake.sync();
+    const { cursor } = await lake.backend.state.getCursor(SOURCE, 'items');
+
+    // Assess
+    expect(first.streams.items).toMatchObject({ rows: 2000, cursorTo: 2 });
+    expect(second.streams.items).toMatchObject({ rows: 0, skipped: 1990 });
+    expect(third.streams.items).toMatchObject({ rows: 1, skipped: 1990 });
+    const counts = await lake.query(`SELECT count(*) AS c, count(DISTINCT id) AS d FROM ${SOURCE}.items`);
+    expect(counts).toEqual([{ c: 2001, d: 2001 }]);
+    expect(cursor?.keysRef).toBeDefined();
+  });
+});
