@@ -10,6 +10,7 @@ import { type ColumnBatch, columnBatch } from '../../../connectors/sdk/column-ba
 import type { ColumnType, Connector, SourceRecord, Stream } from '../../../connectors/sdk/types.js';
 import { checkpoint, ReadOrder } from '../../../connectors/sdk/types.js';
 import { estimateRecordBytes, MAX_CURSOR_STATE_BYTES } from '../../../engine/land-stream.js';
+import { hashValue } from '../../../engine/masking.js';
 import { RowConverter } from '../../../engine/parquet/convert.js';
 import type { SourceDefinition } from '../../../engine/ports.js';
 import type { SyncProgress } from '../../../engine/sync.js';
@@ -23,6 +24,11 @@ afterEach(async () => {
 const SOURCE = 'src';
 
 async function lakeOf(...streams: Stream[]): Promise<TestLake> {
+  return lakeWith({}, ...streams);
+}
+
+/** A lake whose source definition has `extra` (e.g. `pii`) and offers `streams`. */
+async function lakeWith(extra: Partial<SourceDefinition>, ...streams: Stream[]): Promise<TestLake> {
   const now = new Date().toISOString();
   const definition: SourceDefinition = {
     name: SOURCE,
@@ -30,6 +36,7 @@ async function lakeOf(...streams: Stream[]): Promise<TestLake> {
     config: {},
     createdAt: now,
     updatedAt: now,
+    ...extra,
   };
   const connector = {
     type: 'listed',
@@ -366,5 +373,84 @@ describe('cursor and tie keys over several slices', () => {
     const counts = await lake.query(`SELECT count(*) AS c, count(DISTINCT id) AS d FROM ${SOURCE}.items`);
     expect(counts).toEqual([{ c: 2001, d: 2001 }]);
     expect(cursor?.keysRef).toBeDefined();
+  });
+});
+
+describe('column batches that cannot land as they are', () => {
+  it('masks pii columns of a batch: a redacted one lands null, a hashed one as the hash text', async () => {
+    // Prepare: one stream redacts `email`, the other hashes `secret`.
+    const stream = (
+      name: string,
+      columns: Readonly<Record<string, ColumnType>>,
+      rows: SourceRecord[],
+    ): Stream => ({
+      name,
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      incremental: { cursorField: 'n', initialValue: 0 },
+      columns,
+      async *read() {
+        yield batchOf(columns, rows);
+      },
+    });
+    const people = stream('people', { id: 'bigint', n: 'int', email: 'string' }, [
+      { id: 1, n: 1, email: 'a@example.org' },
+      { id: 2, n: 2, email: 'b@example.org' },
+    ]);
+    const codes = stream('codes', { id: 'bigint', n: 'int', secret: 'int' }, [
+      { id: 1, n: 1, secret: 41 },
+      { id: 2, n: 2, secret: 42 },
+    ]);
+    const pii = { people: { email: 'redact' }, codes: { secret: 'hash' } } as const;
+    const lake = await lakeWith({ pii }, people, codes);
+
+    // Act
+    const run = await lake.sync({ piiSalt: 'salt' });
+
+    // Assess
+    expect(run.streams.people).toMatchObject({ rows: 2, cursorTo: 2 });
+    expect(run.streams.codes).toMatchObject({ rows: 2, cursorTo: 2 });
+    const sql = (table: string, column: string) =>
+      `SELECT CAST(id AS BIGINT) AS id, ${column} AS v FROM ${SOURCE}.${table} ORDER BY id`;
+    expect(await lake.query(sql('people', 'email'))).toEqual([
+      { id: 1, v: null },
+      { id: 2, v: null },
+    ]);
+    expect(await lake.query(sql('codes', 'secret'))).toEqual([
+      { id: 1, v: hashValue(41, 'salt') },
+      { id: 2, v: hashValue(42, 'salt') },
+    ]);
+  });
+
+  it('lands a batch with a column the stream does not declare through its records, adding the column', async () => {
+    // Prepare: `note` is not declared; the second batch has it.
+    const declared = { id: 'bigint', n: 'int' } as const;
+    const stream: Stream = {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      incremental: { cursorField: 'n', initialValue: 0 },
+      columns: declared,
+      async *read() {
+        yield batchOf(declared, [{ id: 1, n: 1 }]);
+        yield batchOf({ ...declared, note: 'string' }, [{ id: 2, n: 2, note: 'hello' }]);
+      },
+    };
+    const lake = await lakeOf(stream);
+
+    // Act
+    const run = await lake.sync();
+
+    // Assess
+    expect(run.streams.items).toMatchObject({
+      rows: 2,
+      cursorTo: 2,
+      schemaChanges: ['created table with 3 columns', 'added column note (string)'],
+    });
+    const rows = await lake.query(`SELECT CAST(id AS BIGINT) AS id, note FROM ${SOURCE}.items ORDER BY id`);
+    expect(rows).toEqual([
+      { id: 1, note: null },
+      { id: 2, note: 'hello' },
+    ]);
   });
 });
