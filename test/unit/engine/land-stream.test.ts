@@ -9,7 +9,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ColumnBatch, columnBatch } from '../../../connectors/sdk/column-batch.js';
 import type { ColumnType, Connector, SourceRecord, Stream } from '../../../connectors/sdk/types.js';
 import { checkpoint, ReadOrder } from '../../../connectors/sdk/types.js';
-import { estimateRecordBytes, MAX_CURSOR_STATE_BYTES } from '../../../engine/land-stream.js';
+import {
+  estimateRecordBytes,
+  INLINE_KEYS_LIMIT,
+  MAX_CURSOR_STATE_BYTES,
+} from '../../../engine/land-stream.js';
+import { committedManifestKey, sliceManifestId, tableLocation } from '../../../engine/layout.js';
 import { hashValue } from '../../../engine/masking.js';
 import { RowConverter } from '../../../engine/parquet/convert.js';
 import type { SourceDefinition } from '../../../engine/ports.js';
@@ -452,5 +457,81 @@ describe('column batches that cannot land as they are', () => {
       { id: 1, note: null },
       { id: 2, note: 'hello' },
     ]);
+  });
+});
+
+describe('the committed cursor', () => {
+  it(`keeps up to ${INLINE_KEYS_LIMIT} tie keys in the state item and more in the slice manifest it names`, async () => {
+    // Prepare: 500 and 501 rows at the highest value.
+    const at = (count: number): BatchWorld => {
+      const world = new BatchWorld();
+      for (let id = 1; id <= count; id++) world.add([id, 1]);
+      return world;
+    };
+    const inline = await lakeOf(at(INLINE_KEYS_LIMIT).stream());
+    const referenced = await lakeOf(at(INLINE_KEYS_LIMIT + 1).stream());
+
+    // Act
+    await inline.sync();
+    const run = await referenced.sync();
+    const small = await inline.backend.state.getCursor(SOURCE, 'items');
+    const large = await referenced.backend.state.getCursor(SOURCE, 'items');
+    const again = await referenced.sync();
+
+    // Assess
+    expect(small.cursor?.keysAtValue).toHaveLength(INLINE_KEYS_LIMIT);
+    expect(small.cursor?.keysRef).toBeUndefined();
+    expect(large.cursor).toEqual({
+      value: 1,
+      keysAtValue: [],
+      keysRef: committedManifestKey(SOURCE, sliceManifestId(run.runId, 1)),
+    });
+    expect(again.streams.items).toMatchObject({ rows: 0, skipped: INLINE_KEYS_LIMIT + 1 });
+  });
+
+  it('stays at its version when a run lands nothing new, and grows its tie keys when one lands a row at its value', async () => {
+    // Prepare
+    const world = new BatchWorld();
+    world.add([1, 1], [2, 2]);
+    const lake = await lakeOf(world.stream(ReadOrder.unordered));
+    await lake.sync();
+    const before = await lake.backend.state.getCursor(SOURCE, 'items');
+
+    // Act
+    const idle = await lake.sync();
+    const unchanged = await lake.backend.state.getCursor(SOURCE, 'items');
+    world.add([3, 2]);
+    const tie = await lake.sync();
+    const grown = await lake.backend.state.getCursor(SOURCE, 'items');
+
+    // Assess
+    expect(idle.streams.items).toMatchObject({ rows: 0, skipped: 1, cursorTo: 2 });
+    expect(unchanged).toEqual(before);
+    expect(tie.streams.items).toMatchObject({ rows: 1, skipped: 1, cursorTo: 2 });
+    expect(grown.version).toBe(before.version + 1);
+    expect(grown.cursor?.value).toBe(2);
+    expect(grown.cursor?.keysAtValue).toHaveLength(2);
+    expect(grown.cursor?.keysAtValue).toEqual(expect.arrayContaining(before.cursor!.keysAtValue));
+    expect(await landedIds(lake)).toEqual(once(1, 2, 3));
+  });
+
+  it('defines the table with its location, primary key and write disposition', async () => {
+    // Prepare
+    const world = new BatchWorld();
+    world.add([1, 1]);
+    const lake = await lakeOf(world.stream());
+
+    // Act
+    await lake.sync();
+    const table = await lake.backend.catalog.getTable(SOURCE, 'items');
+
+    // Assess
+    expect(table).toMatchObject({
+      source: SOURCE,
+      stream: 'items',
+      location: tableLocation(SOURCE, 'items'),
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+    });
   });
 });
