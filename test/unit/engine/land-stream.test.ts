@@ -535,3 +535,104 @@ describe('the committed cursor', () => {
     });
   });
 });
+
+describe('what lands with each row', () => {
+  it('stamps rows landed as records and as column batches with the run, the source and the extraction time', async () => {
+    // Prepare: a batch, then records (its `note` column is not declared).
+    const declared = { id: 'bigint', n: 'int' } as const;
+    const stream: Stream = {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      incremental: { cursorField: 'n', initialValue: 0 },
+      columns: declared,
+      async *read() {
+        yield batchOf(declared, [{ id: 1, n: 1 }]);
+        yield [{ id: 2, n: 2, note: 'x' }];
+      },
+    };
+    const lake = await lakeOf(stream);
+    const before = Date.now();
+
+    // Act
+    const run = await lake.sync();
+
+    // Assess
+    const rows = await lake.query(
+      `SELECT CAST(id AS BIGINT) AS id, _sluice_run_id AS r, _sluice_source AS s, epoch_ms(_sluice_extracted_at) AS t
+         FROM ${SOURCE}.items ORDER BY id`,
+    );
+    expect(rows.map((r) => [r.id, r.r, r.s])).toEqual([
+      [1, run.runId, SOURCE],
+      [2, run.runId, SOURCE],
+    ]);
+    for (const r of rows) expect(Number(r.t)).toBeGreaterThanOrEqual(before - 1);
+  });
+
+  it('refuses a record without its cursor field, naming the stream and the field, and lands nothing', async () => {
+    // Prepare
+    const stream: Stream = {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      incremental: { cursorField: 'n', initialValue: 0 },
+      async *read() {
+        // Enough rows before the bad one for a file to be written first.
+        yield Array.from({ length: 600 }, (_, i) => ({ id: i + 1, n: 1 }));
+        yield [{ id: 601 }];
+      },
+    };
+    const lake = await lakeOf(stream);
+
+    // Act
+    const run = lake.sync();
+
+    // Assess
+    await expect(run).rejects.toThrow('stream "items" yielded a record without its cursor field "n"');
+    await expect(run).rejects.toMatchObject({ cause: { field: 'n' } });
+    expect(await lake.backend.objects.list('raw/')).toEqual([]);
+    expect(await lake.backend.objects.list(`_staging/`)).toEqual([]);
+  });
+
+  it('takes the last total a connector reports, rounded, and ignores totals that are not counts', async () => {
+    // Prepare
+    const stream: Stream = {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      async *read(ctx) {
+        ctx.reportTotal?.(2.6);
+        ctx.reportTotal?.(-1);
+        ctx.reportTotal?.(Number.NaN);
+        ctx.reportTotal?.(Number.POSITIVE_INFINITY);
+        yield [{ id: 1 }, { id: 2 }, { id: 3 }];
+      },
+    };
+    const empty: Stream = {
+      name: 'empty',
+      primaryKey: [],
+      writeDisposition: 'append',
+      columns: { id: 'int' },
+      async *read(ctx) {
+        ctx.reportTotal?.(0);
+      },
+    };
+    const lake = await lakeOf(stream, empty);
+    const seen: SyncProgress[] = [];
+
+    // Act
+    await lake.sync({ onProgress: (p) => seen.push(p) });
+
+    // Assess
+    expect(seen.filter((p) => p.stream === 'items').at(-1)).toMatchObject({
+      rows: 3,
+      done: true,
+      totalRows: 3,
+    });
+    expect(seen.filter((p) => p.stream === 'empty').at(-1)).toMatchObject({
+      rows: 0,
+      done: true,
+      totalRows: 0,
+    });
+  });
+});
