@@ -615,6 +615,7 @@ describe('what lands with each row', () => {
       columns: { id: 'int' },
       async *read(ctx) {
         ctx.reportTotal?.(0);
+        yield* [];
       },
     };
     const lake = await lakeOf(stream, empty);
