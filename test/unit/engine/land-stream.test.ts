@@ -637,3 +637,44 @@ describe('what lands with each row', () => {
     });
   });
 });
+
+describe('schema versions of a stream staged over several slices', () => {
+  it('records one version with every change of the run and the field names it renamed', async () => {
+    // Prepare: an unordered stream (files staged until it completes); row 2 brings `Extra Field`.
+    const records: SourceRecord[] = [{ id: 1 }, { id: 2, 'Extra Field': 'x' }, { id: 3 }];
+    const stream: Stream = {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      async *read(ctx) {
+        for (let i = Number(ctx.resumeFrom?.i ?? 0); i < records.length; i++) {
+          yield records[i]!;
+          yield checkpoint({ i: i + 1 });
+        }
+      },
+    };
+    const lake = await lakeOf(stream);
+
+    // Act
+    const run = await lake.sync({ sliceRows: 1 });
+    const table = await lake.backend.catalog.getTable(SOURCE, 'items');
+
+    // Assess
+    const changes = [
+      'created table with 2 columns',
+      'field "Extra Field" lands in column extra_field',
+      'added column extra_field (string)',
+    ];
+    expect(table!.schemaVersions).toMatchObject([
+      { version: 1, runId: run.runId, changes, names: { 'Extra Field': 'extra_field' } },
+    ]);
+    expect(table!.schemaVersions[0]!.columns.map((c) => c.name).slice(0, 2)).toEqual(['id', 'extra_field']);
+    expect(run.streams.items?.schemaChanges).toEqual(changes);
+    const rows = await lake.query(`SELECT id, extra_field FROM ${SOURCE}.items ORDER BY id`);
+    expect(rows.map((r) => [Number(r.id), r.extra_field])).toEqual([
+      [1, null],
+      [2, 'x'],
+      [3, null],
+    ]);
+  });
+});
