@@ -678,3 +678,101 @@ describe('schema versions of a stream staged over several slices', () => {
     ]);
   });
 });
+
+describe('tie keys at the committed cursor value', () => {
+  /** A keyless stream of `records()` with a cursor on `ts`. */
+  const keyless = (records: () => SourceRecord[]): Stream => ({
+    name: 'items',
+    primaryKey: [],
+    writeDisposition: 'append',
+    incremental: { cursorField: 'ts', initialValue: 0 },
+    async *read() {
+      yield records();
+    },
+  });
+
+  it('counts identical keyless records: as many land as the source has more of them than landed', async () => {
+    // Prepare: one record, then the source holds it twice, then three times.
+    const same = { ts: 1, v: 'a' };
+    let copies = 1;
+    const lake = await lakeOf(keyless(() => Array.from({ length: copies }, () => ({ ...same }))));
+
+    // Act
+    const first = await lake.sync();
+    copies = 2;
+    const second = await lake.sync();
+    copies = 4;
+    const third = await lake.sync();
+
+    // Assess
+    expect(first.streams.items).toMatchObject({ rows: 1, skipped: 0 });
+    expect(second.streams.items).toMatchObject({ rows: 1, skipped: 1 });
+    expect(third.streams.items).toMatchObject({ rows: 2, skipped: 2 });
+    expect(await lake.query(`SELECT count(*) AS c FROM ${SOURCE}.items`)).toEqual([{ c: 4 }]);
+  });
+
+  it('lands an update of a row landed at the committed value once its cursor moves past it', async () => {
+    // Prepare: id 2 lands at n = 2 (the committed value), then is updated to n = 3.
+    const rows: SourceRecord[] = [
+      { id: 1, n: 1, v: 'a' },
+      { id: 2, n: 2, v: 'b' },
+    ];
+    const stream: Stream = {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      incremental: { cursorField: 'n', initialValue: 0 },
+      async *read(ctx) {
+        yield rows.filter((r) => (r.n as number) >= (ctx.since as number));
+      },
+    };
+    const lake = await lakeOf(stream);
+    await lake.sync();
+    rows[1] = { id: 2, n: 3, v: 'b2' };
+
+    // Act
+    const run = await lake.sync();
+
+    // Assess
+    expect(run.streams.items).toMatchObject({ rows: 1, skipped: 0, cursorTo: 3 });
+    const landed = await lake.query(`SELECT CAST(id AS BIGINT) AS id, n, v FROM ${SOURCE}.items ORDER BY n`);
+    expect(landed.map((r) => `${r.id}:${r.n}:${r.v}`)).toEqual(['1:1:a', '2:2:b', '2:3:b2']);
+  });
+});
+
+describe('streams that land nothing', () => {
+  it('leave no table, file or cursor, whether they yield nothing or an empty column batch', async () => {
+    // Prepare
+    const none: Stream = {
+      name: 'none',
+      primaryKey: [],
+      writeDisposition: 'append',
+      columns: { id: 'int' },
+      async *read() {
+        yield [];
+      },
+    };
+    const blank: Stream = {
+      name: 'blank',
+      primaryKey: [],
+      writeDisposition: 'append',
+      columns: { id: 'int' },
+      async *read() {
+        yield batchOf({ id: 'int' }, []);
+      },
+    };
+    const lake = await lakeOf(none, blank);
+
+    // Act
+    const run = await lake.sync();
+
+    // Assess
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.streams.none).toMatchObject({ rows: 0, files: 0, bytes: 0, schemaChanges: [] });
+    expect(run.streams.blank).toMatchObject({ rows: 0, files: 0, bytes: 0, schemaChanges: [] });
+    expect(await lake.backend.catalog.getTable(SOURCE, 'none')).toBeUndefined();
+    expect(await lake.backend.catalog.getTable(SOURCE, 'blank')).toBeUndefined();
+    expect(await lake.backend.objects.list('raw/')).toEqual([]);
+    expect((await lake.backend.state.getCursor(SOURCE, 'none')).version).toBe(0);
+  });
+});
