@@ -173,14 +173,15 @@ describe('the cursor state size limit', () => {
   });
 });
 
-/** Six rows of a stream without a cursor, a checkpoint after each, row `id` with `10 × id` characters of text. */
-function checkpointedStream(name = 'items'): Stream {
+/** Six rows of a keyless stream without a cursor, a checkpoint after each, row `id` with `10 × id` characters of text, `delayMs` apart. */
+function checkpointedStream(delayMs = 0): Stream {
   return {
-    name,
+    name: 'items',
     primaryKey: [],
     writeDisposition: 'append',
     async *read(ctx) {
       for (let id = Number(ctx.resumeFrom?.id ?? 0) + 1; id <= 6; id++) {
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         yield { id, text: 't'.repeat(id * 10) };
         yield checkpoint({ id });
       }
@@ -190,12 +191,13 @@ function checkpointedStream(name = 'items'): Stream {
 
 describe('run statistics and progress of a stream landed over several slices', () => {
   it('counts every row, byte and file once across slices, in the run record and in progress', async () => {
-    // Prepare
-    const lake = await lakeOf(checkpointedStream());
+    // Prepare: rows 20 ms apart.
+    const lake = await lakeOf(checkpointedStream(20));
     const seen: SyncProgress[] = [];
 
     // Act: two rows per slice; its files stay staged until the stream completes.
     const run = await lake.sync({ sliceRows: 2, progressIntervalMs: 0, onProgress: (p) => seen.push(p) });
+    const table = await lake.backend.catalog.getTable(SOURCE, 'items');
 
     // Assess
     const files = (await lake.backend.objects.list(`raw/${SOURCE}/items/`)).filter((f) =>
@@ -204,10 +206,36 @@ describe('run statistics and progress of a stream landed over several slices', (
     const bytes = files.reduce((sum, f) => sum + f.size, 0);
     expect(await landedIds(lake)).toEqual(once(1, 2, 3, 4, 5, 6));
     expect(run.streams.items).toMatchObject({ rows: 6, skipped: 0, files: files.length, bytes });
-    expect(run.streams.items!.durationMs).toBeGreaterThanOrEqual(0);
+    // Six waits of 20 ms (a timer may fire a millisecond early), well under a minute.
+    expect(run.streams.items!.durationMs).toBeGreaterThanOrEqual(6 * 19);
+    expect(run.streams.items!.durationMs).toBeLessThan(60_000);
     const ends = seen.filter((p) => p.stream === 'items' && p.sliceRows === 2);
     expect([...new Set(ends.map((p) => p.rows))]).toEqual([2, 4, 6]);
     expect(seen.at(-1)).toMatchObject({ stream: 'items', rows: 6, bytes, done: true });
+    expect(seen.filter((p) => p.done)).toHaveLength(1);
+    // No cursor for a stream without one, no tombstone column for a keyless one.
+    expect((await lake.backend.state.getCursor(SOURCE, 'items')).version).toBe(0);
+    expect(run.streams.items).toMatchObject({ cursorFrom: null, cursorTo: null });
+    expect(table!.schemaVersions.at(-1)!.columns.map((c) => c.name)).toEqual([
+      'id',
+      'text',
+      '_sluice_run_id',
+      '_sluice_extracted_at',
+      '_sluice_source',
+    ]);
+  });
+
+  it('reports progress between pages only once its interval has passed', async () => {
+    // Prepare
+    const lake = await lakeOf(checkpointedStream());
+    const seen: SyncProgress[] = [];
+
+    // Act
+    await lake.sync({ progressIntervalMs: 60_000, onProgress: (p) => seen.push(p) });
+
+    // Assess: a fast run reports only its end.
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ stream: 'items', rows: 6, done: true });
   });
 });
 
