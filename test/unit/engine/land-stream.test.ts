@@ -81,6 +81,8 @@ const once = (...ids: number[]): string[] => ids.map((id) => `${id}×1`);
 /** Items `{id, n}` read in ascending `n` as one column batch per value of `n` (pairs share a value). */
 class BatchWorld {
   public items: SourceRecord[] = [];
+  /** What each read was told about column batches. */
+  public readonly accepts: unknown[] = [];
 
   public add(...items: [id: number, n: number][]): void {
     for (const [id, n] of items) this.items.push({ id, n });
@@ -97,6 +99,7 @@ class BatchWorld {
       incremental: { cursorField: 'n', initialValue: 0 },
       columns,
       async *read(ctx) {
+        world.accepts.push(ctx.acceptsColumnBatches);
         const wanted = world.items
           .filter((item) => (item.n as number) >= (ctx.since as number))
           .sort((a, b) => (a.n as number) - (b.n as number));
@@ -131,6 +134,7 @@ describe('column batches of an incremental stream', () => {
     expect(await landedIds(lake)).toEqual(once(1, 2, 3, 4, 5, 6, 7, 8, 9));
     expect(cursor?.value).toBe(4);
     expect(cursor?.keysAtValue).toHaveLength(2);
+    expect(world.accepts).toEqual([true, true, true]);
   });
 });
 
@@ -535,8 +539,11 @@ describe('the committed cursor', () => {
     const grown = await lake.backend.state.getCursor(SOURCE, 'items');
 
     // Assess
-    expect(idle.streams.items).toMatchObject({ rows: 0, skipped: 1, cursorTo: 2 });
+    expect(idle.streams.items).toMatchObject({ rows: 0, skipped: 1, cursorTo: 2, schemaChanges: [] });
     expect(unchanged).toEqual(before);
+    expect(tie.streams.items?.schemaChanges).toEqual([]);
+    const table = await lake.backend.catalog.getTable(SOURCE, 'items');
+    expect(table!.schemaVersions.map((v) => v.version)).toEqual([1]);
     expect(tie.streams.items).toMatchObject({ rows: 1, skipped: 1, cursorTo: 2 });
     expect(grown.version).toBe(before.version + 1);
     expect(grown.cursor?.value).toBe(2);
@@ -545,7 +552,7 @@ describe('the committed cursor', () => {
     expect(await landedIds(lake)).toEqual(once(1, 2, 3));
   });
 
-  it('defines the table with its location, primary key and write disposition', async () => {
+  it('defines the table with its location, primary key, write disposition and first schema version', async () => {
     // Prepare
     const world = new BatchWorld();
     world.add([1, 1]);
@@ -563,6 +570,7 @@ describe('the committed cursor', () => {
       primaryKey: ['id'],
       writeDisposition: 'append',
     });
+    expect(table!.schemaVersions).toMatchObject([{ version: 1, changes: ['created table with 3 columns'] }]);
   });
 });
 
@@ -804,5 +812,131 @@ describe('streams that land nothing', () => {
     expect(await lake.backend.catalog.getTable(SOURCE, 'blank')).toBeUndefined();
     expect(await lake.backend.objects.list('raw/')).toEqual([]);
     expect((await lake.backend.state.getCursor(SOURCE, 'none')).version).toBe(0);
+  });
+});
+
+describe('column batches whose columns land elsewhere', () => {
+  it('lands a batch column that is renamed or typed unlike its declaration through records', async () => {
+    // Prepare: `Full Name` lands in full_name; `score` is declared double but comes as int.
+    const declared = { id: 'bigint', n: 'int', 'Full Name': 'string', score: 'double' } as const;
+    const sent = { id: 'bigint', n: 'int', 'Full Name': 'string' } as const;
+    const stream: Stream = {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      incremental: { cursorField: 'n', initialValue: 0 },
+      columns: declared,
+      async *read() {
+        yield batchOf(sent, [{ id: 1, n: 1, 'Full Name': 'Ada' }]);
+        yield batchOf({ id: 'bigint', n: 'int', score: 'int' }, [{ id: 2, n: 2, score: 7 }]);
+      },
+    };
+    const lake = await lakeOf(stream);
+
+    // Act
+    const run = await lake.sync();
+
+    // Assess
+    expect(run.streams.items).toMatchObject({ rows: 2, cursorTo: 2 });
+    const rows = await lake.query(
+      `SELECT CAST(id AS BIGINT) AS id, full_name, score, typeof(score) AS t FROM ${SOURCE}.items ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: 1, full_name: 'Ada', score: null, t: 'DOUBLE' },
+      { id: 2, full_name: null, score: 7, t: 'DOUBLE' },
+    ]);
+  });
+
+  it('lands a batch whose cursor values pass 2^53 through records, with the cursor they give', async () => {
+    // Prepare: a bigint cursor beyond 2^53.
+    const big = 2n ** 53n;
+    const columns = { id: 'bigint', seq: 'bigint' } as const;
+    let rows: SourceRecord[] = [
+      { id: 1, seq: big + 1n },
+      { id: 2, seq: big + 3n },
+    ];
+    const stream: Stream = {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      incremental: { cursorField: 'seq', initialValue: 0 },
+      columns,
+      async *read() {
+        yield batchOf(columns, rows);
+      },
+    };
+    const lake = await lakeOf(stream);
+
+    // Act
+    const first = await lake.sync();
+    rows = [...rows, { id: 3, seq: big + 5n }];
+    const second = await lake.sync();
+
+    // Assess
+    expect(first.streams.items?.rows).toBe(2);
+    expect(second.streams.items).toMatchObject({ rows: 1, skipped: 2 });
+    expect(await landedIds(lake)).toEqual(once(1, 2, 3));
+  });
+});
+
+describe('slices of a cursor-ascending stream without checkpoints', () => {
+  /** Items `{id, n}` in ascending `n`, one page per record and no checkpoint; `lag` optional. */
+  const pages = (items: SourceRecord[], lag?: number): Stream => ({
+    name: 'items',
+    primaryKey: ['id'],
+    writeDisposition: 'append',
+    order: ReadOrder.cursorAscending,
+    incremental: { cursorField: 'n', initialValue: 0, ...(lag === undefined ? {} : { lag }) },
+    async *read(ctx) {
+      for (const item of items) if ((item.n as number) >= (ctx.since as number)) yield [item];
+    },
+  });
+  const items = (): SourceRecord[] => [1, 2, 3, 4].map((id) => ({ id, n: id }));
+
+  for (const lag of [undefined, 2]) {
+    it(`ends slices between pages at the budget and lands every row once${lag ? ' (with a lag, first run)' : ''}`, async () => {
+      // Prepare
+      const lake = await lakeOf(pages(items(), lag));
+      const slices: number[] = [];
+
+      // Act: one row per slice.
+      const run = await lake.sync({ sliceRows: 1, onSlice: (c) => slices.push(c.slice) });
+
+      // Assess: every slice publishes its row and advances the cursor.
+      expect(run.streams.items).toMatchObject({ rows: 4, cursorTo: 4 });
+      expect(Math.max(...slices)).toBeGreaterThanOrEqual(4);
+      expect(await landedIds(lake)).toEqual(once(1, 2, 3, 4));
+    });
+  }
+});
+
+describe('a full-refresh stream that declares cursor-ascending order', () => {
+  it('keeps its files staged until it completes, like any stream without a cursor', async () => {
+    // Prepare: while reading slice 2, the test looks at what is published.
+    let publishedDuringRun: string[] | undefined;
+    let lake: TestLake | undefined;
+    const stream: Stream = {
+      name: 'items',
+      primaryKey: [],
+      writeDisposition: 'append',
+      order: ReadOrder.cursorAscending,
+      async *read(ctx) {
+        const from = Number(ctx.resumeFrom?.id ?? 0);
+        if (from > 0) publishedDuringRun = (await lake!.backend.objects.list('raw/')).map((o) => o.key);
+        for (let id = from + 1; id <= 3; id++) {
+          yield { id };
+          yield checkpoint({ id });
+        }
+      },
+    };
+    lake = await lakeOf(stream);
+
+    // Act
+    const run = await lake.sync({ sliceRows: 1 });
+
+    // Assess
+    expect(publishedDuringRun).toEqual([]);
+    expect(run.streams.items?.rows).toBe(3);
+    expect(await landedIds(lake)).toEqual(once(1, 2, 3));
   });
 });
