@@ -259,6 +259,8 @@ describe('the record size estimate that sizes write batches', () => {
     // Levels 0–4 cost 2 + key 1 + 4 each; the object at level 5 counts 8.
     const deep = { a: { b: { c: { d: { e: { f: 'long text never measured' } } } } } };
     expect(estimateRecordBytes({ deep })).toBe(5 * 7 + 8);
+    // Arrays: levels 0–4 cost 2 + 1 each around their item; the array at level 5 counts 8.
+    expect(estimateRecordBytes({ list: [[[[[['long text never measured']]]]]] })).toBe(5 * 3 + 8);
   });
 });
 
@@ -941,5 +943,80 @@ describe('a full-refresh stream that declares cursor-ascending order', () => {
     expect(publishedDuringRun).toEqual([]);
     expect(run.streams.items?.rows).toBe(3);
     expect(await landedIds(lake)).toEqual(once(1, 2, 3));
+  });
+});
+
+describe('ties across column batches', () => {
+  it('keeps the tie keys of every batch that reaches the highest value, and none of lower batches', async () => {
+    // Prepare: the highest value 2 comes in two batches, then a batch of a lower value.
+    const columns = { id: 'bigint', n: 'int' } as const;
+    const stream: Stream = {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      incremental: { cursorField: 'n', initialValue: 0 },
+      columns,
+      async *read() {
+        yield batchOf(columns, [
+          { id: 1, n: 1 },
+          { id: 2, n: 2 },
+        ]);
+        yield batchOf(columns, [{ id: 3, n: 2 }]);
+        yield batchOf(columns, [{ id: 4, n: 1 }]);
+      },
+    };
+    const lake = await lakeOf(stream);
+
+    // Act: the second run is sent everything again.
+    const first = await lake.sync();
+    const { cursor } = await lake.backend.state.getCursor(SOURCE, 'items');
+    const second = await lake.sync();
+
+    // Assess
+    expect(first.streams.items).toMatchObject({ rows: 4, cursorTo: 2 });
+    expect(cursor?.keysAtValue).toHaveLength(2);
+    expect(second.streams.items).toMatchObject({ rows: 0, skipped: 4 });
+    expect(await landedIds(lake)).toEqual(once(1, 2, 3, 4));
+  });
+});
+
+describe('a lag window read over several slices', () => {
+  it('lands late arrivals of the window that come after the first slice ended', async () => {
+    // Prepare: cursor-ascending with a lag of 2; the first run commits n = 3.
+    const records: SourceRecord[] = [
+      { id: 1, n: 1 },
+      { id: 2, n: 2 },
+      { id: 3, n: 3 },
+    ];
+    const stream: Stream = {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      order: ReadOrder.cursorAscending,
+      incremental: { cursorField: 'n', initialValue: 0, lag: 2 },
+      async *read(ctx) {
+        const wanted = records
+          .filter((r) => (r.n as number) >= (ctx.since as number))
+          .sort((a, b) => (a.n as number) - (b.n as number) || (a.id as number) - (b.id as number));
+        for (let i = Number(ctx.resumeFrom?.i ?? 0); i < wanted.length; i++) {
+          yield wanted[i]!;
+          yield checkpoint({ i: i + 1 });
+        }
+      },
+    };
+    const lake = await lakeOf(stream);
+    await lake.sync();
+    // Late arrivals inside the window [1, 3).
+    records.push({ id: 10, n: 2 }, { id: 11, n: 2 });
+
+    // Act: one row per slice.
+    const run = await lake.sync({ sliceRows: 1 });
+
+    // Assess: the window's rows land again (raw keeps them; merges deduplicate), the late ones too.
+    expect(run.streams.items).toMatchObject({ cursorTo: 3 });
+    const late = await lake.query(
+      `SELECT CAST(id AS BIGINT) AS id FROM ${SOURCE}.items WHERE id >= 10 ORDER BY id`,
+    );
+    expect(late.map((r) => r.id)).toEqual([10, 11]);
   });
 });
