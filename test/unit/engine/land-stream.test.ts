@@ -1020,3 +1020,31 @@ describe('a lag window read over several slices', () => {
     expect(late.map((r) => r.id)).toEqual([10, 11]);
   });
 });
+
+describe('a column batch with a null cursor value', () => {
+  it('is refused like the record it stands for, naming the cursor field, and lands nothing', async () => {
+    // Prepare
+    const columns = { id: 'bigint', n: 'int' } as const;
+    const stream: Stream = {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      incremental: { cursorField: 'n', initialValue: 0 },
+      columns,
+      async *read() {
+        yield batchOf(columns, [
+          { id: 1, n: 1 },
+          { id: 2, n: null },
+        ]);
+      },
+    };
+    const lake = await lakeOf(stream);
+
+    // Act
+    const run = lake.sync();
+
+    // Assess
+    await expect(run).rejects.toThrow('stream "items" yielded a record without its cursor field "n"');
+    expect(await lake.backend.objects.list('raw/')).toEqual([]);
+  });
+});
