@@ -18,6 +18,7 @@ export const MUTATION_TESTS = [
   'test/unit/adapters/local/state-store.test.ts',
   'test/unit/adapters/local/lock.test.ts',
   'test/unit/engine/tie-keys.test.ts',
+  'test/unit/engine/land-stream.test.ts',
   'test/unit/engine/retries.test.ts',
   'test/unit/engine/resume-after-advance.test.ts',
   'test/unit/engine/slices.test.ts',
