@@ -78,6 +78,21 @@ async function landedIds(lake: TestLake, stream = 'items'): Promise<string[]> {
 
 const once = (...ids: number[]): string[] => ids.map((id) => `${id}×1`);
 
+/** The `items` stream most tests land (key `id`, append), with `n` as its cursor when `cursor`. */
+function items(
+  options: { readonly cursor?: boolean; readonly columns?: Stream['columns'] },
+  read: Stream['read'],
+): Stream {
+  return {
+    name: 'items',
+    primaryKey: ['id'],
+    writeDisposition: 'append',
+    ...(options.cursor ? { incremental: { cursorField: 'n', initialValue: 0 } } : {}),
+    ...(options.columns ? { columns: options.columns } : {}),
+    read,
+  };
+}
+
 /** Items `{id, n}` read in ascending `n` as one column batch per value of `n` (pairs share a value). */
 class BatchWorld {
   public items: SourceRecord[] = [];
@@ -365,18 +380,12 @@ describe('cursor and tie keys over several slices', () => {
       { id: 2, n: 5 },
       { id: 3, n: 1 },
     ];
-    const stream: Stream = {
-      name: 'items',
-      primaryKey: ['id'],
-      writeDisposition: 'append',
-      incremental: { cursorField: 'n', initialValue: 0 },
-      async *read(ctx) {
-        for (let i = Number(ctx.resumeFrom?.i ?? 0); i < records.length; i++) {
-          yield records[i]!;
-          yield checkpoint({ i: i + 1 });
-        }
-      },
-    };
+    const stream = items({ cursor: true }, async function* (ctx) {
+      for (let i = Number(ctx.resumeFrom?.i ?? 0); i < records.length; i++) {
+        yield records[i]!;
+        yield checkpoint({ i: i + 1 });
+      }
+    });
     const lake = await lakeOf(stream);
 
     // Act: one row per slice, staged until the stream completes; then a run that re-reads everything
@@ -466,17 +475,10 @@ describe('column batches that cannot land as they are', () => {
   it('lands a batch with a column the stream does not declare through its records, adding the column', async () => {
     // Prepare: `note` is not declared; the second batch has it.
     const declared = { id: 'bigint', n: 'int' } as const;
-    const stream: Stream = {
-      name: 'items',
-      primaryKey: ['id'],
-      writeDisposition: 'append',
-      incremental: { cursorField: 'n', initialValue: 0 },
-      columns: declared,
-      async *read() {
-        yield batchOf(declared, [{ id: 1, n: 1 }]);
-        yield batchOf({ ...declared, note: 'string' }, [{ id: 2, n: 2, note: 'hello' }]);
-      },
-    };
+    const stream = items({ cursor: true, columns: declared }, async function* () {
+      yield batchOf(declared, [{ id: 1, n: 1 }]);
+      yield batchOf({ ...declared, note: 'string' }, [{ id: 2, n: 2, note: 'hello' }]);
+    });
     const lake = await lakeOf(stream);
 
     // Act
@@ -583,17 +585,10 @@ describe('what lands with each row', () => {
   it('stamps rows landed as records and as column batches with the run, the source and the extraction time', async () => {
     // Prepare: a batch, then records (its `note` column is not declared).
     const declared = { id: 'bigint', n: 'int' } as const;
-    const stream: Stream = {
-      name: 'items',
-      primaryKey: ['id'],
-      writeDisposition: 'append',
-      incremental: { cursorField: 'n', initialValue: 0 },
-      columns: declared,
-      async *read() {
-        yield batchOf(declared, [{ id: 1, n: 1 }]);
-        yield [{ id: 2, n: 2, note: 'x' }];
-      },
-    };
+    const stream = items({ cursor: true, columns: declared }, async function* () {
+      yield batchOf(declared, [{ id: 1, n: 1 }]);
+      yield [{ id: 2, n: 2, note: 'x' }];
+    });
     const lake = await lakeOf(stream);
     const before = Date.now();
 
@@ -614,17 +609,11 @@ describe('what lands with each row', () => {
 
   it('refuses a record without its cursor field, naming the stream and the field, and lands nothing', async () => {
     // Prepare
-    const stream: Stream = {
-      name: 'items',
-      primaryKey: ['id'],
-      writeDisposition: 'append',
-      incremental: { cursorField: 'n', initialValue: 0 },
-      async *read() {
-        // Enough rows before the bad one for a file to be written first.
-        yield Array.from({ length: 600 }, (_, i) => ({ id: i + 1, n: 1 }));
-        yield [{ id: 601 }];
-      },
-    };
+    const stream = items({ cursor: true }, async function* () {
+      // Enough rows before the bad one for a file to be written first.
+      yield Array.from({ length: 600 }, (_, i) => ({ id: i + 1, n: 1 }));
+      yield [{ id: 601 }];
+    });
     const lake = await lakeOf(stream);
 
     // Act
@@ -639,18 +628,13 @@ describe('what lands with each row', () => {
 
   it('takes the last total a connector reports, rounded, and ignores totals that are not counts', async () => {
     // Prepare
-    const stream: Stream = {
-      name: 'items',
-      primaryKey: ['id'],
-      writeDisposition: 'append',
-      async *read(ctx) {
-        ctx.reportTotal?.(2.6);
-        ctx.reportTotal?.(-1);
-        ctx.reportTotal?.(Number.NaN);
-        ctx.reportTotal?.(Number.POSITIVE_INFINITY);
-        yield [{ id: 1 }, { id: 2 }, { id: 3 }];
-      },
-    };
+    const stream = items({}, async function* (ctx) {
+      ctx.reportTotal?.(2.6);
+      ctx.reportTotal?.(-1);
+      ctx.reportTotal?.(Number.NaN);
+      ctx.reportTotal?.(Number.POSITIVE_INFINITY);
+      yield [{ id: 1 }, { id: 2 }, { id: 3 }];
+    });
     const empty: Stream = {
       name: 'empty',
       primaryKey: [],
@@ -685,17 +669,12 @@ describe('schema versions of a stream staged over several slices', () => {
   it('records one version with every change of the run and the field names it renamed', async () => {
     // Prepare: an unordered stream (files staged until it completes); row 2 brings `Extra Field`.
     const records: SourceRecord[] = [{ id: 1 }, { id: 2, 'Extra Field': 'x' }, { id: 3 }];
-    const stream: Stream = {
-      name: 'items',
-      primaryKey: ['id'],
-      writeDisposition: 'append',
-      async *read(ctx) {
-        for (let i = Number(ctx.resumeFrom?.i ?? 0); i < records.length; i++) {
-          yield records[i]!;
-          yield checkpoint({ i: i + 1 });
-        }
-      },
-    };
+    const stream = items({}, async function* (ctx) {
+      for (let i = Number(ctx.resumeFrom?.i ?? 0); i < records.length; i++) {
+        yield records[i]!;
+        yield checkpoint({ i: i + 1 });
+      }
+    });
     const lake = await lakeOf(stream);
 
     // Act
@@ -760,15 +739,9 @@ describe('tie keys at the committed cursor value', () => {
       { id: 1, n: 1, v: 'a' },
       { id: 2, n: 2, v: 'b' },
     ];
-    const stream: Stream = {
-      name: 'items',
-      primaryKey: ['id'],
-      writeDisposition: 'append',
-      incremental: { cursorField: 'n', initialValue: 0 },
-      async *read(ctx) {
-        yield rows.filter((r) => (r.n as number) >= (ctx.since as number));
-      },
-    };
+    const stream = items({ cursor: true }, async function* (ctx) {
+      yield rows.filter((r) => (r.n as number) >= (ctx.since as number));
+    });
     const lake = await lakeOf(stream);
     await lake.sync();
     rows[1] = { id: 2, n: 3, v: 'b2' };
@@ -825,17 +798,10 @@ describe('column batches whose columns land elsewhere', () => {
     // Prepare: `Full Name` lands in full_name; `score` is declared double but comes as int.
     const declared = { id: 'bigint', n: 'int', 'Full Name': 'string', score: 'double' } as const;
     const sent = { id: 'bigint', n: 'int', 'Full Name': 'string' } as const;
-    const stream: Stream = {
-      name: 'items',
-      primaryKey: ['id'],
-      writeDisposition: 'append',
-      incremental: { cursorField: 'n', initialValue: 0 },
-      columns: declared,
-      async *read() {
-        yield batchOf(sent, [{ id: 1, n: 1, 'Full Name': 'Ada' }]);
-        yield batchOf({ id: 'bigint', n: 'int', score: 'int' }, [{ id: 2, n: 2, score: 7 }]);
-      },
-    };
+    const stream = items({ cursor: true, columns: declared }, async function* () {
+      yield batchOf(sent, [{ id: 1, n: 1, 'Full Name': 'Ada' }]);
+      yield batchOf({ id: 'bigint', n: 'int', score: 'int' }, [{ id: 2, n: 2, score: 7 }]);
+    });
     const lake = await lakeOf(stream);
 
     // Act
@@ -951,21 +917,14 @@ describe('ties across column batches', () => {
   it('keeps the tie keys of every batch that reaches the highest value, and none of lower batches', async () => {
     // Prepare: the highest value 2 comes in two batches, then a batch of a lower value.
     const columns = { id: 'bigint', n: 'int' } as const;
-    const stream: Stream = {
-      name: 'items',
-      primaryKey: ['id'],
-      writeDisposition: 'append',
-      incremental: { cursorField: 'n', initialValue: 0 },
-      columns,
-      async *read() {
-        yield batchOf(columns, [
-          { id: 1, n: 1 },
-          { id: 2, n: 2 },
-        ]);
-        yield batchOf(columns, [{ id: 3, n: 2 }]);
-        yield batchOf(columns, [{ id: 4, n: 1 }]);
-      },
-    };
+    const stream = items({ cursor: true, columns }, async function* () {
+      yield batchOf(columns, [
+        { id: 1, n: 1 },
+        { id: 2, n: 2 },
+      ]);
+      yield batchOf(columns, [{ id: 3, n: 2 }]);
+      yield batchOf(columns, [{ id: 4, n: 1 }]);
+    });
     const lake = await lakeOf(stream);
 
     // Act: the second run is sent everything again.
@@ -1026,19 +985,12 @@ describe('a column batch with a null cursor value', () => {
   it('is refused like the record it stands for, naming the cursor field, and lands nothing', async () => {
     // Prepare
     const columns = { id: 'bigint', n: 'int' } as const;
-    const stream: Stream = {
-      name: 'items',
-      primaryKey: ['id'],
-      writeDisposition: 'append',
-      incremental: { cursorField: 'n', initialValue: 0 },
-      columns,
-      async *read() {
-        yield batchOf(columns, [
-          { id: 1, n: 1 },
-          { id: 2, n: null },
-        ]);
-      },
-    };
+    const stream = items({ cursor: true, columns }, async function* () {
+      yield batchOf(columns, [
+        { id: 1, n: 1 },
+        { id: 2, n: null },
+      ]);
+    });
     const lake = await lakeOf(stream);
 
     // Act
