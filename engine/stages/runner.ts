@@ -334,14 +334,7 @@ async function attemptStage(ctx: StageContext, stages: readonly StageDeclaration
     return { run: record, outcome, ...(result.quality ? { quality: result.quality } : {}) };
   } catch (error) {
     const quality = error instanceof QualityFailedError ? (error.cause as QualityResult[]) : undefined;
-    const outcome: StageOutcome = {
-      name: stage.name,
-      status: 'FAILED',
-      attempts: attempt,
-      startedAt,
-      endedAt: clock().toISOString(),
-      error: errorMessage(error),
-    };
+    const outcome = failedAttempt(stage, attempt, startedAt, clock(), error);
     // Best effort: the attempt's own error is what the caller must see.
     await saveOutcome(deps, run, stages, outcome, quality).catch((saveError: unknown) =>
       deps.logger.warn('could not record the failed stage attempt', {
@@ -352,6 +345,24 @@ async function attemptStage(ctx: StageContext, stages: readonly StageDeclaration
     );
     throw error;
   }
+}
+
+/** The outcome of an attempt of `stage` that ended in `error`. */
+function failedAttempt(
+  stage: StageDeclaration,
+  attempt: number,
+  startedAt: string,
+  endedAt: Date,
+  error: unknown,
+): StageOutcome {
+  return {
+    name: stage.name,
+    status: 'FAILED',
+    attempts: attempt,
+    startedAt,
+    endedAt: endedAt.toISOString(),
+    error: errorMessage(error),
+  };
 }
 
 /**
@@ -388,14 +399,7 @@ export async function runStage(deps: StageDeps, options: RunStageOptions): Promi
   } catch (error) {
     // The attempt counts though the stage never began (the lease held by a sync, an unfinished run).
     await held?.release();
-    const outcome: StageOutcome = {
-      name: stage.name,
-      status: 'FAILED',
-      attempts: attempt,
-      startedAt,
-      endedAt: clock().toISOString(),
-      error: errorMessage(error),
-    };
+    const outcome = failedAttempt(stage, attempt, startedAt, clock(), error);
     await saveOutcome(deps, run, stages, outcome, undefined).catch(() => undefined);
     throw error;
   }
