@@ -18,6 +18,8 @@ export interface EngineLoad {
   readonly bytes: number;
   readonly files: number;
   readonly maxRssMb: number;
+  /** Slices the run took (1 unless `sliceSeconds` cut it). */
+  readonly slices: number;
 }
 
 export interface EngineLoadOptions {
@@ -31,6 +33,8 @@ export interface EngineLoadOptions {
   readonly rows: number;
   readonly rowGroupRows?: number;
   readonly rowGroupBytes?: number;
+  /** Run in slices of this many seconds (as a Lambda would); unset: one slice. */
+  readonly sliceSeconds?: number;
 }
 
 export async function timedEngineLoad(load: EngineLoadOptions): Promise<EngineLoad> {
@@ -65,6 +69,7 @@ export async function timedEngineLoad(load: EngineLoadOptions): Promise<EngineLo
       bytes: stats.bytes,
       files: stats.files,
       maxRssMb: process.resourceUsage().maxRSS / 1024,
+      slices: run.slices ?? 1,
     };
   } finally {
     await rm(home, { recursive: true, force: true });

@@ -35,11 +35,9 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openLocalBackend } from '../adapters/local/index.js';
-import { silentLogger } from '../connectors/sdk/index.js';
-import { runSync } from '../engine/sync.js';
 import { startPostgres } from '../test/support/postgres.js';
 import { benchConnector } from './connector.js';
+import { timedEngineLoad } from './local-load.js';
 import { buildPool, pages } from './pool.js';
 import {
   type CopyRun,
@@ -177,41 +175,17 @@ const round = (value: number, digits = 3): number => Number(value.toFixed(digits
 let rowGroupBytes = 0;
 const rowGroupOptions = (): { rowGroupBytes?: number } => (rowGroupBytes > 0 ? { rowGroupBytes } : {});
 
-async function engineRun(rows: number, sliceSeconds = 0): Promise<EngineRun> {
-  const home = await mkdtemp(join(os.tmpdir(), 'sluice-bench-'));
-  try {
-    const backend = await openLocalBackend(home);
-    const now = new Date().toISOString();
-    const cpuStart = process.cpuUsage();
-    const started = performance.now();
-    const run = await runSync(
-      { objects: backend.objects, state: backend.state, catalog: backend.catalog, logger: silentLogger },
-      {
-        source: { name: 'bench', type: 'bench', config: {}, createdAt: now, updatedAt: now },
-        connector: benchConnector as never,
-        config: { rows },
-        ...(sliceSeconds > 0 ? { sliceSeconds } : {}),
-        ...rowGroupOptions(),
-      },
-    );
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuStart);
-    const stats = run.streams.orders;
-    if (run.status !== 'SUCCEEDED' || stats?.rows !== rows) {
-      throw new Error(`engine run ${run.status} with ${stats?.rows} of ${rows} rows: ${run.error ?? ''}`);
-    }
-    return {
-      seconds,
-      cpuSeconds: (cpu.user + cpu.system) / 1e6,
-      rows,
-      bytes: stats.bytes,
-      files: stats.files,
-      maxRssMb: process.resourceUsage().maxRSS / 1024,
-      slices: run.slices ?? 1,
-    };
-  } finally {
-    await rm(home, { recursive: true, force: true });
-  }
+function engineRun(rows: number, sliceSeconds = 0): Promise<EngineRun> {
+  return timedEngineLoad({
+    source: 'bench',
+    type: 'bench',
+    connector: benchConnector as never,
+    config: { rows },
+    stream: 'orders',
+    rows,
+    ...(sliceSeconds > 0 ? { sliceSeconds } : {}),
+    ...rowGroupOptions(),
+  });
 }
 
 /** Runs `engineRun` in a child process and returns what it reports. */
