@@ -368,6 +368,18 @@ async function main(): Promise<void> {
 /** How the children of this run ran (recorded in every result line). */
 let runtime: Runtime = Runtime.tsx;
 
+/** What every result line records about the run: settings, when, where, and the load before and after. */
+function runContext(loadBefore: readonly number[]) {
+  return {
+    rowGroupBytes: rowGroupBytes > 0 ? rowGroupBytes : null,
+    runtime,
+    date: new Date().toISOString(),
+    machine: machine(),
+    usableCores: usableCores(),
+    loadavg: { before: loadBefore, after: os.loadavg().map((l) => round(l, 2)) },
+  };
+}
+
 /** The REST workload: a local API in this process, the engine's full loads of it in children. */
 async function restWorkload(args: Args) {
   const loadBefore = os.loadavg().map((l) => round(l, 2));
@@ -392,12 +404,7 @@ async function restWorkload(args: Args) {
       cpuRuns: ours.map((r) => round(r.cpuSeconds)),
       parquetBytes: ours[0]!.bytes,
       parquetFiles: ours[0]!.files,
-      rowGroupBytes: rowGroupBytes > 0 ? rowGroupBytes : null,
-      runtime,
-      date: new Date().toISOString(),
-      machine: machine(),
-      usableCores: usableCores(),
-      loadavg: { before: loadBefore, after: os.loadavg().map((l) => round(l, 2)) },
+      ...runContext(loadBefore),
     };
   } finally {
     await api.close();
@@ -470,12 +477,7 @@ async function postgresWorkload(args: Args) {
       parquetBytes: ours[0]!.bytes,
       parquetFiles: ours[0]!.files,
       seedSeconds: round(seedSeconds),
-      rowGroupBytes: rowGroupBytes > 0 ? rowGroupBytes : null,
-      runtime,
-      date: new Date().toISOString(),
-      machine: machine(),
-      usableCores: usableCores(),
-      loadavg: { before: loadBefore, after: os.loadavg().map((l) => round(l, 2)) },
+      ...runContext(loadBefore),
     };
   } finally {
     await server.stop();
@@ -556,12 +558,7 @@ async function engineWorkload(args: Args) {
       parquetBytes: ours[0]!.bytes,
       parquetFiles: ours[0]!.files,
       duckdbParquetBytes,
-      rowGroupBytes: rowGroupBytes > 0 ? rowGroupBytes : null,
-      runtime,
-      date: new Date().toISOString(),
-      machine: machine(),
-      usableCores: usableCores(),
-      loadavg: { before: loadBefore, after: os.loadavg().map((l) => round(l, 2)) },
+      ...runContext(loadBefore),
     };
   } finally {
     await rm(work, { recursive: true, force: true });
