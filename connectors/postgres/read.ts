@@ -202,9 +202,9 @@ function recordBuilder(read: ReadPlan): RecordBuilder {
  * writes each batch as it comes (its writer gathers row groups by bytes), so
  * a chunk's size sets only what is in hand: the batch being landed and the
  * next one being fetched and decoded. Measured on the 1M-row benchmark
- * (bench/README.md): 65,536 rows / 16 MiB peaked at 307–320 MB RSS, 32,768 /
- * 8 MiB at 238–250 MB with the same rows/s and CPU, 16,384 / 4 MiB cost 10%
- * more CPU (a query per chunk) and no less memory.
+ * (bench/README.md, "2026-11-27 evening"): 65,536 rows / 16 MiB peaked about
+ * 25 MB higher at the same rows/s and CPU; 16,384 / 4 MiB cost 10% more CPU
+ * (a query per chunk).
  */
 export const COLUMNAR_CHUNK_ROWS = 32_768;
 /** …and at most about this many bytes of column buffers per chunk. */

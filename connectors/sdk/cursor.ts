@@ -107,6 +107,8 @@ export function lowerByLag(value: CursorValue, lag: number | undefined): CursorV
   return new Date(t - lag * 1000).toISOString();
 }
 
+const HAS_OFFSET = /(Z|[+-]\d{2}:?\d{2})$/;
+
 /**
  * Epoch milliseconds of an `ISO_DATE` string, read as the engine reads
  * timestamps: no offset means UTC. Handed to Date.parse in the ECMAScript
@@ -116,6 +118,6 @@ export function lowerByLag(value: CursorValue, lag: number | undefined): CursorV
 function instantMillis(s: string): number {
   if (s.length === 10) return Date.parse(s);
   let iso = s.charCodeAt(10) === 32 ? `${s.slice(0, 10)}T${s.slice(11)}` : s;
-  if (!/(Z|[+-]\d{2}:?\d{2})$/.test(iso)) iso += 'Z';
+  if (!HAS_OFFSET.test(iso)) iso += 'Z';
   return Date.parse(iso);
 }

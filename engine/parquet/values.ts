@@ -266,7 +266,7 @@ export function toTimestampMicros(v: unknown): number {
   if (typeof v === 'string') return parseTimestampMicros(v);
   if (v instanceof Date) return v.getTime() * 1000;
   if (typeof v === 'number') return msInRange(v) ? Math.round(v * 1000) : Number.NaN;
-  if (typeof v === 'bigint') return v >= MIN_EPOCH_MS && v <= MAX_EPOCH_MS ? Number(v) * 1000 : Number.NaN;
+  if (typeof v === 'bigint') return bigintMsInRange(v) ? Number(v) * 1000 : Number.NaN;
   return Number.NaN;
 }
 
@@ -277,6 +277,10 @@ const MIN_EPOCH_MS = INT64_MIN / 1000n;
 function msInRange(v: number): boolean {
   // Strict: the bounds round outward as doubles.
   return Number.isFinite(v) && v > Number(MIN_EPOCH_MS) && v < Number(MAX_EPOCH_MS);
+}
+
+function bigintMsInRange(v: bigint): boolean {
+  return v >= MIN_EPOCH_MS && v <= MAX_EPOCH_MS;
 }
 
 /**
@@ -298,7 +302,7 @@ export function toTimestampMicrosExact(v: unknown): bigint | undefined {
     const whole = Math.trunc(v);
     return BigInt(whole) * 1000n + BigInt(Math.round((v - whole) * 1000));
   }
-  if (typeof v === 'bigint') return v >= MIN_EPOCH_MS && v <= MAX_EPOCH_MS ? v * 1000n : undefined;
+  if (typeof v === 'bigint') return bigintMsInRange(v) ? v * 1000n : undefined;
   return undefined;
 }
 
