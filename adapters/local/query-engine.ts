@@ -20,13 +20,8 @@
  * location, resolved from the catalog when the query starts, so a reader
  * sees one version of a partition, never two (ADR 0009, amendment).
  */
-import {
-  type DuckDBConnection,
-  DuckDBInstance,
-  DuckDBTypeId,
-  type DuckDBValueConverter,
-  JSDuckDBValueConverter,
-} from '@duckdb/node-api';
+import type * as DuckDb from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValueConverter } from '@duckdb/node-api';
 import { SluiceError, ValidationError } from '../../engine/errors.js';
 import {
   type Catalog,
@@ -64,6 +59,7 @@ export class DuckDbQueryEngine implements QueryEngine {
   private readonly instance: DuckDBInstance;
   private readonly connection: DuckDBConnection;
   private readonly options: DuckDbQueryEngineOptions;
+  private readonly toPlain: DuckDBValueConverter<unknown>;
   /** Views created by earlier refreshes, as `"schema"."view"`, so dropped tables disappear. */
   private views = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -73,19 +69,23 @@ export class DuckDbQueryEngine implements QueryEngine {
     instance: DuckDBInstance,
     connection: DuckDBConnection,
     options: DuckDbQueryEngineOptions,
+    toPlain: DuckDBValueConverter<unknown>,
   ) {
     this.instance = instance;
     this.connection = connection;
     this.options = options;
+    this.toPlain = toPlain;
   }
 
   public static async open(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
-    const instance = await DuckDBInstance.create(':memory:');
+    // Loaded here, not at the top: a sync never queries, and DuckDB's native library costs start-up time and memory.
+    const duckdb = await import('@duckdb/node-api');
+    const instance = await duckdb.DuckDBInstance.create(':memory:');
     try {
       const connection = await instance.connect();
       // Athena renders timestamps in UTC; so do we, whatever the laptop's zone.
       await connection.run(`SET TimeZone = 'UTC'`);
-      return new DuckDbQueryEngine(instance, connection, options);
+      return new DuckDbQueryEngine(instance, connection, options, plainConverter(duckdb));
     } catch (error) {
       instance.closeSync();
       throw error;
@@ -115,7 +115,7 @@ export class DuckDbQueryEngine implements QueryEngine {
     await this.refreshViews();
     const reader = await this.connection.streamAndReadAll(sql);
     const columns = reader.deduplicatedColumnNames();
-    const rows = reader.convertRows(toPlain).map((values) => {
+    const rows = reader.convertRows(this.toPlain).map((values) => {
       const row: Record<string, unknown> = {};
       columns.forEach((column, index) => {
         row[column] = values[index] ?? null;
@@ -334,46 +334,51 @@ function renderCell(value: unknown): string {
  * exact (strings otherwise), timestamps ISO-8601 UTC strings, dates
  * `YYYY-MM-DD`, times/intervals/UUIDs/blobs their SQL text.
  */
-export const toPlain: DuckDBValueConverter<unknown> = (value, type, self) => {
-  if (value === null || value === undefined) return null;
+export function plainConverter({
+  DuckDBTypeId,
+  JSDuckDBValueConverter,
+}: typeof DuckDb): DuckDBValueConverter<unknown> {
   const js = JSDuckDBValueConverter as DuckDBValueConverter<unknown>;
-  switch (type.typeId) {
-    case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.HUGEINT:
-    case DuckDBTypeId.UHUGEINT:
-    case DuckDBTypeId.BIGNUM: {
-      const number = js(value, type, self);
-      if (typeof number !== 'bigint') return number;
-      return number >= BigInt(Number.MIN_SAFE_INTEGER) && number <= BigInt(Number.MAX_SAFE_INTEGER)
-        ? Number(number)
-        : number.toString();
-    }
-    case DuckDBTypeId.TIMESTAMP:
-    case DuckDBTypeId.TIMESTAMP_S:
-    case DuckDBTypeId.TIMESTAMP_MS:
-    case DuckDBTypeId.TIMESTAMP_NS:
-    case DuckDBTypeId.TIMESTAMP_TZ:
-      try {
-        const date = js(value, type, self);
-        return date instanceof Date ? date.toISOString() : String(value);
-      } catch {
-        return String(value); // infinity, or beyond what a JS Date holds
+  return (value, type, self) => {
+    if (value === null || value === undefined) return null;
+    switch (type.typeId) {
+      case DuckDBTypeId.BIGINT:
+      case DuckDBTypeId.UBIGINT:
+      case DuckDBTypeId.HUGEINT:
+      case DuckDBTypeId.UHUGEINT:
+      case DuckDBTypeId.BIGNUM: {
+        const number = js(value, type, self);
+        if (typeof number !== 'bigint') return number;
+        return number >= BigInt(Number.MIN_SAFE_INTEGER) && number <= BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(number)
+          : number.toString();
       }
-    case DuckDBTypeId.DATE:
-    case DuckDBTypeId.TIME:
-    case DuckDBTypeId.TIME_NS:
-    case DuckDBTypeId.TIME_TZ:
-    case DuckDBTypeId.INTERVAL:
-    case DuckDBTypeId.UUID:
-    case DuckDBTypeId.BLOB:
-    case DuckDBTypeId.BIT:
-    case DuckDBTypeId.GEOMETRY:
-      return String(value);
-    default:
-      return js(value, type, self);
-  }
-};
+      case DuckDBTypeId.TIMESTAMP:
+      case DuckDBTypeId.TIMESTAMP_S:
+      case DuckDBTypeId.TIMESTAMP_MS:
+      case DuckDBTypeId.TIMESTAMP_NS:
+      case DuckDBTypeId.TIMESTAMP_TZ:
+        try {
+          const date = js(value, type, self);
+          return date instanceof Date ? date.toISOString() : String(value);
+        } catch {
+          return String(value); // infinity, or beyond what a JS Date holds
+        }
+      case DuckDBTypeId.DATE:
+      case DuckDBTypeId.TIME:
+      case DuckDBTypeId.TIME_NS:
+      case DuckDBTypeId.TIME_TZ:
+      case DuckDBTypeId.INTERVAL:
+      case DuckDBTypeId.UUID:
+      case DuckDBTypeId.BLOB:
+      case DuckDBTypeId.BIT:
+      case DuckDBTypeId.GEOMETRY:
+        return String(value);
+      default:
+        return js(value, type, self);
+    }
+  };
+}
 
 function withSlash(prefix: string): string {
   return prefix.endsWith('/') ? prefix : `${prefix}/`;

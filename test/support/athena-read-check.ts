@@ -16,9 +16,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import * as duckdb from '@duckdb/node-api';
 import { glueType } from '../../adapters/aws/glue-catalog.js';
-import { toPlain } from '../../adapters/local/query-engine.js';
+import { plainConverter } from '../../adapters/local/query-engine.js';
 import { decodeStruct, field, listField, type ThriftStruct } from '../../engine/parquet/thrift.js';
 import type { ObjectStore, TableDefinition } from '../../engine/ports.js';
 import { METADATA_COLUMNS } from '../../engine/schema.js';
@@ -263,7 +263,7 @@ export async function readAsAthena(
   const violations = checkFiles(files, declared);
   if (violations.length > 0) throw new AthenaReadError(violations);
   const dir = await mkdtemp(join(tmpdir(), 'sluice-athena-read-'));
-  const instance = await DuckDBInstance.create(':memory:');
+  const instance = await duckdb.DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
     await connection.run(`SET TimeZone = 'UTC'`);
@@ -282,7 +282,7 @@ export async function readAsAthena(
       const reader = await connection.runAndReadAll(
         `SELECT ${select.join(', ')}, ${literal(file.dt)} AS dt FROM read_parquet(${literal(path)})`,
       );
-      rows.push(...(reader.convertRowObjects(toPlain) as Record<string, unknown>[]));
+      rows.push(...(reader.convertRowObjects(plainConverter(duckdb)) as Record<string, unknown>[]));
     }
     return rows;
   } finally {
