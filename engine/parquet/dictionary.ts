@@ -12,6 +12,9 @@
  * Fixed-width columns go plain when D ≳ rows / 2 (where a dictionary stops
  * saving bytes); text only when the sample holds no repeat at all, since a
  * dictionary of repeated long strings pays off even at high cardinality.
+ * Fixed-width columns of groups over 65,536 rows sample √rows values: with
+ * 256 the estimate tops out at 256² = 65,536, so in a bigger group even a
+ * column of distinct values would never reach rows / 2 and go plain.
  */
 import { columnKind } from '../../connectors/sdk/column-types.js';
 import type { ColumnData, ParquetColumn, RowGroupData } from './convert.js';
@@ -36,28 +39,30 @@ export function plainColumns(columns: readonly ParquetColumn[], parts: readonly 
   columns.forEach((column, j) => {
     const nulls = parts.reduce((sum, part) => sum + part.columns[j]!.nullCount, 0);
     if (column.type === 'boolean' || nulls * 2 > rows) return;
-    const { sampled, repeats } = sampleRepeats(column, j, parts, starts, rows);
-    if (sampled < SAMPLE / 4) return;
     const text = column.type === 'string' || column.type === 'json';
+    const size = text ? SAMPLE : Math.max(SAMPLE, Math.ceil(Math.sqrt(rows)));
+    const { sampled, repeats } = sampleRepeats(column, j, parts, starts, rows, size);
+    if (sampled < size / 4) return;
     const distinct = (sampled * sampled) / (2 * Math.max(repeats, 0.5));
     if (text ? repeats === 0 : distinct >= rows / 2) plain.push(column.name);
   });
   return plain;
 }
 
-/** Repeated values among up to SAMPLE non-null values at distinct pseudo-random rows. */
+/** Repeated values among up to `size` non-null values at distinct pseudo-random rows. */
 function sampleRepeats(
   column: ParquetColumn,
   j: number,
   parts: readonly RowGroupData[],
   starts: readonly number[],
   rows: number,
+  size: number,
 ): { sampled: number; repeats: number } {
   const seen = new Set<number>();
   const rowsSeen = new Set<number>();
   const keys = parts.map((part) => keyReader(column, part.columns[j]!));
   let sampled = 0;
-  for (let attempt = 0; sampled < SAMPLE && attempt < SAMPLE * 4; attempt++) {
+  for (let attempt = 0; sampled < size && attempt < size * 4; attempt++) {
     const at = mix(attempt) % rows;
     if (rowsSeen.has(at)) continue;
     rowsSeen.add(at);

@@ -462,6 +462,26 @@ describe('createParquetWriter', () => {
     expect(encodings.find((e) => e.col === 'status')?.encodings).toContain('RLE_DICTIONARY');
   });
 
+  it('writes distinct-valued columns plain in a row group of more than 131,072 rows too', async () => {
+    // Prepare: past 131,072 rows, 256 samples could never estimate rows / 2 distinct values.
+    const columns: ParquetColumn[] = [
+      { name: 'id', type: 'bigint' },
+      { name: 'account', type: 'int' },
+    ];
+    const rows = Array.from({ length: 300_000 }, (_, i) => ({ id: i * 7919, account: i % 1000 }));
+
+    // Act
+    const { path } = await write(columns, [rows], { rowGroupRows: 300_000, rowGroupBytes: 64 * 1024 * 1024 });
+
+    // Assess
+    const groups = await query(`SELECT count(DISTINCT row_group_id) AS n FROM parquet_metadata('${path}')`);
+    expect(Number(groups[0]?.n)).toBe(1);
+    const encodings = await query(`
+      SELECT path_in_schema AS col, encodings FROM parquet_metadata('${path}') ORDER BY path_in_schema`);
+    expect(encodings.find((e) => e.col === 'id')?.encodings).not.toContain('DICTIONARY');
+    expect(encodings.find((e) => e.col === 'account')?.encodings).toContain('RLE_DICTIONARY');
+  });
+
   it('throws a conversion error naming the column and the row', async () => {
     // Prepare
     const writer = createParquetWriter(ALL_TYPES, async () => undefined);
