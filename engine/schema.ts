@@ -22,6 +22,7 @@
  * field is renamed and no value is rerouted (the common case, no copy).
  */
 import { columnKind, parseColumnType, parseDecimalType } from '../connectors/sdk/column-types.js';
+import { PreciseDate } from '../connectors/sdk/precise-date.js';
 import { type ColumnType, DELETED_FIELD, type SourceRecord } from '../connectors/sdk/types.js';
 import { MAX_NAME_LENGTH, PARTITION_KEY, RESERVED_PREFIX } from './catalog-rules.js';
 import { ValidationError } from './errors.js';
@@ -47,6 +48,7 @@ const METADATA_NAMES = new Set(METADATA_COLUMNS.map((c) => c.name));
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 const DAY_MS = 86_400_000;
+const DAY_MICROS = 86_400_000_000n;
 /** Room left after a base name for a variant suffix (`__timestamp`) and a collision suffix (`_99`). */
 const BASE_NAME_LENGTH = MAX_NAME_LENGTH - 15;
 /** A landed column name Glue and Athena take (Glue lowercases it; Athena matches Parquet ignoring case). */
@@ -173,6 +175,8 @@ export function fits(value: unknown, type: ColumnType): boolean {
         typeof value === 'string' && ISO_TIMESTAMP.test(value) && !Number.isNaN(parseTimestampMicros(value))
       );
     case 'date':
+      // A PreciseDate's microseconds past midnight would be lost in a date.
+      if (value instanceof PreciseDate) return value.micros % DAY_MICROS === 0n;
       if (value instanceof Date) return value.getTime() % DAY_MS === 0;
       return typeof value === 'string' && ISO_DATE.test(value) && !Number.isNaN(parseDateDays(value));
     case 'decimal': {

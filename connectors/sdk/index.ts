@@ -13,6 +13,7 @@ export { redactConfig, secretPaths, validateConfig } from './config.js';
 export { compareCursor, cursorOf, lowerByLag, normalizeCursor } from './cursor.js';
 export { ConfigError, ConnectorError, RetriesExhaustedError, SystemError, TransientError } from './errors.js';
 export { silentLogger } from './logger.js';
+export { PreciseDate } from './precise-date.js';
 export { sleep } from './sleep.js';
 export type {
   CheckResult,

@@ -4,6 +4,7 @@
  * dates. Each returns NaN / undefined when the value cannot be converted and
  * lets the caller raise the error that names the column and row.
  */
+import { PreciseDate } from '../../connectors/sdk/precise-date.js';
 
 const MS_PER_DAY = 86_400_000;
 const INT32_MIN = -2_147_483_648;
@@ -264,10 +265,15 @@ export function toBoolean(v: unknown): boolean | undefined {
 /** Epoch microseconds from a Date, an ISO-8601 string or epoch milliseconds; NaN when not convertible. */
 export function toTimestampMicros(v: unknown): number {
   if (typeof v === 'string') return parseTimestampMicros(v);
-  if (v instanceof Date) return v.getTime() * 1000;
+  if (v instanceof Date) return v instanceof PreciseDate ? preciseMicros(v) : v.getTime() * 1000;
   if (typeof v === 'number') return msInRange(v) ? Math.round(v * 1000) : Number.NaN;
   if (typeof v === 'bigint') return bigintMsInRange(v) ? Number(v) * 1000 : Number.NaN;
   return Number.NaN;
+}
+
+/** A PreciseDate's microseconds as a double: beyond ±2^53 the writer takes `toTimestampMicrosExact` instead. */
+function preciseMicros(v: PreciseDate): number {
+  return v.micros >= INT64_MIN && v.micros <= INT64_MAX ? Number(v.micros) : Number.NaN;
 }
 
 // Epoch milliseconds whose microseconds fit the int64 a Parquet timestamp is: beyond them, no value.
@@ -290,6 +296,7 @@ function bigintMsInRange(v: bigint): boolean {
  */
 export function toTimestampMicrosExact(v: unknown): bigint | undefined {
   if (typeof v === 'string') return parseTimestampMicrosExact(v);
+  if (v instanceof PreciseDate) return v.micros >= INT64_MIN && v.micros <= INT64_MAX ? v.micros : undefined;
   if (v instanceof Date) {
     const ms = v.getTime();
     return Number.isNaN(ms) ? undefined : BigInt(ms) * 1000n;
@@ -317,6 +324,7 @@ export function toDateDays(v: unknown): number {
 /** A value widened to a string column: Date → ISO, object/array → JSON, other → String(v). */
 export function toStringValue(v: unknown): string {
   if (typeof v === 'string') return v;
+  if (v instanceof PreciseDate && !Number.isNaN(v.getTime())) return v.toMicrosISOString();
   if (v instanceof Date) return v.toISOString();
   if (typeof v === 'object' && v !== null) return jsonText(v) ?? String(v);
   return String(v);

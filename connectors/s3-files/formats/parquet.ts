@@ -5,11 +5,14 @@ import {
   type Field,
   type Table,
   type Time,
+  type Timestamp,
   TimeUnit,
   Type,
   tableFromIPC,
+  type Vector,
 } from 'apache-arrow';
 import type { ParquetFile } from 'parquet-wasm';
+import { floorDiv, PreciseDate } from '../../sdk/precise-date.js';
 import type { MalformedHandler, Row } from './types.js';
 
 /**
@@ -152,15 +155,51 @@ function describe(error: unknown): string {
 function tableRows(table: Table, before: number): Row[] {
   const fields = table.schema.fields;
   const vectors = fields.map((_, i) => table.getChildAt(i)!);
+  // Timestamp columns are read from their int64s: apache-arrow's get() gives float milliseconds.
+  const exact = fields.map((f, i) =>
+    f.type.typeId === Type.Timestamp ? timestampReader(vectors[i]!, (f.type as Timestamp).unit) : undefined,
+  );
   const rows: Row[] = new Array(table.numRows);
   for (let r = 0; r < table.numRows; r++) {
     const values: Record<string, unknown> = {};
     for (let c = 0; c < fields.length; c++) {
-      values[fields[c]!.name] = toPlain(vectors[c]!.get(r), fields[c]!.type, false);
+      const read = exact[c];
+      values[fields[c]!.name] = read ? read(r) : toPlain(vectors[c]!.get(r), fields[c]!.type, false);
     }
     rows[r] = { values, line: before + r + 1 };
   }
   return rows;
+}
+
+/** Microseconds per unit; nanoseconds are divided (floor) instead. */
+const MICROS_PER: Readonly<Record<TimeUnit, bigint>> = {
+  [TimeUnit.SECOND]: 1_000_000n,
+  [TimeUnit.MILLISECOND]: 1000n,
+  [TimeUnit.MICROSECOND]: 1n,
+  [TimeUnit.NANOSECOND]: 1n,
+};
+
+/** A timestamp column's rows as PreciseDate (exact epoch microseconds) or null. */
+function timestampReader(vector: Vector, unit: TimeUnit): (row: number) => PreciseDate | null {
+  const chunks = vector.data;
+  const starts: number[] = [];
+  let start = 0;
+  for (const chunk of chunks) {
+    starts.push(start);
+    start += chunk.length;
+  }
+  const scale = MICROS_PER[unit];
+  return (row) => {
+    let k = chunks.length - 1;
+    while (starts[k]! > row) k--;
+    const chunk = chunks[k]!;
+    const i = row - starts[k]!;
+    if (!chunk.getValid(i)) return null;
+    const raw = (chunk.values as BigInt64Array)[i]!;
+    if (unit !== TimeUnit.NANOSECOND) return new PreciseDate(raw * scale);
+    // Floor to the microsecond, so an instant before 1970 does not move later.
+    return new PreciseDate(floorDiv(raw, 1000n));
+  };
 }
 
 const MAX_EXACT_DECIMAL_DIGITS = 15;
@@ -169,7 +208,8 @@ const MAX_EXACT_DECIMAL_DIGITS = 15;
  * Arrow values → plain JS the engine lands:
  * - integers: numbers; 64-bit values beyond 2^53 stay bigint (nested: strings);
  * - decimals: numbers when precision ≤ 15 (exact in a double), else strings;
- * - timestamps: Date (millisecond precision, UTC; zone-less timestamps are read as UTC);
+ * - timestamps: Date (millisecond precision, UTC; zone-less timestamps are read as UTC); a top-level
+ *   column is read by `tableRows` as PreciseDate instead, exact to the microsecond;
  * - dates: "YYYY-MM-DD"; times: "HH:MM:SS.fff…";
  * - binary: base64 strings; structs and maps: objects; lists: arrays.
  */

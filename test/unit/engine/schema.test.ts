@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PreciseDate } from '../../../connectors/sdk/precise-date.js';
 import {
   describeChange,
   fits,
@@ -77,6 +78,9 @@ describe('fits', () => {
     expect(fits('4.2', 'bigint')).toBe(false);
     expect(fits('2026-03-01', 'date')).toBe(true);
     expect(fits(new Date('2026-03-01T01:00:00Z'), 'date')).toBe(false);
+    const midnight = BigInt(Date.parse('2026-03-01T00:00:00Z')) * 1000n;
+    expect(fits(new PreciseDate(midnight), 'date')).toBe(true);
+    expect(fits(new PreciseDate(midnight + 5n), 'date')).toBe(false);
   });
 });
 

@@ -6,6 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3FilesConfig } from '../../../../connectors/s3-files/index.js';
 import { ConfigError } from '../../../../connectors/sdk/errors.js';
+import { PreciseDate } from '../../../../connectors/sdk/precise-date.js';
 import { isCheckpoint, type SourceRecord } from '../../../../connectors/sdk/types.js';
 import {
   capturingLogger,
@@ -86,7 +87,7 @@ describe('s3-files parquet', () => {
       s: 'x',
       b: true,
       n: null,
-      ts: new Date('2026-03-01T10:00:00.123Z'),
+      ts: new PreciseDate(1_772_359_200_123_000n),
       day: '2026-03-01',
       t: '10:11:12.500000',
       list: [1, 2],
@@ -98,6 +99,51 @@ describe('s3-files parquet', () => {
     expect(_file_key).toBe('lake/types/one.parquet');
     expect(_file_modified_at).toBeInstanceOf(Date);
     expect(_file_cursor).toBe(`${(_file_modified_at as Date).toISOString()}|lake/types/one.parquet|eof`);
+  });
+
+  it('reads timestamps exact to the microsecond whatever their unit, nanoseconds floored', async () => {
+    // Prepare: DuckDB writes each unit as its own Parquet TIMESTAMP (MICROS, NANOS, MILLIS).
+    const bytes = await parquetFixture(
+      'units.parquet',
+      `SELECT * FROM (VALUES
+         (1, TIMESTAMP '2026-03-01 10:00:00.123456', TIMESTAMP_NS '2026-03-01 10:00:00.123456789', TIMESTAMP_MS '2026-03-01 10:00:00.123'),
+         (2, TIMESTAMP '1969-12-31 23:59:59.999999', TIMESTAMP_NS '1969-12-31 23:59:59.999999999', TIMESTAMP_MS '1969-12-31 23:59:59.999'),
+         (3, TIMESTAMP '9999-12-31 23:59:59.999999', TIMESTAMP_NS '2262-04-11 23:47:16.854775', TIMESTAMP_MS '0001-01-01 00:00:00.001'),
+         (4, TIMESTAMP '0001-01-01 00:00:00.000001', NULL, NULL)
+       ) t(id, us, ns, ms) ORDER BY id`,
+    );
+    await put(client, bucket, 'lake/units/one.parquet', bytes);
+    // The oracle: DuckDB's own reading of the same file, in integers.
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    const expected = (
+      await connection.runAndReadAll(
+        `SELECT epoch_us(us) AS us, epoch_ns(ns) AS ns, epoch_us(ms) AS ms FROM read_parquet('${join(dir, 'units.parquet')}') ORDER BY id`,
+      )
+    ).getRowObjectsJS() as { us: bigint; ns: bigint | null; ms: bigint | null }[];
+    connection.closeSync();
+    db.closeSync();
+    const floorMicros = (ns: bigint): bigint => (ns >= 0n ? ns / 1000n : -((-ns + 999n) / 1000n));
+
+    // Act
+    const records = await readStream(
+      await streamOf(config([{ name: 'units', glob: 'units/*.parquet', format: 'parquet' }]), 'units'),
+      undefined,
+    );
+
+    // Assess
+    const micros = (value: unknown): bigint | null => {
+      if (value === null) return null;
+      expect(value).toBeInstanceOf(PreciseDate);
+      return (value as PreciseDate).micros;
+    };
+    expect(records.map((r) => micros(r.us))).toEqual(expected.map((e) => e.us));
+    expect(records.map((r) => micros(r.ns))).toEqual(
+      expected.map((e) => (e.ns === null ? null : floorMicros(e.ns))),
+    );
+    expect(records.map((r) => micros(r.ms))).toEqual(expected.map((e) => e.ms));
+    expect(micros(records[0]!.us)).toBe(1_772_359_200_123_456n);
+    expect(micros(records[1]!.ns)).toBe(-1n);
   });
 
   it('reads one row group at a time with ranged GETs, never the whole object', async () => {

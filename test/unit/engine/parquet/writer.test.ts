@@ -1,5 +1,6 @@
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { PreciseDate } from '../../../../connectors/sdk/precise-date.js';
 import type { SourceRecord } from '../../../../connectors/sdk/types.js';
 import {
   createParquetWriter,
@@ -190,6 +191,40 @@ describe('createParquetWriter', () => {
     const back = await query(`SELECT epoch_us("at") AS us FROM read_parquet('${path}')`);
     const midnight = 1_704_067_200_000_000n;
     expect(back.map((r) => r.us)).toEqual([midnight, midnight, midnight + 500_000n, midnight, midnight]);
+  });
+
+  it('lands PreciseDate timestamps exact to the microsecond, far from 1970 and before it too', async () => {
+    // Prepare: the oracle is the list of microseconds itself.
+    const micros = [
+      0n,
+      1n,
+      -1n,
+      1_772_359_200_123_456n,
+      2n ** 53n + 1n,
+      -(2n ** 53n) - 3n,
+      253_402_300_799_999_999n, // 9999-12-31T23:59:59.999999Z
+      -62_135_596_799_999_999n, // 0001-01-01T00:00:00.000001Z
+    ];
+    const rows = micros.map((us) => ({ at: new PreciseDate(us) }));
+
+    // Act
+    const { path } = await write([{ name: 'at', type: 'timestamp' }], [rows]);
+
+    // Assess
+    const back = await query(`SELECT epoch_us("at") AS us FROM read_parquet('${path}')`);
+    expect(back.map((r) => r.us)).toEqual(micros);
+  });
+
+  it('refuses a PreciseDate beyond the int64 microseconds of a Parquet timestamp, naming column and row', async () => {
+    // Prepare
+    const rows = [{ at: new PreciseDate(0n) }, { at: new PreciseDate(2n ** 63n) }];
+
+    // Act
+    const written = write([{ name: 'at', type: 'timestamp' }], [rows]);
+
+    // Assess
+    await expect(written).rejects.toThrow(ParquetConversionError);
+    await expect(written).rejects.toThrow(/"at".*row 1|row 1.*"at"/);
   });
 
   it('keeps unicode and long strings intact', async () => {
