@@ -2,7 +2,11 @@
  * The connector under the real engine (local lake, DuckDB queries): two
  * syncs, the second incremental, with exact row counts from the query engine.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type S3FilesConfig, s3FilesConnector } from '../../../../connectors/s3-files/index.js';
 import type { Connector } from '../../../../connectors/sdk/types.js';
@@ -20,6 +24,7 @@ const config: S3FilesConfig = {
   streams: [
     { name: 'orders', glob: '**/*.csv', format: 'csv', primaryKey: ['id'], writeDisposition: 'merge' },
     { name: 'events', glob: '**/*.jsonl', format: 'jsonl' },
+    { name: 'readings', glob: 'readings/*.parquet', format: 'parquet' },
   ],
 };
 
@@ -83,5 +88,43 @@ describe('s3-files through the engine', () => {
     expect(Number(orders!.ids)).toBe(170);
     expect(Number(events!.n)).toBe(34);
     expect(Number(events!.files)).toBe(17);
+  });
+
+  it('lands Parquet timestamps exact to the microsecond in an inferred timestamp column', async () => {
+    // Prepare: a file written by DuckDB, which is also the oracle for what it holds.
+    const dir = await mkdtemp(join(tmpdir(), 's3-files-readings-'));
+    const path = join(dir, 'r.parquet');
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    let expected: Record<string, unknown>[];
+    try {
+      await connection.run(`COPY (SELECT * FROM (VALUES
+          (1, TIMESTAMPTZ '2026-03-01 10:00:00.123456+00'),
+          (2, TIMESTAMPTZ '1969-12-31 23:59:59.999999+00'),
+          (3, TIMESTAMPTZ '2500-06-30 12:00:00.000001+00')) t(id, read_at)) TO '${path}' (FORMAT parquet)`);
+      expected = (
+        await connection.runAndReadAll(
+          `SELECT id, epoch_us(read_at) AS us FROM read_parquet('${path}') ORDER BY id`,
+        )
+      ).getRowObjectsJS();
+      await put(client, bucket, 'drop/readings/r.parquet', new Uint8Array(await readFile(path)));
+    } finally {
+      connection.closeSync();
+      db.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    // Act
+    const run = await lake.sync();
+
+    // Assess
+    expect(run.streams.readings?.rows).toBe(3);
+    const landed = await lake.query(
+      'SELECT id, epoch_us(read_at) AS us, typeof(read_at) AS type FROM files.readings ORDER BY id',
+    );
+    expect(landed.map((r) => [Number(r.id), BigInt(r.us as string | number | bigint)])).toEqual(
+      expected.map((e) => [Number(e.id), e.us]),
+    );
+    expect(new Set(landed.map((r) => r.type))).toEqual(new Set(['TIMESTAMP WITH TIME ZONE']));
   });
 });
