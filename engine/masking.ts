@@ -12,6 +12,7 @@ import {
   columnBatch,
   isNullAt,
 } from '../connectors/sdk/column-batch.js';
+import { PreciseDate } from '../connectors/sdk/precise-date.js';
 import type { ColumnType, SourceRecord, Stream } from '../connectors/sdk/types.js';
 import { nullVector } from './column-batches.js';
 import { ValidationError } from './errors.js';
@@ -85,6 +86,7 @@ export interface StreamMasker {
 
 function clearText(value: unknown): string {
   if (typeof value === 'string') return value;
+  if (value instanceof PreciseDate) return value.toPreciseISOString();
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'object') return JSON.stringify(value);

@@ -9,6 +9,7 @@
  * many as landed.
  */
 import { createHash } from 'node:crypto';
+import { PreciseDate } from '../connectors/sdk/precise-date.js';
 import type { SourceRecord } from '../connectors/sdk/types.js';
 
 const HASH = /^[A-Za-z0-9_-]{22}$/;
@@ -19,6 +20,7 @@ function hash(text: string): string {
 
 function canonical(value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
+  if (value instanceof PreciseDate) return value.toPreciseISOString();
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(canonical);
   if (value !== null && typeof value === 'object') {
@@ -36,7 +38,11 @@ export function tieKeyOf(record: SourceRecord, primaryKey: readonly string[]): s
     // The JSON the engine stored before keys were hashed, so legacy state hashes to the same key.
     return hash(
       JSON.stringify(
-        primaryKey.map((k) => record[k]),
+        // JSON.stringify calls a Date's toJSON before any replacer: a PreciseDate's microseconds go in first.
+        primaryKey.map((k) => {
+          const value = record[k];
+          return value instanceof PreciseDate ? value.toPreciseISOString() : value;
+        }),
         (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
       ),
     );

@@ -1,4 +1,5 @@
 import { SystemError } from './errors.js';
+import { PreciseDate } from './precise-date.js';
 import type { CursorValue, SourceRecord } from './types.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -11,6 +12,7 @@ export function normalizeCursor(value: unknown, field: string): CursorValue | un
   if (value === null || value === undefined) return undefined;
   if (typeof value === 'number') return value;
   if (typeof value === 'string') return value;
+  if (value instanceof PreciseDate) return value.toPreciseISOString();
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'bigint') return Number(value);
   throw new SystemError(

@@ -3,7 +3,8 @@
  * millisecond precision, rounded down), so schema inference sees a timestamp
  * and cursors compare it as one; the Parquet writer lands `micros` exactly.
  * Connectors that read microsecond sources (Parquet files, databases) yield
- * it where a plain `Date` would drop the last three digits.
+ * it where a plain `Date` would drop the last three digits. Treat it as
+ * immutable: `Date` setters change the millisecond part, not `micros`.
  */
 export class PreciseDate extends Date {
   /** Epoch microseconds, exact. */
@@ -17,11 +18,15 @@ export class PreciseDate extends Date {
     this.micros = micros;
   }
 
-  /** ISO-8601 in UTC with six fractional digits (a Date's own has three). */
-  public toMicrosISOString(): string {
+  /**
+   * ISO-8601 in UTC: six fractional digits when the microseconds are not a
+   * whole millisecond, else a Date's own three, so text keyed on a whole
+   * millisecond (cursors, tie keys, hashes) reads as it did for a Date.
+   */
+  public toPreciseISOString(): string {
     const base = this.toISOString();
     const sub = Number(((this.micros % 1000n) + 1000n) % 1000n);
-    return `${base.slice(0, -1)}${String(sub).padStart(3, '0')}Z`;
+    return sub === 0 ? base : `${base.slice(0, -1)}${String(sub).padStart(3, '0')}Z`;
   }
 }
 

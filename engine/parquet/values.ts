@@ -324,7 +324,7 @@ export function toDateDays(v: unknown): number {
 /** A value widened to a string column: Date → ISO, object/array → JSON, other → String(v). */
 export function toStringValue(v: unknown): string {
   if (typeof v === 'string') return v;
-  if (v instanceof PreciseDate && !Number.isNaN(v.getTime())) return v.toMicrosISOString();
+  if (v instanceof PreciseDate) return v.toPreciseISOString();
   if (v instanceof Date) return v.toISOString();
   if (typeof v === 'object' && v !== null) return jsonText(v) ?? String(v);
   return String(v);

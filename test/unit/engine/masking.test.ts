@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PreciseDate } from '../../../connectors/sdk/precise-date.js';
 import type { Stream } from '../../../connectors/sdk/types.js';
 import { ValidationError } from '../../../engine/errors.js';
 import { hashValue, parsePii, streamMasker } from '../../../engine/masking.js';
@@ -10,6 +11,20 @@ const stream: Stream = {
   incremental: { cursorField: 'updated_at', initialValue: '1970-01-01' },
   read: async function* () {},
 };
+
+describe('hashValue', () => {
+  it('hashes timestamps a microsecond apart apart, and a whole millisecond as it hashed a Date', () => {
+    // Prepare
+    const at = 1_772_359_200_123_000n;
+
+    // Act
+    const [a, b, whole] = [at + 456n, at + 789n, at].map((us) => hashValue(new PreciseDate(us), 's'));
+
+    // Assess
+    expect(a).not.toBe(b);
+    expect(whole).toBe(hashValue(new Date(Number(at / 1000n)), 's'));
+  });
+});
 
 describe('streamMasker', () => {
   it('hashes with the salt and redacts to null when fields are marked', () => {

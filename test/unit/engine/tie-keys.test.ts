@@ -4,7 +4,9 @@
  * syncs, re-syncs and grows without wedging, in one slice or many.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { PreciseDate } from '../../../connectors/sdk/precise-date.js';
 import type { SourceDefinition } from '../../../engine/ports.js';
+import { tieKeyOf } from '../../../engine/tie-keys.js';
 import { keylessSource } from '../../support/keyless-connector.js';
 import { openTestLake, type TestLake } from '../../support/lake.js';
 
@@ -55,4 +57,19 @@ describe('2,000 keyless records sharing one cursor value', () => {
       expect(cursor?.keysRef).toBeDefined();
     });
   }
+});
+
+describe('tieKeyOf', () => {
+  it('tells timestamps a microsecond apart apart, keyed or keyless, and keys a whole millisecond as a Date', () => {
+    // Prepare
+    const at = 1_772_359_200_123_000n;
+    const record = (us: bigint) => ({ id: 1, at: new PreciseDate(us) });
+    const asDate = { id: 1, at: new Date(Number(at / 1000n)) };
+
+    // Act + Assess
+    for (const key of [[], ['at']] as const) {
+      expect(tieKeyOf(record(at + 456n), key)).not.toBe(tieKeyOf(record(at + 789n), key));
+      expect(tieKeyOf(record(at), key)).toBe(tieKeyOf(asDate, key));
+    }
+  });
 });

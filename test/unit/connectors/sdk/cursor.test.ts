@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareCursor, lowerByLag, normalizeCursor } from '../../../../connectors/sdk/cursor.js';
+import { PreciseDate } from '../../../../connectors/sdk/precise-date.js';
 
 describe('cursor helpers', () => {
   it('compares ISO timestamps as instants whatever their precision or offset', () => {
@@ -73,6 +74,22 @@ describe('cursor helpers', () => {
     expect(normalizeCursor(new Date(Date.UTC(2026, 0, 2)), 'f')).toBe('2026-01-02T00:00:00.000Z');
     expect(lowerByLag('2026-01-02T00:00:00.000Z', 60)).toBe('2026-01-01T23:59:00.000Z');
     expect(lowerByLag(100, 5)).toBe(95);
+  });
+
+  it('keeps a PreciseDate cursor to the microsecond, and a whole millisecond as a Date writes it', () => {
+    // Prepare
+    const at = 1_772_359_200_123_000n;
+
+    // Act
+    const early = normalizeCursor(new PreciseDate(at + 456n), 'f')!;
+    const late = normalizeCursor(new PreciseDate(at + 789n), 'f')!;
+    const whole = normalizeCursor(new PreciseDate(at), 'f');
+
+    // Assess
+    expect(early).toBe('2026-03-01T10:00:00.123456Z');
+    expect(compareCursor(early, late)).toBeLessThan(0);
+    expect(compareCursor(late, early)).toBeGreaterThan(0);
+    expect(whole).toBe(normalizeCursor(new Date(Number(at / 1000n)), 'f'));
   });
 
   it('rejects cursor values that cannot be ordered', () => {

@@ -20,15 +20,18 @@ describe('PreciseDate', () => {
     expect(dates.map((d) => d.micros)).toEqual(cases.map(([micros]) => micros));
   });
 
-  it('writes ISO-8601 with six fractional digits', () => {
+  it('writes ISO-8601 with six fractional digits, or three as a Date does on a whole millisecond', () => {
     // Act
-    const texts = [1_772_359_200_123_456n, -1n, 5n].map((us) => new PreciseDate(us).toMicrosISOString());
+    const texts = [1_772_359_200_123_456n, -1n, 5n, 1_772_359_200_123_000n].map((us) =>
+      new PreciseDate(us).toPreciseISOString(),
+    );
 
     // Assess
     expect(texts).toEqual([
       '2026-03-01T10:00:00.123456Z',
       '1969-12-31T23:59:59.999999Z',
       '1970-01-01T00:00:00.000005Z',
+      new Date(Date.UTC(2026, 2, 1, 10, 0, 0, 123)).toISOString(),
     ]);
   });
 
