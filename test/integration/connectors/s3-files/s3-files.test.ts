@@ -376,6 +376,28 @@ describe('s3-files formats and options', () => {
     ]);
   });
 
+  it("gives a file's own _file_* field the metadata value, in the file's key order", async () => {
+    // Prepare
+    await put(client, bucket, 'own/rows.jsonl', '{"_file_line":99,"id":1,"_file_key":"mine"}\n');
+
+    // Act
+    const [record] = await readStream(
+      await streamOf(config('own', [{ name: 'rows', glob: '*.jsonl', format: 'jsonl' }]), 'rows'),
+      undefined,
+    );
+
+    // Assess
+    expect(record?._file_line).toBe(1);
+    expect(record?._file_key).toBe('own/rows.jsonl');
+    expect(Object.keys(record!)).toEqual([
+      '_file_line',
+      'id',
+      '_file_key',
+      '_file_modified_at',
+      '_file_cursor',
+    ]);
+  });
+
   it('gunzips .gz keys and objects stored with Content-Encoding gzip', async () => {
     await put(client, bucket, 'gz/a.csv.gz', gzipSync('id\n1\n2\n'));
     await put(client, bucket, 'gz/b.csv', gzipSync('id\n3\n'), { contentEncoding: 'gzip' });
