@@ -5,7 +5,7 @@
  * same rows. Prints one JSON line and saves it under bench/results/.
  *
  *   npm run bench -- [--only engine|postgres|rest] [--rows 1000000] [--repeat 3] [--rows-10m 10000000 | --skip-10m]
- *                    [--slice-seconds 10] [--pg-rows 1000000] [--pg-record-path] [--rest-rows 200000]
+ *                    [--slice-seconds 10] [--pg-rows 1000000] [--pg-record-path] [--rest-rows 200000] [--files-rows 200000]
  *                    [--runtime bundle|tsx] [--row-group-bytes N] [--label NAME] [--no-save]
  *
  * `--only postgres` runs the PostgreSQL workload of bench/postgres.ts instead:
@@ -14,6 +14,9 @@
  * fast path off (`columnar: false`), alternating with the other runs.
  * `--only rest` runs the REST workload of bench/rest.ts: a local API's
  * records through the `rest` connector.
+ * `--only files` runs the files workload of bench/files.ts: the same rows
+ * as CSV, JSON Lines and Parquet objects in a private moto_server bucket
+ * through the `s3-files` connector, each beside DuckDB reading the file.
  * `--label NAME` puts NAME into the result file's name (so a variant run
  * never overwrites another result).
  *
@@ -37,7 +40,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPostgres } from '../test/support/postgres.js';
 import { benchConnector } from './connector.js';
+import {
+  duckdbCopy,
+  FILE_FORMATS,
+  type FileFormat,
+  type FilesEngineRun,
+  filesEngineRun,
+  prepareFiles,
+} from './files.js';
 import { timedEngineLoad } from './local-load.js';
+import { startMoto } from './moto.js';
 import { buildPool, pages } from './pool.js';
 import {
   type CopyRun,
@@ -51,7 +63,7 @@ import {
 } from './postgres.js';
 import { type RestEngineRun, restEngineRun, startRestApi } from './rest.js';
 
-const Workload = { engine: 'engine', postgres: 'postgres', rest: 'rest' } as const;
+const Workload = { engine: 'engine', postgres: 'postgres', rest: 'rest', files: 'files' } as const;
 type Workload = (typeof Workload)[keyof typeof Workload];
 
 interface Args {
@@ -62,6 +74,8 @@ interface Args {
   readonly pgRows: number;
   /** Records the local REST API serves. */
   readonly restRows: number;
+  /** Rows in each file of the files workload. */
+  readonly filesRows: number;
   /** How engine children run: `bundle` (no tsx, as shipped) or `tsx`. */
   readonly runtime: Runtime;
   /** A child process: `engine` or `postgres` (with `--target` JSON). */
@@ -105,6 +119,7 @@ const DEFAULTS = {
   sliceSeconds: 10,
   pgRows: 1_000_000,
   restRows: 200_000,
+  filesRows: 200_000,
 } as const;
 
 const Runtime = { bundle: 'bundle', tsx: 'tsx' } as const;
@@ -114,7 +129,7 @@ const WORKLOADS: readonly string[] = Object.values(Workload);
 function parseArgs(argv: readonly string[]): Args {
   const args: { -readonly [K in keyof Args]: Args[K] } = {
     ...DEFAULTS,
-    only: [Workload.engine, Workload.postgres, Workload.rest],
+    only: [Workload.engine, Workload.postgres, Workload.rest, Workload.files],
     runtime: Runtime.bundle,
     childKind: undefined,
     target: undefined,
@@ -140,6 +155,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--slice-seconds') args.sliceSeconds = number();
     else if (flag === '--pg-rows') args.pgRows = number();
     else if (flag === '--rest-rows') args.restRows = number();
+    else if (flag === '--files-rows') args.filesRows = number();
     else if (flag === '--runtime') {
       const value = argv[++i];
       if (value !== Runtime.bundle && value !== Runtime.tsx) throw new Error('--runtime needs bundle or tsx');
@@ -147,7 +163,7 @@ function parseArgs(argv: readonly string[]): Args {
     } else if (flag === '--row-group-bytes') args.rowGroupBytes = number();
     else if (flag === '--only') {
       const value = argv[++i] ?? '';
-      if (!WORKLOADS.includes(value)) throw new Error('--only needs engine, postgres or rest');
+      if (!WORKLOADS.includes(value)) throw new Error('--only needs engine, postgres, rest or files');
       args.only = [value as Workload];
     } else if (flag === '--child') {
       const value = argv[++i] ?? '';
@@ -224,6 +240,11 @@ function postgresRunInChild(target: PgTarget, rows: number, columnar = true): Pr
 /** Runs `restEngineRun` in a child process. */
 function restRunInChild(url: string, rows: number): Promise<RestEngineRun> {
   return runChild<RestEngineRun>(['--child', 'rest', '--rows', String(rows), '--target', url]);
+}
+
+/** Runs `filesEngineRun` in a child process (moto's address reaches it through AWS_ENDPOINT_URL). */
+function filesRunInChild(format: FileFormat, rows: number): Promise<FilesEngineRun> {
+  return runChild<FilesEngineRun>(['--child', 'files', '--rows', String(rows), '--target', format]);
 }
 
 /** The command line that starts a child: this script under tsx, or its bundle. */
@@ -343,6 +364,12 @@ async function main(): Promise<void> {
     );
     return;
   }
+  if (args.child && args.childKind === Workload.files) {
+    const format = args.target as FileFormat;
+    if (!FILE_FORMATS.includes(format)) throw new Error(`--target needs one of ${FILE_FORMATS.join(', ')}`);
+    process.stdout.write(`${JSON.stringify(await filesEngineRun(format, args.rows, rowGroupOptions()))}\n`);
+    return;
+  }
   if (args.child && args.childKind === Workload.rest) {
     process.stdout.write(
       `${JSON.stringify(await restEngineRun(args.target ?? '', args.rows, rowGroupOptions()))}\n`,
@@ -377,6 +404,11 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     if (args.save) await save(args.label === '' ? 'rest' : `${args.label}-rest`, result);
   }
+  if (args.only.includes(Workload.files)) {
+    const result = await filesWorkload(args);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (args.save) await save(args.label === '' ? 'files' : `${args.label}-files`, result);
+  }
 }
 
 /** How the children of this run ran (recorded in every result line). */
@@ -392,6 +424,68 @@ function runContext(loadBefore: readonly number[]) {
     usableCores: usableCores(),
     loadavg: { before: loadBefore, after: os.loadavg().map((l) => round(l, 2)) },
   };
+}
+
+/**
+ * The files workload: a private moto_server holding the rows as CSV, JSON
+ * Lines and Parquet; per format, alternating runs of DuckDB reading the local
+ * file into Parquet (one thread, in this process) and of the engine's full
+ * load of the object (a child).
+ */
+async function filesWorkload(args: Args) {
+  const loadBefore = os.loadavg().map((l) => round(l, 2));
+  const work = await mkdtemp(join(os.tmpdir(), 'sluice-bench-files-'));
+  const moto = await startMoto();
+  try {
+    const fixture = await prepareFiles(args.filesRows, work);
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const duck = await DuckDBInstance.create(':memory:');
+    const db = await duck.connect();
+    await db.run('SET threads = 1');
+    const formats: Record<string, unknown> = {};
+    try {
+      for (const format of FILE_FORMATS) {
+        const duckSeconds: number[] = [];
+        const duckCpu: number[] = [];
+        const ours: FilesEngineRun[] = [];
+        for (let i = 0; i < args.repeat; i++) {
+          const cpuStart = process.cpuUsage();
+          const started = performance.now();
+          await db.run(duckdbCopy(format, fixture.paths[format], join(work, `duckdb-${format}.parquet`)));
+          duckSeconds.push((performance.now() - started) / 1000);
+          const cpu = process.cpuUsage(cpuStart);
+          duckCpu.push((cpu.user + cpu.system) / 1e6);
+          ours.push(await filesRunInChild(format, args.filesRows));
+        }
+        const seconds = median(ours.map((r) => r.seconds));
+        const cpuSeconds = median(ours.map((r) => r.cpuSeconds));
+        const duckdbCpuSeconds = median(duckCpu);
+        formats[format] = {
+          fileBytes: fixture.bytes[format],
+          seconds: round(seconds),
+          rowsPerSec: Math.round(args.filesRows / seconds),
+          inputMbPerSec: round(fixture.bytes[format] / 2 ** 20 / seconds, 1),
+          cpuSeconds: round(cpuSeconds),
+          cpuMicrosPerRow: round((cpuSeconds / args.filesRows) * 1e6, 2),
+          duckdbRowsPerSec: Math.round(args.filesRows / median(duckSeconds)),
+          duckdbCpuSeconds: round(duckdbCpuSeconds),
+          cpuRatio: round(duckdbCpuSeconds / cpuSeconds),
+          peakRssMb: Math.round(Math.max(...ours.map((r) => r.maxRssMb))),
+          rssRuns: ours.map((r) => Math.round(r.maxRssMb)),
+          runs: ours.map((r) => round(r.seconds)),
+          cpuRuns: ours.map((r) => round(r.cpuSeconds)),
+          parquetBytes: ours[0]!.bytes,
+        };
+      }
+    } finally {
+      db.closeSync();
+      duck.closeSync();
+    }
+    return { workload: 'files', rows: args.filesRows, formats, ...runContext(loadBefore) };
+  } finally {
+    moto.kill('SIGTERM');
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 /** The REST workload: a local API in this process, the engine's full loads of it in children. */
