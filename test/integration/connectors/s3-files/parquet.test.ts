@@ -146,6 +146,60 @@ describe('s3-files parquet', () => {
     expect(micros(records[1]!.ns)).toBe(-1n);
   });
 
+  it('reads text and 64-bit integers exactly as DuckDB does, across row groups and batches', async () => {
+    // Prepare: ASCII, accented, emoji and empty text, nulls, and integers at every edge of 2^53 and 2^63.
+    const edges = [
+      '0',
+      '-1',
+      '9007199254740991',
+      '-9007199254740991',
+      '9007199254740992',
+      '-9007199254740992',
+      '9007199254740993',
+      '9223372036854775807',
+      '-9223372036854775807 - 1',
+      '4294967296',
+      '-4294967297',
+    ];
+    const texts = ["'plain'", "'Chloé Müller'", "'🦆 duck'", "''", 'NULL', '\'Nørgaard, "q"\''];
+    const select = `SELECT i, CASE i % 6 ${texts.map((t, k) => `WHEN ${k} THEN ${t}`).join(' ')} END AS s,
+        CASE i % 11 ${edges.map((e, k) => `WHEN ${k} THEN (${e})::BIGINT`).join(' ')} END AS n,
+        CASE WHEN i % 7 = 0 THEN NULL ELSE i::BIGINT * 1000003 END AS m
+      FROM range(5000) t(i)`;
+    await put(client, bucket, 'lake/edges/one.parquet', await parquetFixture('edges.parquet', select, 1500));
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    const expected = (
+      await connection.runAndReadAll(
+        `SELECT s, CAST(n AS VARCHAR) AS n, CAST(m AS VARCHAR) AS m FROM read_parquet('${join(dir, 'edges.parquet')}') ORDER BY i`,
+      )
+    ).getRowObjectsJS() as { s: string | null; n: string | null; m: string | null }[];
+    connection.closeSync();
+    db.closeSync();
+
+    // Act: pages of 700 rows, so batches cut across the row groups of 1,500.
+    const records = await readStream(
+      await streamOf(
+        config([{ name: 'edges', glob: 'edges/*.parquet', format: 'parquet' }], { pageSize: 700 }),
+        'edges',
+      ),
+      undefined,
+    );
+
+    // Assess
+    const text = (v: unknown) => (v === null ? null : String(v));
+    expect(records.map((r) => r.s)).toEqual(expected.map((e) => e.s));
+    expect(records.map((r) => text(r.n))).toEqual(expected.map((e) => e.n));
+    expect(records.map((r) => text(r.m))).toEqual(expected.map((e) => e.m));
+    // Numbers while a double holds them exactly, BigInt beyond.
+    for (const r of records) {
+      if (r.n === null) continue;
+      const exact =
+        Number.isSafeInteger(Number(r.n)) && BigInt(r.n as number | bigint) === BigInt(Number(r.n));
+      expect(typeof r.n).toBe(exact ? 'number' : 'bigint');
+    }
+  });
+
   it('reads one row group at a time with ranged GETs, never the whole object', async () => {
     // Prepare: 20,000 rows in 10 row groups, read through a proxy that logs every request.
     const bytes = await parquetFixture(
