@@ -169,6 +169,32 @@ export class CsvParser {
   }
 }
 
+type RecordBuilder = (fields: readonly string[]) => Record<string, unknown>;
+
+/**
+ * Builds a row's record from its fields: an object literal with every column
+ * name as a literal key (a `new Function`, as the engine's converter), so
+ * records share one shape with their properties in the object itself, where
+ * assigning them one by one cost a property-store lookup per value and grew
+ * an outside property store. Same keys, order and values as the assignments,
+ * except a "__proto__" column: assigned, it set the prototype or vanished;
+ * now it is kept.
+ */
+function recordBuilder(columns: readonly string[], nullValues: ReadonlySet<string>): RecordBuilder {
+  const value = (i: number): string =>
+    nullValues.size > 0 ? `(n.has(f[${i}]) ? null : f[${i}])` : `f[${i}]`;
+  // A literal "__proto__" key would set the prototype; computed, it is a field like any other (as in JSON.parse).
+  const key = (name: string): string =>
+    name === '__proto__' ? `[${JSON.stringify(name)}]` : JSON.stringify(name);
+  // Generated code: names enter only as JSON string literals.
+  const make = new Function(
+    'f',
+    'n',
+    `return { ${columns.map((name, i) => `${key(name)}: ${value(i)}`).join(', ')} };`,
+  ) as (fields: readonly string[], nulls: ReadonlySet<string>) => Record<string, unknown>;
+  return (fields) => make(fields, nullValues);
+}
+
 /**
  * Turns CSV lines into rows: the header (or configured columns) names the
  * fields, every value stays a string (or null for a configured null value),
@@ -183,6 +209,8 @@ export async function* csvRows(
   let columns: readonly string[] | undefined = options.header ? undefined : options.columns;
   let headerPending = options.header;
   const events: CsvEvent[] = [];
+  let build: RecordBuilder | undefined;
+  let builtFor: readonly string[] | undefined;
 
   const toRows = (): Row[] | 'stop' => {
     const rows: Row[] = [];
@@ -215,12 +243,11 @@ export async function* csvRows(
         malformed.line(event.line, `expected ${columns.length} fields, found ${event.fields.length}`);
         continue;
       }
-      const values: Record<string, unknown> = {};
-      for (let i = 0; i < columns.length; i++) {
-        const value = event.fields[i]!;
-        values[columns[i]!] = options.nullValues.size > 0 && options.nullValues.has(value) ? null : value;
+      if (build === undefined || builtFor !== columns) {
+        build = recordBuilder(columns, options.nullValues);
+        builtFor = columns;
       }
-      rows.push({ values, line: event.line });
+      rows.push({ values: build(event.fields), line: event.line });
     }
     events.length = 0;
     return rows;

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type CsvEvent, CsvParser, type CsvSyntax } from '../../../../connectors/s3-files/formats/csv.js';
+import {
+  type CsvEvent,
+  CsvParser,
+  type CsvSyntax,
+  csvRows,
+} from '../../../../connectors/s3-files/formats/csv.js';
 import { splitLines } from '../../../../connectors/s3-files/formats/text.js';
 
 async function parse(text: string | string[], syntax: Partial<CsvSyntax> = {}): Promise<CsvEvent[]> {
@@ -71,5 +76,67 @@ describe('s3-files CSV parser', () => {
 
   it('keeps a quote in the middle of an unquoted field', async () => {
     expect(records(await parse('5" screen,x'))).toEqual([[1, '5" screen', 'x']]);
+  });
+});
+
+describe('s3-files CSV rows', () => {
+  async function rows(text: string, nullValues: readonly string[] = []) {
+    async function* chunks() {
+      yield text;
+    }
+    const options = {
+      header: true,
+      delimiter: ',',
+      quote: '"',
+      escape: '"',
+      encoding: 'utf-8',
+      nullValues: new Set(nullValues),
+    };
+    const out: Record<string, unknown>[] = [];
+    for await (const batch of csvRows(splitLines(chunks()), options as never, {
+      line: () => {},
+      file: () => {},
+    }))
+      for (const row of batch) out.push(row.values);
+    return out;
+  }
+
+  it('names values by the header, odd names included, in header order, nulls where configured', async () => {
+    // Act
+    const [first, second] = await rows(
+      'id,"a ""q""",back\\slash,toString,ünï,constructor\n1,x,NULL,t,,c\n2,,y,,u,\n',
+      ['NULL', ''],
+    );
+
+    // Assess
+    expect(Object.keys(first!)).toEqual(['id', 'a "q"', 'back\\slash', 'toString', 'ünï', 'constructor']);
+    expect(first).toEqual({
+      id: '1',
+      'a "q"': 'x',
+      'back\\slash': null,
+      toString: 't',
+      ünï: null,
+      constructor: 'c',
+    });
+    expect(second).toEqual({
+      id: '2',
+      'a "q"': null,
+      'back\\slash': 'y',
+      toString: null,
+      ünï: 'u',
+      constructor: null,
+    });
+    expect(Object.getPrototypeOf(first)).toBe(Object.prototype);
+  });
+
+  it('keeps a "__proto__" column as a field, and the prototype as it is', async () => {
+    // Act
+    const [record, empty] = await rows('id,__proto__\n1,x\n2,\n', ['']);
+
+    // Assess
+    expect(Object.keys(record!)).toEqual(['id', '__proto__']);
+    expect(Object.getOwnPropertyDescriptor(record, '__proto__')?.value).toBe('x');
+    expect(Object.getOwnPropertyDescriptor(empty, '__proto__')?.value).toBeNull();
+    expect(Object.getPrototypeOf(empty)).toBe(Object.prototype);
   });
 });
