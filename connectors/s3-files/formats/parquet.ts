@@ -107,6 +107,7 @@ export async function* parquetRows(
     });
     metadata.free();
     let rowNumber = 0;
+    const makers: MakerCache = {};
     for (let group = 0; group < groups; group++) {
       signal.throwIfAborted();
       if (rowNumber + groupRows[group]! <= skipThrough) {
@@ -137,7 +138,7 @@ export async function* parquetRows(
           }
           if (next.done) break;
           const table = tableFromIPC(next.value.intoIPCStream());
-          const rows = tableRows(table, rowNumber);
+          const rows = tableRows(table, rowNumber, makers);
           rowNumber += rows.length;
           yield rows;
         }
@@ -154,21 +155,50 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function tableRows(table: Table, before: number): Row[] {
+type ValueReader = (row: number) => unknown;
+type RecordMaker = (row: number, readers: readonly ValueReader[]) => Record<string, unknown>;
+
+/** The record maker of the last batch's field names: batches of one file share it. */
+interface MakerCache {
+  names?: string;
+  make?: RecordMaker;
+}
+
+function tableRows(table: Table, before: number, cache: MakerCache): Row[] {
   const fields = table.schema.fields;
   const vectors = fields.map((_, i) => table.getChildAt(i)!);
   // Top-level timestamps, text and 64-bit integers are read from their buffers (see `fastReader`).
-  const fast = fields.map((f, i) => fastReader(vectors[i]!, f.type));
-  const rows: Row[] = new Array(table.numRows);
-  for (let r = 0; r < table.numRows; r++) {
-    const values: Record<string, unknown> = {};
-    for (let c = 0; c < fields.length; c++) {
-      const read = fast[c];
-      values[fields[c]!.name] = read ? read(r) : toPlain(vectors[c]!.get(r), fields[c]!.type, false);
-    }
-    rows[r] = { values, line: before + r + 1 };
+  const readers = fields.map(
+    (f, i): ValueReader =>
+      fastReader(vectors[i]!, f.type) ?? ((r) => toPlain(vectors[i]!.get(r), f.type, false)),
+  );
+  const names = JSON.stringify(fields.map((f) => f.name));
+  if (cache.names !== names || cache.make === undefined) {
+    cache.make = recordMaker(fields.map((f) => f.name));
+    cache.names = names;
   }
+  const make = cache.make;
+  const rows: Row[] = new Array(table.numRows);
+  for (let r = 0; r < table.numRows; r++) rows[r] = { values: make(r, readers), line: before + r + 1 };
   return rows;
+}
+
+/**
+ * One object literal per row with every field name as a literal key (a `new
+ * Function`, as the engine's converter): records share one shape, their
+ * properties inside the object, where assigning them one by one cost a
+ * property-store lookup per value. A "__proto__" field is a computed key, so
+ * it stays a field (as in JSON.parse) instead of setting the prototype.
+ */
+function recordMaker(names: readonly string[]): RecordMaker {
+  const key = (name: string): string =>
+    name === '__proto__' ? `[${JSON.stringify(name)}]` : JSON.stringify(name);
+  // Generated code: names enter only as JSON string literals.
+  return new Function(
+    'r',
+    'R',
+    `return { ${names.map((name, c) => `${key(name)}: R[${c}](r)`).join(', ')} };`,
+  ) as RecordMaker;
 }
 
 /** Microseconds per unit; nanoseconds are divided (floor) instead. */

@@ -200,6 +200,27 @@ describe('s3-files parquet', () => {
     }
   });
 
+  it('names values by the file columns, odd names and "__proto__" included, in file order', async () => {
+    // Prepare
+    const bytes = await parquetFixture(
+      'names.parquet',
+      `SELECT 1 AS id, 'p' AS "__proto__", 'q' AS "a ""q""", 'c' AS "constructor", 'ü' AS "ünï"`,
+    );
+    await put(client, bucket, 'lake/names/one.parquet', bytes);
+
+    // Act
+    const [record] = await readStream(
+      await streamOf(config([{ name: 'names', glob: 'names/*.parquet', format: 'parquet' }]), 'names'),
+      undefined,
+    );
+
+    // Assess
+    expect(Object.keys(record!).slice(0, 5)).toEqual(['id', '__proto__', 'a "q"', 'constructor', 'ünï']);
+    expect(Object.getOwnPropertyDescriptor(record, '__proto__')?.value).toBe('p');
+    expect(Object.getPrototypeOf(record)).toBe(Object.prototype);
+    expect(record).toMatchObject({ id: 1, 'a "q"': 'q', constructor: 'c', ünï: 'ü' });
+  });
+
   it('reads one row group at a time with ranged GETs, never the whole object', async () => {
     // Prepare: 20,000 rows in 10 row groups, read through a proxy that logs every request.
     const bytes = await parquetFixture(
