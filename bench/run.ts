@@ -411,6 +411,16 @@ async function main(): Promise<void> {
   }
 }
 
+/** Wall and CPU seconds (this process, all threads) of one awaited piece of work: a DuckDB run. */
+async function timed(work: () => Promise<unknown>): Promise<{ seconds: number; cpuSeconds: number }> {
+  const cpuStart = process.cpuUsage();
+  const started = performance.now();
+  await work();
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+}
+
 /** How the children of this run ran (recorded in every result line). */
 let runtime: Runtime = Runtime.tsx;
 
@@ -449,12 +459,11 @@ async function filesWorkload(args: Args) {
         const duckCpu: number[] = [];
         const ours: FilesEngineRun[] = [];
         for (let i = 0; i < args.repeat; i++) {
-          const cpuStart = process.cpuUsage();
-          const started = performance.now();
-          await db.run(duckdbCopy(format, fixture.paths[format], join(work, `duckdb-${format}.parquet`)));
-          duckSeconds.push((performance.now() - started) / 1000);
-          const cpu = process.cpuUsage(cpuStart);
-          duckCpu.push((cpu.user + cpu.system) / 1e6);
+          const duckRun = await timed(() =>
+            db.run(duckdbCopy(format, fixture.paths[format], join(work, `duckdb-${format}.parquet`))),
+          );
+          duckSeconds.push(duckRun.seconds);
+          duckCpu.push(duckRun.cpuSeconds);
           ours.push(await filesRunInChild(format, args.filesRows));
         }
         const seconds = median(ours.map((r) => r.seconds));
@@ -610,12 +619,11 @@ async function engineWorkload(args: Args) {
     const ours: EngineRun[] = [];
     const sliced: EngineRun[] = [];
     for (let i = 0; i < args.repeat; i++) {
-      const cpuStart = process.cpuUsage();
-      const started = performance.now();
-      await db.run(`COPY (SELECT * FROM read_json('${ndjson}')) TO '${duckParquet}' (FORMAT parquet)`);
-      duckSeconds.push((performance.now() - started) / 1000);
-      const cpu = process.cpuUsage(cpuStart);
-      duckCpuSeconds.push((cpu.user + cpu.system) / 1e6);
+      const duckRun = await timed(() =>
+        db.run(`COPY (SELECT * FROM read_json('${ndjson}')) TO '${duckParquet}' (FORMAT parquet)`),
+      );
+      duckSeconds.push(duckRun.seconds);
+      duckCpuSeconds.push(duckRun.cpuSeconds);
       ours.push(await engineRunInChild(args.rows, 0, true));
       if (args.sliceSeconds > 0) sliced.push(await engineRunInChild(args.rows, args.sliceSeconds));
     }
