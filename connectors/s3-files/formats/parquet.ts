@@ -5,7 +5,7 @@ import {
   type Dictionary,
   type Field,
   type Int,
-  type Table,
+  Table,
   type Time,
   type Timestamp,
   TimeUnit,
@@ -164,7 +164,17 @@ interface MakerCache {
   make?: RecordMaker;
 }
 
-function tableRows(table: Table, before: number, cache: MakerCache): Row[] {
+/** The table's rows as records, `before` rows into the file. Exported for tests. */
+export function tableRows(table: Table, before: number, cache: MakerCache = {}): Row[] {
+  // parquet-wasm hands one record batch at a time; a table of several is read batch by batch,
+  // so every column below is one Arrow chunk (the buffers `fastReader` reads).
+  if (table.batches.length > 1) {
+    const rows: Row[] = [];
+    for (const batch of table.batches) {
+      for (const row of tableRows(new Table(batch), before + rows.length, cache)) rows.push(row);
+    }
+    return rows;
+  }
   const fields = table.schema.fields;
   const vectors = fields.map((_, i) => table.getChildAt(i)!);
   // Top-level timestamps, text and 64-bit integers are read from their buffers (see `fastReader`).
@@ -218,7 +228,7 @@ type ChunkReader = (i: number) => unknown;
  * - UTF-8 text: an ASCII value is a slice of the chunk decoded once, any
  *   other value is decoded alone (apache-arrow decodes every value alone);
  * - 64-bit integers from their two 32-bit halves, a BigInt only beyond 2^53.
- * Undefined for any other type, and for a vector of several chunks.
+ * Undefined for any other type (and for a vector of several chunks, which tableRows never passes).
  */
 function fastReader(vector: Vector, type: DataType): ((row: number) => unknown) | undefined {
   let make: ((data: Data) => ChunkReader) | undefined;
@@ -226,7 +236,7 @@ function fastReader(vector: Vector, type: DataType): ((row: number) => unknown) 
   else if (type.typeId === Type.Utf8) make = utf8Chunk;
   else if (type.typeId === Type.Int && (type as Int).bitWidth === 64 && (type as Int).isSigned)
     make = int64Chunk;
-  // One record batch per table: a vector of several chunks takes the general path.
+  // tableRows reads one record batch at a time: one chunk per column.
   if (make === undefined || vector.data.length !== 1) return undefined;
   const data = vector.data[0]!;
   const read = make(data);
