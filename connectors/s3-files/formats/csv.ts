@@ -1,4 +1,5 @@
 import type { ResolvedCsv } from '../config.js';
+import { generated } from './generated.js';
 import { MAX_LINE_CHARS, type PhysicalLine } from './text.js';
 import type { MalformedHandler, Row } from './types.js';
 
@@ -187,11 +188,15 @@ function recordBuilder(columns: readonly string[], nullValues: ReadonlySet<strin
   const key = (name: string): string =>
     name === '__proto__' ? `[${JSON.stringify(name)}]` : JSON.stringify(name);
   // Generated code: names enter only as JSON string literals.
-  const make = new Function(
-    'f',
-    'n',
-    `return { ${columns.map((name, i) => `${key(name)}: ${value(i)}`).join(', ')} };`,
-  ) as (fields: readonly string[], nulls: ReadonlySet<string>) => Record<string, unknown>;
+  const make = generated(
+    `csv:${nullValues.size > 0}:${JSON.stringify(columns)}`,
+    () =>
+      new Function(
+        'f',
+        'n',
+        `return { ${columns.map((name, i) => `${key(name)}: ${value(i)}`).join(', ')} };`,
+      ) as (fields: readonly string[], nulls: ReadonlySet<string>) => Record<string, unknown>,
+  );
   return (fields) => make(fields, nullValues);
 }
 

@@ -15,6 +15,7 @@ import {
 } from 'apache-arrow';
 import type { ParquetFile } from 'parquet-wasm';
 import { floorDiv, PreciseDate } from '../../sdk/precise-date.js';
+import { generated } from './generated.js';
 import type { MalformedHandler, Row } from './types.js';
 
 /**
@@ -107,7 +108,6 @@ export async function* parquetRows(
     });
     metadata.free();
     let rowNumber = 0;
-    const makers: MakerCache = {};
     for (let group = 0; group < groups; group++) {
       signal.throwIfAborted();
       if (rowNumber + groupRows[group]! <= skipThrough) {
@@ -138,7 +138,7 @@ export async function* parquetRows(
           }
           if (next.done) break;
           const table = tableFromIPC(next.value.intoIPCStream());
-          const rows = tableRows(table, rowNumber, makers);
+          const rows = tableRows(table, rowNumber);
           rowNumber += rows.length;
           yield rows;
         }
@@ -158,20 +158,14 @@ function describe(error: unknown): string {
 type ValueReader = (row: number) => unknown;
 type RecordMaker = (row: number, readers: readonly ValueReader[]) => Record<string, unknown>;
 
-/** The record maker of the last batch's field names: batches of one file share it. */
-interface MakerCache {
-  names?: string;
-  make?: RecordMaker;
-}
-
 /** The table's rows as records, `before` rows into the file. Exported for tests. */
-export function tableRows(table: Table, before: number, cache: MakerCache = {}): Row[] {
+export function tableRows(table: Table, before: number): Row[] {
   // parquet-wasm hands one record batch at a time; a table of several is read batch by batch,
   // so every column below is one Arrow chunk (the buffers `fastReader` reads).
   if (table.batches.length > 1) {
     const rows: Row[] = [];
     for (const batch of table.batches) {
-      for (const row of tableRows(new Table(batch), before + rows.length, cache)) rows.push(row);
+      for (const row of tableRows(new Table(batch), before + rows.length)) rows.push(row);
     }
     return rows;
   }
@@ -182,12 +176,8 @@ export function tableRows(table: Table, before: number, cache: MakerCache = {}):
     (f, i): ValueReader =>
       fastReader(vectors[i]!, f.type) ?? ((r) => toPlain(vectors[i]!.get(r), f.type, false)),
   );
-  const names = JSON.stringify(fields.map((f) => f.name));
-  if (cache.names !== names || cache.make === undefined) {
-    cache.make = recordMaker(fields.map((f) => f.name));
-    cache.names = names;
-  }
-  const make = cache.make;
+  const names = fields.map((f) => f.name);
+  const make = generated(`parquet:${JSON.stringify(names)}`, () => recordMaker(names));
   const rows: Row[] = new Array(table.numRows);
   for (let r = 0; r < table.numRows; r++) rows[r] = { values: make(r, readers), line: before + r + 1 };
   return rows;
