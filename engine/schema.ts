@@ -34,6 +34,7 @@ import {
   toDecimalUnscaled,
   toInt32,
   toInt64,
+  toTimestampMicrosExact,
 } from './parquet/values.js';
 import type { Column } from './ports.js';
 
@@ -49,9 +50,6 @@ const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 const DAY_MS = 86_400_000;
 const DAY_MICROS = 86_400_000_000n;
-// The microseconds a Parquet timestamp (int64) holds.
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 /** Room left after a base name for a variant suffix (`__timestamp`) and a collision suffix (`_99`). */
 const BASE_NAME_LENGTH = MAX_NAME_LENGTH - 15;
 /** A landed column name Glue and Athena take (Glue lowercases it; Athena matches Parquet ignoring case). */
@@ -171,7 +169,7 @@ export function fits(value: unknown, type: ColumnType): boolean {
     case 'boolean':
       return typeof value === 'boolean' || value === 'true' || value === 'false';
     case 'timestamp':
-      if (value instanceof PreciseDate) return value.micros >= INT64_MIN && value.micros <= INT64_MAX;
+      if (value instanceof PreciseDate) return toTimestampMicrosExact(value) !== undefined;
       if (value instanceof Date) return !Number.isNaN(value.getTime());
       // The common canonical form skips the regex (it would match it).
       if (typeof value === 'string' && !Number.isNaN(parseUtcTimestampMicros(value))) return true;

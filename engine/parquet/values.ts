@@ -265,15 +265,16 @@ export function toBoolean(v: unknown): boolean | undefined {
 /** Epoch microseconds from a Date, an ISO-8601 string or epoch milliseconds; NaN when not convertible. */
 export function toTimestampMicros(v: unknown): number {
   if (typeof v === 'string') return parseTimestampMicros(v);
-  if (v instanceof Date) return v instanceof PreciseDate ? preciseMicros(v) : v.getTime() * 1000;
+  if (v instanceof PreciseDate) return Number(preciseMicros(v) ?? Number.NaN);
+  if (v instanceof Date) return v.getTime() * 1000;
   if (typeof v === 'number') return msInRange(v) ? Math.round(v * 1000) : Number.NaN;
   if (typeof v === 'bigint') return bigintMsInRange(v) ? Number(v) * 1000 : Number.NaN;
   return Number.NaN;
 }
 
-/** A PreciseDate's microseconds as a double: beyond ±2^53 the writer takes `toTimestampMicrosExact` instead. */
-function preciseMicros(v: PreciseDate): number {
-  return v.micros >= INT64_MIN && v.micros <= INT64_MAX ? Number(v.micros) : Number.NaN;
+/** A PreciseDate's microseconds, or undefined beyond the int64 a Parquet timestamp holds. */
+function preciseMicros(v: PreciseDate): bigint | undefined {
+  return v.micros >= INT64_MIN && v.micros <= INT64_MAX ? v.micros : undefined;
 }
 
 // Epoch milliseconds whose microseconds fit the int64 a Parquet timestamp is: beyond them, no value.
@@ -296,7 +297,7 @@ function bigintMsInRange(v: bigint): boolean {
  */
 export function toTimestampMicrosExact(v: unknown): bigint | undefined {
   if (typeof v === 'string') return parseTimestampMicrosExact(v);
-  if (v instanceof PreciseDate) return v.micros >= INT64_MIN && v.micros <= INT64_MAX ? v.micros : undefined;
+  if (v instanceof PreciseDate) return preciseMicros(v);
   if (v instanceof Date) {
     const ms = v.getTime();
     return Number.isNaN(ms) ? undefined : BigInt(ms) * 1000n;
