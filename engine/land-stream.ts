@@ -130,12 +130,15 @@ const SIZE_SAMPLE_EVERY = 64;
  * Records are handed to the Parquet writer in batches of about this many
  * estimated bytes: the writer converts them at once into column data (far
  * smaller than the records) and gathers row groups by bytes itself, so only
- * one batch of record objects is alive at a time. Measured on 1M benchmark
- * rows: 1 MiB batches cost 10% more CPU (a conversion, schema check and IPC
- * record batch per call) for ~30 MB less peak RSS; 4 MiB costs no more CPU
- * than whole row groups did.
+ * one batch of record objects is alive at a time. The fewer records a batch
+ * holds, the fewer survive a young-generation collection into old space, yet
+ * each call costs a conversion, schema check and Arrow record batch. Measured
+ * (bench/README.md, "2026-11-27 late"): 2 MiB against 4 MiB costs the same
+ * CPU on the synthetic rows and less elsewhere (files 4–12%, PostgreSQL's
+ * record path 5%), and lowers peak RSS by 20–25% (synthetic 1M 337 → 266 MB,
+ * REST 302 → 256); 1 MiB costs the synthetic rows about 5% more CPU.
  */
-const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
+const WRITE_BATCH_BYTES = 2 * 1024 * 1024;
 
 /**
  * Roughly the Arrow bytes a record takes: text as its length plus an offset,
