@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SourceRecord } from '../connectors/sdk/types.js';
 import { createParquetWriter, type ParquetColumn } from '../engine/parquet/index.js';
+import { peakRssMb } from './peak-rss.js';
 import { buildPool, pages } from './pool.js';
 
 const COLUMNS = [
@@ -226,7 +227,7 @@ async function runOne(args: Args, alternative: Alternative): Promise<void> {
         cpuSeconds: round(cpuSeconds),
         cpuMicrosPerRow: round((cpuSeconds / args.rows) * 1e6, 2),
         parquetBytes: (await stat(out)).size,
-        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+        peakRssMb: Math.round(peakRssMb()),
         outFile: out,
         date: new Date().toISOString(),
         machine: {

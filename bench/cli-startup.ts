@@ -6,7 +6,8 @@
  *   npm run bench:cli-startup -- [--runs 30] [--no-save]
  *
  * Wall time is measured on plain runs; peak RSS on separate runs with a tiny
- * preload that reports `process.resourceUsage().maxRSS` at exit, so the
+ * preload that reports the process's own peak at exit (VmHWM, see
+ * bench/peak-rss.ts: maxRSS would include this script's own memory), so the
  * preload never counts in the time.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -25,8 +26,14 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const warmup = Number(values.warmup);
 
-const REPORT_RSS =
-  "data:text/javascript,process.on('exit',()=>process.stderr.write('maxrss '+process.resourceUsage().maxRSS+'\\n'))";
+/** A preload printing the process's own peak RSS at exit (VmHWM, see bench/peak-rss.ts). */
+const REPORT_RSS_JS = `import { readFileSync } from 'node:fs';
+process.on('exit', () => {
+  let kb = process.resourceUsage().maxRSS;
+  try { kb = Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]); } catch {}
+  process.stderr.write('maxrss ' + kb + '\\n');
+});`;
+const REPORT_RSS = `data:text/javascript,${encodeURIComponent(REPORT_RSS_JS)}`;
 
 interface Case {
   readonly name: string;

@@ -10,6 +10,7 @@ import { openLocalBackend } from '../adapters/local/index.js';
 import { silentLogger } from '../connectors/sdk/index.js';
 import type { Connector } from '../connectors/sdk/types.js';
 import { runSync } from '../engine/sync.js';
+import { peakRssMb } from './peak-rss.js';
 
 export interface EngineLoad {
   readonly seconds: number;
@@ -68,7 +69,7 @@ export async function timedEngineLoad(load: EngineLoadOptions): Promise<EngineLo
       rows,
       bytes: stats.bytes,
       files: stats.files,
-      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      maxRssMb: peakRssMb(),
       slices: run.slices ?? 1,
     };
   } finally {

@@ -655,6 +655,7 @@ async function engineWorkload(args: Args) {
       // CPU efficiency against DuckDB: its CPU-s over ours (goal ≥ 0.5, i.e. at most 2× its CPU per row).
       cpuRatio: round(duckdbCpuSeconds / cpuSeconds),
       peakRssMb: Math.round(peakRssMb),
+      rssRuns: ours.map((r) => Math.round(r.maxRssMb)),
       peakRssMb10M: big === undefined ? null : Math.round(big.maxRssMb),
       rss10MRatio: big === undefined ? null : round(big.maxRssMb / peakRssMb),
       rowsPerSec10M: big === undefined ? null : Math.round(args.rows10m / big.seconds),

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const RUNNER = `
+import { readFileSync } from 'node:fs';
 const started = performance.now();
 const cpuBefore = process.cpuUsage();
 const { handler } = await import('./index.mjs');
@@ -32,7 +33,10 @@ for (const [i, event] of events.entries()) {
     invocations.push({ ok: false, error: { name: error.name, message: error.message }, ms: performance.now() - t });
   }
 }
-process.stdout.write('\\n@@SLUICE ' + JSON.stringify({ importMs, importCpuMs, invocations, maxRssKb: process.resourceUsage().maxRSS }) + '\\n');
+// The process's own peak (VmHWM): maxRSS would include the parent it was forked from (bench/peak-rss.ts).
+let maxRssKb = process.resourceUsage().maxRSS;
+try { maxRssKb = Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]); } catch {}
+process.stdout.write('\\n@@SLUICE ' + JSON.stringify({ importMs, importCpuMs, invocations, maxRssKb }) + '\\n');
 `;
 
 export interface Invocation {
