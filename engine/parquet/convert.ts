@@ -91,7 +91,7 @@ const TWO_32 = 4_294_967_296;
  * the joined string stays below V8's large-object size (128 KiB), so it dies
  * young instead of landing in old space, which only a full collection frees.
  */
-const TEXT_CHUNK = 1 << 15;
+export const TEXT_CHUNK = 1 << 15;
 const MAX_BYTES = 2_147_483_647;
 
 /** Converts one row group's rows to column buffers; reuse one per column list. */
@@ -117,7 +117,7 @@ export class RowConverter {
   ): RowGroupData {
     const n = rows.length;
     const constant = this.columns.map((c) => constants !== undefined && Object.hasOwn(constants, c.name));
-    const state = this.columns.map((c, j) => newState(columnKind(c.type), constant[j] ? 0 : n));
+    const state = this.columns.map((c, j) => newState(columnKind(c.type), constant[j] ? 0 : n, true));
     this.loopFor(constant)(rows, n, state, this.helpers);
     return {
       rows: n,
@@ -216,7 +216,8 @@ function checkedColumn(column: ParquetColumn, kind: ColumnKind, n: number, data:
   return data;
 }
 
-function newState(type: ColumnKind, n: number): ColumnState {
+/** Empty buffers for `n` rows; `gather`: also a list sized for the column's text (the converter's). */
+function newState(type: ColumnKind, n: number, gather = false): ColumnState {
   const state: ColumnState = { nulls: [], values: new Uint8Array(0), strings: [], offsets: null };
   switch (type) {
     case 'boolean':
@@ -239,8 +240,9 @@ function newState(type: ColumnKind, n: number): ColumnState {
     case 'string':
     case 'json':
       state.offsets = new Int32Array(n + 1);
-      // Sized once, not grown push by push (V8 keeps `new Array(n)` fast up to 100,000 elements).
-      state.strings = n <= 65_536 ? new Array<string>(n) : [];
+      // Sized once, not grown push by push. Only up to the default group of 65,536 rows: V8 makes
+      // `new Array(n)` a slow dictionary beyond 100,000 elements, so larger batches grow as before.
+      if (gather) state.strings = n <= 65_536 ? new Array<string>(n) : [];
       break;
   }
   return state;
@@ -475,8 +477,13 @@ function encodeStrings(
   return { data: exact, offsets };
 }
 
-/** The strings concatenated, in chunks that stay well below V8's maximum string length. */
-function concatenate(strings: readonly string[]): string[] {
+/**
+ * The strings concatenated in order, cut between strings once a chunk holds
+ * TEXT_CHUNK UTF-16 units (a longer string is a chunk's last). Exported for
+ * its tests: a chunk lost here would only show as encodeStrings' slow exact
+ * path, which repairs the bytes.
+ */
+export function concatenate(strings: readonly string[]): string[] {
   const chunks: string[] = [];
   let start = 0;
   let chars = 0;

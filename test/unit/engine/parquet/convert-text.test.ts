@@ -6,7 +6,12 @@
  * preallocated value list.
  */
 import { describe, expect, it } from 'vitest';
-import { type ParquetColumn, RowConverter } from '../../../../engine/parquet/convert.js';
+import {
+  concatenate,
+  type ParquetColumn,
+  RowConverter,
+  TEXT_CHUNK,
+} from '../../../../engine/parquet/convert.js';
 
 /** Values that stress UTF-8: ASCII, Latin-1, CJK, astral pairs, lone surrogates at either edge, empty. */
 const PIECES = ['order-', 'é', 'ø', '東京', '😀', '\ud83d', '\ude00', '', 'Zoë ', 'x'.repeat(40)];
@@ -95,5 +100,52 @@ describe('RowConverter text', () => {
     const expected = oracle(short.map((r) => r.label));
     expect(Buffer.from(group.columns[0]!.values as Uint8Array).equals(expected.data)).toBe(true);
     expect(Array.from(group.columns[0]!.offsets!.subarray(0, 4))).toEqual(expected.offsets);
+  });
+
+  it('encodes a json column: text as given, other values as JSON, nulls where no JSON exists', () => {
+    // Prepare: a function has no JSON text, so it lands null like undefined and null.
+    const values: unknown[] = [{ a: 1 }, 'raw text', null, undefined, () => 1, [1, 2n], 'ü'];
+    const rows = values.map((doc) => ({ doc }));
+
+    // Act
+    const group = new RowConverter([{ name: 'doc', type: 'json' }]).convert(rows);
+
+    // Assess
+    const expected = oracle(['{"a":1}', 'raw text', null, null, null, '[1,"2"]', 'ü']);
+    const got = group.columns[0]!;
+    expect(Buffer.from(got.values as Uint8Array).toString('utf8')).toBe(expected.data.toString('utf8'));
+    expect(Array.from(got.offsets!.subarray(0, values.length + 1))).toEqual(expected.offsets);
+    expect(nullsOf(got.validity, values.length)).toEqual(expected.nulls);
+  });
+});
+
+describe('concatenate', () => {
+  it('joins every string once, in order, cutting only between strings once a chunk is full', () => {
+    // Prepare: short and long strings, one longer than a whole chunk.
+    const strings = rowsOf(30_000, 13).map((r) => r.note ?? '');
+    strings.splice(5_000, 0, 'y'.repeat(TEXT_CHUNK + 10));
+
+    // Act
+    const chunks = concatenate(strings);
+
+    // Assess: the same text as one join, chunks ending at string edges, none cut early.
+    expect(chunks.join('')).toBe(strings.join(''));
+    const edges = new Set<number>();
+    let at = 0;
+    for (const s of strings) {
+      at += s.length;
+      edges.add(at);
+    }
+    let end = 0;
+    for (const [k, chunk] of chunks.entries()) {
+      end += chunk.length;
+      expect(edges.has(end)).toBe(true);
+      if (k < chunks.length - 1) expect(chunk.length).toBeGreaterThanOrEqual(TEXT_CHUNK);
+    }
+    expect(chunks.length).toBeGreaterThan(4);
+  });
+
+  it('gives one empty chunk for no strings', () => {
+    expect(concatenate([])).toEqual(['']);
   });
 });
