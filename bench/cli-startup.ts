@@ -7,7 +7,7 @@
  *
  * Wall time is measured on plain runs; peak RSS on separate runs with a tiny
  * preload that reports the process's own peak at exit (VmHWM, see
- * bench/peak-rss.ts: maxRSS would include this script's own memory), so the
+ * bench/peak-rss.ts: maxRSS would include this script's memory at the spawn), so the
  * preload never counts in the time.
  */
 import { execFileSync, spawn } from 'node:child_process';

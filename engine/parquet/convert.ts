@@ -427,7 +427,7 @@ function finishColumn(type: ColumnKind, n: number, state: ColumnState): ColumnDa
  * UTF-8 encodes a column's strings with one native write per chunk of their
  * concatenation (`join` over slices of about TEXT_CHUNK units). Per-string
  * native writes cost more; `+=` ropes cost the same CPU but allocate a cons
- * string per value (issue 13: 1.27 → 0.97 GB allocated per 1M benchmark rows
+ * string per value (issue 13: 1.24 → 0.92 GB allocated per 1M benchmark rows
  * with the preallocated `strings`).
  * `offsets` holds UTF-16 offsets: when every char is ASCII they are the byte
  * offsets already, otherwise they are rebuilt from per-string UTF-8 lengths.
