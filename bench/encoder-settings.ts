@@ -17,33 +17,9 @@ import {
   writeParquet,
 } from 'parquet-wasm';
 import { ArrowIpcWriter } from '../engine/parquet/arrow.js';
-import { type ParquetColumn, RowConverter } from '../engine/parquet/convert.js';
+import { RowConverter } from '../engine/parquet/convert.js';
 import { plainColumns } from '../engine/parquet/dictionary.js';
-import { buildPool, pages } from './pool.js';
-
-const COLUMNS: readonly ParquetColumn[] = (
-  [
-    ['id', 'bigint'],
-    ['account_id', 'int'],
-    ['order_number', 'string'],
-    ['status', 'string'],
-    ['currency', 'string'],
-    ['amount', 'double'],
-    ['tax', 'double'],
-    ['discount', 'double'],
-    ['quantity', 'int'],
-    ['is_gift', 'boolean'],
-    ['customer_email', 'string'],
-    ['customer_name', 'string'],
-    ['shipping_country', 'string'],
-    ['shipping_city', 'string'],
-    ['shipping_postcode', 'string'],
-    ['coupon_code', 'string'],
-    ['created_at', 'timestamp'],
-    ['notes', 'string'],
-    ['user_agent', 'string'],
-  ] as const
-).map(([name, type]) => ({ name, type }));
+import { buildPool, BENCH_COLUMNS as COLUMNS, pages } from './pool.js';
 
 const at = process.argv.indexOf('--rows');
 const rows = at > 0 ? Number(process.argv[at + 1]) : 65_536;

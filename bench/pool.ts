@@ -4,6 +4,7 @@
  * source costs next to nothing and memory holds only the pool.
  */
 import type { SourceRecord } from '../connectors/sdk/types.js';
+import type { ParquetColumn } from '../engine/parquet/convert.js';
 
 /** Shape of one benchmark row; every field is a plain JSON value. */
 export interface BenchRow {
@@ -27,6 +28,31 @@ export interface BenchRow {
   readonly notes: string | null;
   readonly user_agent: string;
 }
+
+/** The lake columns of a `BenchRow`, as the engine lands them (`created_at` declared a timestamp). */
+export const BENCH_COLUMNS: readonly ParquetColumn[] = (
+  [
+    ['id', 'bigint'],
+    ['account_id', 'int'],
+    ['order_number', 'string'],
+    ['status', 'string'],
+    ['currency', 'string'],
+    ['amount', 'double'],
+    ['tax', 'double'],
+    ['discount', 'double'],
+    ['quantity', 'int'],
+    ['is_gift', 'boolean'],
+    ['customer_email', 'string'],
+    ['customer_name', 'string'],
+    ['shipping_country', 'string'],
+    ['shipping_city', 'string'],
+    ['shipping_postcode', 'string'],
+    ['coupon_code', 'string'],
+    ['created_at', 'timestamp'],
+    ['notes', 'string'],
+    ['user_agent', 'string'],
+  ] as const
+).map(([name, type]) => ({ name, type }));
 
 const FIRST = [
   'Maria',
