@@ -271,10 +271,20 @@ export async function landStreamSlice(
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const isNewTable = versions.length === 0;
+    const constants = { _sluice_run_id: runId, _sluice_extracted_at: clock(), _sluice_source: source };
+    // A batch that changes nothing in the schema lands with its values scanned once, by the converter;
+    // anything else (a new field or type, a renamed key, another key order) takes the schema step.
+    const check = isNewTable ? undefined : schema.fusedCheck(batch[0]!);
+    if (
+      check &&
+      (await files.writeIfFits([...schema.columns, ...METADATA_COLUMNS], batch, constants, check))
+    ) {
+      batch = [];
+      return;
+    }
     // Athena-safe evolution; `rows` are keyed by column, values rerouted to variants (engine/schema.ts).
     const { changes: batchChanges, rows: batchRows } = schema.apply(batch);
     recordChanges(isNewTable, batchChanges);
-    const constants = { _sluice_run_id: runId, _sluice_extracted_at: clock(), _sluice_source: source };
     await files.write([...schema.columns, ...METADATA_COLUMNS], batchRows, constants);
     batch = [];
   };

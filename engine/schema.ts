@@ -26,6 +26,7 @@ import { PreciseDate } from '../connectors/sdk/precise-date.js';
 import { type ColumnType, DELETED_FIELD, type SourceRecord } from '../connectors/sdk/types.js';
 import { MAX_NAME_LENGTH, PARTITION_KEY, RESERVED_PREFIX } from './catalog-rules.js';
 import { ValidationError } from './errors.js';
+import type { FusedCheck } from './parquet/index.js';
 import {
   parseDateDays,
   parseTimestampMicros,
@@ -288,6 +289,9 @@ const BIT = {
   json: TYPE_BIT.json!,
 } as const;
 
+/** Every bit `inferTypeBit` can give. */
+const ALL_BITS = Object.values(BIT).reduce((a, b) => a | b, 0);
+
 /** `TYPE_BIT[inferType(value)]` (0 for a null) without the string lookup: runs once per value. */
 export function inferTypeBit(value: unknown): number {
   switch (typeof value) {
@@ -490,6 +494,58 @@ export class StreamSchema {
   ): { readonly column: string; readonly type: ColumnType | undefined } | undefined {
     const column = this.fields.get(field);
     return column === undefined ? undefined : { column, type: this.types.get(column) };
+  }
+
+  /**
+   * What a batch must hold to, for `apply` to change nothing and hand back
+   * its records as they are, when every record has `record`'s keys: the
+   * converter checks it in the same pass as it converts (`FusedCheck`), so
+   * the values are scanned once. Per key, the value types that land in its
+   * column as they are and those `fits` must confirm (what `plan` would
+   * route to the column without a change); keys with no typed column must
+   * hold nulls. Undefined when changes are pending or a key is renamed (its
+   * rows are rebuilt): the batch takes `apply`.
+   */
+  public fusedCheck(record: SourceRecord): FusedCheck | undefined {
+    if (this.pending.length > 0) return undefined;
+    const keys: string[] = [];
+    for (const key in record) keys.push(key);
+    const allowed = new Map<string, number>();
+    const checked = new Map<string, number>();
+    const nullOnly: string[] = [];
+    for (const key of keys) {
+      const column = this.fields.get(key);
+      if (column !== undefined && column !== key) return undefined;
+      const type = column === undefined ? undefined : this.types.get(column);
+      if (type === undefined) {
+        nullOnly.push(key);
+        continue;
+      }
+      // An undeclared int column widens in place for a bigint value: a change, so not allowed here.
+      const widens = !this.declared.has(key) && widensInPlace(type, 'bigint');
+      let yes = 0;
+      let check = 0;
+      for (const [bit, valueType] of BIT_TYPE) {
+        if (widens && valueType === 'bigint') continue;
+        const fit = holds(type, valueType);
+        if (fit === 'yes') yes |= bit;
+        else if (fit === 'check') check |= bit;
+      }
+      allowed.set(key, yes);
+      checked.set(key, check);
+    }
+    return {
+      keys,
+      allowed,
+      checked,
+      nullOnly,
+      bit: inferTypeBit,
+      bits: { boolean: BIT.boolean, int: BIT.int, double: BIT.double, string: BIT.string, all: ALL_BITS },
+      fitsIn: (column) => {
+        const type = this.types.get(column)!;
+        return (value) => fits(value, type);
+      },
+    };
   }
 
   /** Evolves the schema for a batch and returns what changed (see `apply`). */

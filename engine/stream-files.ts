@@ -7,7 +7,12 @@ import type { SourceRecord } from '../connectors/sdk/types.js';
 import { ByteChannel } from './channel.js';
 import type { ManifestFile } from './commit.js';
 import { rawFileKey, stagingFileKey } from './layout.js';
-import { type ColumnData, createParquetWriter, type ParquetFileWriter } from './parquet/index.js';
+import {
+  type ColumnData,
+  createParquetWriter,
+  type FusedCheck,
+  type ParquetFileWriter,
+} from './parquet/index.js';
 import type { Column, ObjectStore } from './ports.js';
 
 export interface StreamFilesOptions {
@@ -67,6 +72,24 @@ export class StreamFiles {
     const file = await this.fileFor(columns);
     await file.writer.write(rows, constants);
     if (file.writer.bytesWritten >= this.options.targetFileBytes) await this.closeFile();
+  }
+
+  /**
+   * `write` into the open file, when its columns are `columns` and every
+   * record and value holds to `check` (see RowConverter.convertIfFits);
+   * false, having written nothing (and opened no file), otherwise.
+   */
+  public async writeIfFits(
+    columns: readonly Column[],
+    rows: readonly SourceRecord[],
+    constants: Readonly<Record<string, unknown>>,
+    check: FusedCheck,
+  ): Promise<boolean> {
+    const file = this.open;
+    if (file === undefined || !sameColumns(file.columns, columns)) return false;
+    if (!(await file.writer.writeIfFits(rows, check, constants))) return false;
+    if (file.writer.bytesWritten >= this.options.targetFileBytes) await this.closeFile();
+    return true;
   }
 
   /** `write`, then ends the row group with these rows. */

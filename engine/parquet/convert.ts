@@ -54,6 +54,46 @@ export interface RowGroupData {
   readonly columns: readonly ColumnData[];
 }
 
+/**
+ * What lets a batch of records be converted as they are, with no schema step
+ * before it (StreamSchema.fusedCheck): the converter checks every record and
+ * value against it in the same pass and gives up (`convertIfFits` returns
+ * undefined) at the first that does not hold, so the caller can take the
+ * full schema step instead.
+ */
+export interface FusedCheck {
+  /** Every record's keys as `for…in` lists them, in this order. */
+  readonly keys: readonly string[];
+  /** By column name, for columns named by a key: type bits (`bit`) whose values land as they are. */
+  readonly allowed: ReadonlyMap<string, number>;
+  /** By column name: type bits whose values land only where `fits` holds. */
+  readonly checked: ReadonlyMap<string, number>;
+  /** Keys with no column (or none typed yet): they must hold only null or undefined. */
+  readonly nullOnly: readonly string[];
+  /** A value's type bit (0 for null or undefined). */
+  readonly bit: (value: unknown) => number;
+  /**
+   * The bits `bit` gives plain values, so common values are checked inline
+   * (`typeof`) without calling it; `all`: every bit it can give.
+   */
+  readonly bits: {
+    readonly boolean: number;
+    readonly int: number;
+    readonly double: number;
+    readonly string: number;
+    readonly all: number;
+  };
+  /** The test of whether a value of a `checked` type lands in the column. */
+  readonly fitsIn: (column: string) => (value: unknown) => boolean;
+}
+
+/** The check as the fused loop reads it (its masks are literals of the generated code). */
+interface FusedRuntime {
+  readonly bit: (value: unknown) => number;
+  /** By column index: `FusedCheck.fitsIn` of the column (unused where no type is checked). */
+  readonly fits: readonly ((value: unknown) => boolean)[];
+}
+
 /** Mutable per-group state the generated loop writes into. */
 interface ColumnState {
   nulls: number[];
@@ -84,6 +124,14 @@ interface Helpers {
 }
 
 type Loop = (rows: readonly Record<string, unknown>[], n: number, state: ColumnState[], h: Helpers) => void;
+/** The fused loop: false as soon as a record or value does not hold (see FusedCheck). */
+type FusedLoop = (
+  rows: readonly Record<string, unknown>[],
+  n: number,
+  state: ColumnState[],
+  h: Helpers,
+  f: FusedRuntime,
+) => boolean;
 
 const TWO_32 = 4_294_967_296;
 /**
@@ -97,6 +145,7 @@ const MAX_BYTES = 2_147_483_647;
 /** Converts one row group's rows to column buffers; reuse one per column list. */
 export class RowConverter {
   private readonly loops = new Map<string, Loop>();
+  private readonly fusedLoops = new Map<string, FusedLoop>();
   private readonly helpers: Helpers;
   /** One-column converters for constants, by column index. */
   private readonly singles = new Map<number, RowConverter>();
@@ -119,6 +168,53 @@ export class RowConverter {
     const constant = this.columns.map((c) => constants !== undefined && Object.hasOwn(constants, c.name));
     const state = this.columns.map((c, j) => newState(columnKind(c.type), constant[j] ? 0 : n, true));
     this.loopFor(constant)(rows, n, state, this.helpers);
+    return {
+      rows: n,
+      columns: this.columns.map((c, j) =>
+        constant[j]
+          ? this.constantColumn(j, n, constants![c.name])
+          : finishColumn(columnKind(c.type), n, state[j]!),
+      ),
+    };
+  }
+
+  /**
+   * `convert`, when every record and value holds to `check` (a batch the
+   * schema would take as it is); undefined as soon as one does not, or a
+   * value cannot be converted (whatever the error): nothing is kept, and the
+   * caller takes the schema step and converts its rows with `convert`.
+   */
+  public convertIfFits(
+    rows: readonly Record<string, unknown>[],
+    check: FusedCheck,
+    constants?: Readonly<Record<string, unknown>>,
+  ): RowGroupData | undefined {
+    const n = rows.length;
+    const constant = this.columns.map((c) => constants !== undefined && Object.hasOwn(constants, c.name));
+    const index = new Map(this.columns.map((c, j) => [c.name, j]));
+    const allowed = new Int32Array(this.columns.length);
+    const checked = new Int32Array(this.columns.length);
+    for (const key of check.keys) {
+      if (check.nullOnly.includes(key)) continue;
+      const j = index.get(key);
+      // A key must be one of the written columns (and not a constant one) to be read as it is.
+      if (j === undefined || constant[j]) return undefined;
+      allowed[j] = check.allowed.get(key) ?? 0;
+      checked[j] = check.checked.get(key) ?? 0;
+    }
+    const never = (): boolean => false;
+    const runtime: FusedRuntime = {
+      bit: check.bit,
+      fits: this.columns.map((c, j) => (checked[j] === 0 ? never : check.fitsIn(c.name))),
+    };
+    const state = this.columns.map((c, j) => newState(columnKind(c.type), constant[j] ? 0 : n, true));
+    try {
+      const loop = this.fusedLoopFor(constant, check, allowed, checked);
+      if (!loop(rows, n, state, this.helpers, runtime)) return undefined;
+    } catch {
+      // The schema step and `convert` meet the same value again and fail (or not) as they always do.
+      return undefined;
+    }
     return {
       rows: n,
       columns: this.columns.map((c, j) =>
@@ -156,6 +252,21 @@ export class RowConverter {
     if (loop === undefined) {
       loop = generateLoop(this.columns, constant);
       this.loops.set(key, loop);
+    }
+    return loop;
+  }
+
+  private fusedLoopFor(
+    constant: readonly boolean[],
+    check: FusedCheck,
+    allowed: Int32Array,
+    checked: Int32Array,
+  ): FusedLoop {
+    const key = JSON.stringify([constant, check.keys, check.nullOnly, [...allowed], [...checked]]);
+    let loop = this.fusedLoops.get(key);
+    if (loop === undefined) {
+      loop = generateFusedLoop(this.columns, constant, check, allowed, checked);
+      this.fusedLoops.set(key, loop);
     }
     return loop;
   }
@@ -249,8 +360,8 @@ function newState(type: ColumnKind, n: number, gather = false): ColumnState {
 }
 
 /** JS for one column of the loop body; `x` holds the field value, `i` the row. */
-function columnCode(type: ColumnKind, j: number, key: string): string {
-  const read = `x = r[${key}];`;
+function columnCode(type: ColumnKind, j: number, key: string, reads = true): string {
+  const read = reads ? `x = r[${key}];` : '';
   const nul = `else if (x === null || x === undefined) n${j}.push(i);`;
   switch (type) {
     case 'boolean':
@@ -313,7 +424,13 @@ function columnCode(type: ColumnKind, j: number, key: string): string {
   }
 }
 
-function generateLoop(columns: readonly ParquetColumn[], constant: readonly boolean[]): Loop {
+/** Declarations, per-row statements and closing statements of a loop over `columns`. */
+function loopParts(
+  columns: readonly ParquetColumn[],
+  constant: readonly boolean[],
+  /** Per column: code run on the value first (it then holds in `x`), or undefined to read it as usual. */
+  prelude: (c: ParquetColumn, j: number) => string | undefined = () => undefined,
+): { head: string[]; body: string[]; tail: string[] } {
   const head: string[] = [];
   const body: string[] = [];
   const tail: string[] = [];
@@ -324,10 +441,17 @@ function generateLoop(columns: readonly ParquetColumn[], constant: readonly bool
       head.push(`const s${j} = c${j}.strings, o${j} = c${j}.offsets; let t${j} = 0, k${j} = 0;`);
       tail.push(`s${j}.length = k${j};`);
     }
+    const first = prelude(c, j);
+    const key = JSON.stringify(c.name);
     body.push(
-      `// ${JSON.stringify(c.name)} (${c.type})\n      ${columnCode(columnKind(c.type), j, JSON.stringify(c.name))}`,
+      `// ${key} (${c.type})\n      ${first ?? ''}${columnCode(columnKind(c.type), j, key, first === undefined)}`,
     );
   });
+  return { head, body, tail };
+}
+
+function generateLoop(columns: readonly ParquetColumn[], constant: readonly boolean[]): Loop {
+  const { head, body, tail } = loopParts(columns, constant);
   const source = `'use strict';
     ${head.join('\n    ')}
     let x, y, hi;
@@ -338,6 +462,61 @@ function generateLoop(columns: readonly ParquetColumn[], constant: readonly bool
     ${tail.join('\n    ')}`;
   // Generated code is the point of this module: names enter only as JSON string literals.
   return new Function('rows', 'n', 'state', 'h', source) as Loop;
+}
+
+/**
+ * The loop of `generateLoop`, checking as it goes what the schema's scan of
+ * the batch would have found (FusedCheck): each record's keys (in order, as
+ * for…in lists them), that keys without a column hold nulls, and each
+ * value's type bit against its column's masks; values of a type every
+ * column takes as it is are not looked at twice. False at the first miss.
+ */
+function generateFusedLoop(
+  columns: readonly ParquetColumn[],
+  constant: readonly boolean[],
+  check: FusedCheck,
+  allowed: Int32Array,
+  checked: Int32Array,
+): FusedLoop {
+  const { keys, nullOnly, bits } = check;
+  const named = new Set(keys.filter((k) => !nullOnly.includes(k)));
+  const { head, body, tail } = loopParts(columns, constant, (c, j) => {
+    if (!named.has(c.name)) return undefined;
+    const read = `x = r[${JSON.stringify(c.name)}];\n      `;
+    const a = allowed[j]!;
+    if ((a & bits.all) === bits.all) return read;
+    // Values whose bit is surely allowed, tested without calling \`bit\`.
+    const surely = [
+      ...(a & bits.int ? ["(typeof x === 'number' && (x | 0) === x)"] : []),
+      ...(a & bits.double ? ["(typeof x === 'number' && !Number.isInteger(x))"] : []),
+      ...(a & bits.string ? ["typeof x === 'string'"] : []),
+      ...(a & bits.boolean ? ["typeof x === 'boolean'"] : []),
+    ];
+    const test = `b = bit(x); if ((b & ${a}) === 0 && ((b & ${checked[j]}) === 0 || !fits[${j}](x))) return false;`;
+    return `${read}if (x !== null && x !== undefined${surely.length > 0 ? ` && !(${surely.join(' || ')})` : ''}) { ${test} }
+      `;
+  });
+  const nulls = nullOnly.map(
+    (k) => `x = r[${JSON.stringify(k)}]; if (x !== null && x !== undefined) return false;`,
+  );
+  // for-in, as the schema's scan lists keys (inherited enumerable ones too), without allocating.
+  const source = `'use strict';
+    ${head.join('\n    ')}
+    const bit = f.bit, fits = f.fits, K = ${JSON.stringify(keys)};
+    let x, y, hi, b, k;
+    for (let i = 0; i < n; i++) {
+      const r = rows[i];
+      if (typeof r !== 'object' || r === null) return false;
+      k = 0;
+      for (const key in r) if (key !== K[k++]) return false;
+      if (k !== ${keys.length}) return false;
+      ${nulls.join('\n      ')}
+      ${body.join('\n      ')}
+    }
+    ${tail.join('\n    ')}
+    return true;`;
+  // Generated code is the point of this module: names enter only as JSON string literals.
+  return new Function('rows', 'n', 'state', 'h', 'f', source) as FusedLoop;
 }
 
 function makeHelpers(columns: readonly ParquetColumn[]): Helpers {
@@ -377,7 +556,15 @@ function makeHelpers(columns: readonly ParquetColumn[]): Helpers {
     },
     dateString: (v, column, row) => check(parseDateDays(v), column, row, v),
     date: (v, column, row) => check(toDateDays(v), column, row, v),
-    str: (v) => toStringValue(v),
+    str: (v, column, row) => {
+      try {
+        return toStringValue(v);
+      } catch (cause) {
+        // An invalid Date has no text (RangeError): name the column and row instead.
+        const c = columns[column]!;
+        throw new ParquetConversionError(c.name, c.type, row, v, { cause });
+      }
+    },
     json: (v, column, row) => {
       try {
         return toJsonText(v) ?? null;

@@ -2,7 +2,7 @@
  * Parquet writer: streams rows into one standard Parquet file, a row group
  * at a time (see docs/adr/0002-parquet-writer.md).
  */
-export type { ColumnData, ParquetColumn } from './convert.js';
+export type { ColumnData, FusedCheck, ParquetColumn } from './convert.js';
 export type { ParquetCompression } from './encoder.js';
 export { keepEncoderWarm, warmEncoder } from './encoder-thread.js';
 export { ParquetConversionError, ParquetError } from './errors.js';

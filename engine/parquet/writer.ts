@@ -10,7 +10,13 @@
  */
 import type { SourceRecord } from '../../connectors/sdk/types.js';
 import { ArrowIpcWriter, type IpcStream } from './arrow.js';
-import { type ColumnData, type ParquetColumn, RowConverter, type RowGroupData } from './convert.js';
+import {
+  type ColumnData,
+  type FusedCheck,
+  type ParquetColumn,
+  RowConverter,
+  type RowGroupData,
+} from './convert.js';
 import { plainColumns } from './dictionary.js';
 import type { EncodedGroup, GroupEncoder, ParquetCompression, PreparedGroup } from './encoder.js';
 import { ThreadEncoder } from './encoder-thread.js';
@@ -53,6 +59,16 @@ export interface ParquetFileWriter {
    * the rows. Waits while a completed group cannot be handed over yet.
    */
   write(rows: readonly SourceRecord[], constants?: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * `write`, when every record and value holds to `check` (RowConverter's
+   * `convertIfFits`); resolves false, having written nothing, when one does
+   * not.
+   */
+  writeIfFits(
+    rows: readonly SourceRecord[],
+    check: FusedCheck,
+    constants?: Readonly<Record<string, unknown>>,
+  ): Promise<boolean>;
   /**
    * `write`, then ends the row group (which may also have been cut earlier
    * by size). May resolve before the group is fully encoded.
@@ -196,6 +212,21 @@ class StreamingParquetWriter implements ParquetFileWriter {
 
   public write(rows: readonly SourceRecord[], constants?: Readonly<Record<string, unknown>>): Promise<void> {
     return this.serialize(() => this.add(rows, constants));
+  }
+
+  public async writeIfFits(
+    rows: readonly SourceRecord[],
+    check: FusedCheck,
+    constants?: Readonly<Record<string, unknown>>,
+  ): Promise<boolean> {
+    let fitted = false;
+    await this.serialize(async () => {
+      this.assertOpen('write');
+      const data = rows.length === 0 ? undefined : this.converter.convertIfFits(rows, check, constants);
+      fitted = rows.length === 0 || data !== undefined;
+      if (data !== undefined) await this.append(data);
+    });
+    return fitted;
   }
 
   public writeRowGroup(

@@ -2,10 +2,11 @@
  * Landing one stream (engine/land-stream.ts) through whole syncs on the local
  * backend, read back with DuckDB: column batches at and past the committed
  * cursor, the cursor state's size limit, lag windows, schema versions, run
- * statistics and progress. They pin down what mutation testing found
+ * statistics, progress, and write batches landed without the schema step.
+ * They pin down what mutation testing found
  * unchecked (bench/results/2026-11-27-mutation-land-stream.md).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ColumnBatch, columnBatch } from '../../../connectors/sdk/column-batch.js';
 import type { ColumnType, Connector, SourceRecord, Stream } from '../../../connectors/sdk/types.js';
 import { checkpoint, ReadOrder } from '../../../connectors/sdk/types.js';
@@ -999,5 +1000,62 @@ describe('a column batch with a null cursor value', () => {
     // Assess
     await expect(run).rejects.toThrow('stream "items" yielded a record without its cursor field "n"');
     expect(await lake.backend.objects.list('raw/')).toEqual([]);
+  });
+});
+
+describe('write batches that land without the schema step', () => {
+  /** Record i of a stream whose fields change after many write batches (see the test). */
+  function evolving(i: number): SourceRecord {
+    const amount = i >= 10_000 ? 2 ** 40 + i : i >= 4_000 && i < 5_000 && i % 3 === 0 ? `${i}!` : i;
+    if (i === 9_500) return { name: `n${i}`, id: i, amount, late: i };
+    return i >= 7_250 ? { id: i, name: `n${i}`, amount, late: i } : { id: i, name: `n${i}`, amount };
+  }
+
+  it('lands every value where its record says, while fields and types change mid-stream', async () => {
+    // Prepare: 12,000 records in pages of 1,000, written in batches of 500 rows to one open file.
+    const fused = vi.spyOn(RowConverter.prototype, 'convertIfFits');
+    const lake = await lakeOf(
+      items({}, async function* () {
+        for (let page = 0; page < 12; page++)
+          yield Array.from({ length: 1_000 }, (_, k) => evolving(page * 1_000 + k));
+      }),
+    );
+    // Act
+    const run = await lake.sync({ rowGroupRows: 500, targetFileBytes: 64 * 1024 * 1024 });
+    // Assess: the oracle is the records themselves.
+    const rows = await lake.query(
+      `SELECT CAST(id AS BIGINT) AS id, name, CAST(amount AS BIGINT) AS amount, amount__string,
+              CAST(late AS BIGINT) AS late FROM ${SOURCE}.items ORDER BY id`,
+    );
+    const expected = Array.from({ length: 12_000 }, (_, i) => {
+      const r = evolving(i);
+      const text = typeof r.amount === 'string';
+      return {
+        id: i,
+        name: `n${i}`,
+        amount: text ? null : r.amount,
+        amount__string: text ? r.amount : null,
+        late: r.late ?? null,
+      };
+    });
+    expect(
+      rows.map((r) => ({
+        ...r,
+        id: Number(r.id),
+        amount: r.amount === null ? null : Number(r.amount),
+        late: r.late === null ? null : Number(r.late),
+      })),
+    ).toEqual(expected);
+    expect(run.streams.items!.schemaChanges).toEqual([
+      'created table with 4 columns',
+      'added variant column amount__string (string) for values of amount that are not int',
+      'added column late (int)',
+      'widened amount: int → bigint',
+    ]);
+    // Most batches landed in one pass; those that changed the schema (and the first) did not.
+    const results = fused.mock.results.map((r) => r.value !== undefined);
+    expect(results.filter(Boolean).length).toBeGreaterThan(15);
+    expect(results.filter((r) => !r).length).toBeGreaterThanOrEqual(4);
+    fused.mockRestore();
   });
 });
