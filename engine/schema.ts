@@ -522,7 +522,7 @@ export class StreamSchema {
         continue;
       }
       // An undeclared int column widens in place for a bigint value: a change, so not allowed here.
-      const widens = !this.declared.has(key) && widensInPlace(type, 'bigint');
+      const widens = !this.declared.has(column!) && widensInPlace(type, 'bigint');
       let yes = 0;
       let check = 0;
       for (const [bit, valueType] of BIT_TYPE) {

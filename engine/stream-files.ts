@@ -87,7 +87,7 @@ export class StreamFiles {
   ): Promise<boolean> {
     const file = this.open;
     if (file === undefined || !sameColumns(file.columns, columns)) return false;
-    if (!(await file.writer.writeIfFits(rows, check, constants))) return false;
+    if (!(await file.writer.writeIfFits(rows, constants, check))) return false;
     if (file.writer.bytesWritten >= this.options.targetFileBytes) await this.closeFile();
     return true;
   }

@@ -141,6 +141,8 @@ const TWO_32 = 4_294_967_296;
  */
 export const TEXT_CHUNK = 1 << 15;
 const MAX_BYTES = 2_147_483_647;
+/** Fused loops kept per converter (one per key list and type masks seen). */
+const MAX_FUSED_LOOPS = 8;
 
 /** Converts one row group's rows to column buffers; reuse one per column list. */
 export class RowConverter {
@@ -186,8 +188,8 @@ export class RowConverter {
    */
   public convertIfFits(
     rows: readonly Record<string, unknown>[],
+    constants: Readonly<Record<string, unknown>> | undefined,
     check: FusedCheck,
-    constants?: Readonly<Record<string, unknown>>,
   ): RowGroupData | undefined {
     const n = rows.length;
     const constant = this.columns.map((c) => constants !== undefined && Object.hasOwn(constants, c.name));
@@ -207,12 +209,13 @@ export class RowConverter {
       bit: check.bit,
       fits: this.columns.map((c, j) => (checked[j] === 0 ? never : check.fitsIn(c.name))),
     };
+    const loop = this.fusedLoopFor(constant, check, allowed, checked);
     const state = this.columns.map((c, j) => newState(columnKind(c.type), constant[j] ? 0 : n, true));
     try {
-      const loop = this.fusedLoopFor(constant, check, allowed, checked);
       if (!loop(rows, n, state, this.helpers, runtime)) return undefined;
     } catch {
-      // The schema step and `convert` meet the same value again and fail (or not) as they always do.
+      // A value that does not convert: the schema step and `convert` meet it again and fail (or not)
+      // as they always do, with their own error.
       return undefined;
     }
     return {
@@ -265,6 +268,8 @@ export class RowConverter {
     const key = JSON.stringify([constant, check.keys, check.nullOnly, [...allowed], [...checked]]);
     let loop = this.fusedLoops.get(key);
     if (loop === undefined) {
+      // Records whose keys vary from batch to batch would compile a loop per batch: keep a few.
+      if (this.fusedLoops.size >= MAX_FUSED_LOOPS) this.fusedLoops.clear();
       loop = generateFusedLoop(this.columns, constant, check, allowed, checked);
       this.fusedLoops.set(key, loop);
     }
@@ -359,9 +364,21 @@ function newState(type: ColumnKind, n: number, gather = false): ColumnState {
   return state;
 }
 
+/**
+ * JS that reads field `name` of record `r` into `x`. A name every object
+ * inherits (`constructor`) is read only from the record itself: a record
+ * without the field holds no value, not Object's constructor.
+ */
+function readField(name: string): string {
+  const key = JSON.stringify(name);
+  return name in Object.prototype
+    ? `x = Object.hasOwn(r, ${key}) ? r[${key}] : undefined;`
+    : `x = r[${key}];`;
+}
+
 /** JS for one column of the loop body; `x` holds the field value, `i` the row. */
-function columnCode(type: ColumnKind, j: number, key: string, reads = true): string {
-  const read = reads ? `x = r[${key}];` : '';
+function columnCode(type: ColumnKind, j: number, name: string, reads = true): string {
+  const read = reads ? readField(name) : '';
   const nul = `else if (x === null || x === undefined) n${j}.push(i);`;
   switch (type) {
     case 'boolean':
@@ -442,9 +459,8 @@ function loopParts(
       tail.push(`s${j}.length = k${j};`);
     }
     const first = prelude(c, j);
-    const key = JSON.stringify(c.name);
     body.push(
-      `// ${key} (${c.type})\n      ${first ?? ''}${columnCode(columnKind(c.type), j, key, first === undefined)}`,
+      `// ${JSON.stringify(c.name)} (${c.type})\n      ${first ?? ''}${columnCode(columnKind(c.type), j, c.name, first === undefined)}`,
     );
   });
   return { head, body, tail };
@@ -468,8 +484,8 @@ function generateLoop(columns: readonly ParquetColumn[], constant: readonly bool
  * The loop of `generateLoop`, checking as it goes what the schema's scan of
  * the batch would have found (FusedCheck): each record's keys (in order, as
  * for…in lists them), that keys without a column hold nulls, and each
- * value's type bit against its column's masks; values of a type every
- * column takes as it is are not looked at twice. False at the first miss.
+ * value's type bit against its column's masks; a column that takes values
+ * of every type as they are is not checked. False at the first miss.
  */
 function generateFusedLoop(
   columns: readonly ParquetColumn[],
@@ -482,7 +498,7 @@ function generateFusedLoop(
   const named = new Set(keys.filter((k) => !nullOnly.includes(k)));
   const { head, body, tail } = loopParts(columns, constant, (c, j) => {
     if (!named.has(c.name)) return undefined;
-    const read = `x = r[${JSON.stringify(c.name)}];\n      `;
+    const read = `${readField(c.name)}\n      `;
     const a = allowed[j]!;
     if ((a & bits.all) === bits.all) return read;
     // Values whose bit is surely allowed, tested without calling \`bit\`.
@@ -496,9 +512,7 @@ function generateFusedLoop(
     return `${read}if (x !== null && x !== undefined${surely.length > 0 ? ` && !(${surely.join(' || ')})` : ''}) { ${test} }
       `;
   });
-  const nulls = nullOnly.map(
-    (k) => `x = r[${JSON.stringify(k)}]; if (x !== null && x !== undefined) return false;`,
-  );
+  const nulls = nullOnly.map((k) => `${readField(k)} if (x !== null && x !== undefined) return false;`);
   // for-in, as the schema's scan lists keys (inherited enumerable ones too), without allocating.
   const source = `'use strict';
     ${head.join('\n    ')}
@@ -560,7 +574,7 @@ function makeHelpers(columns: readonly ParquetColumn[]): Helpers {
       try {
         return toStringValue(v);
       } catch (cause) {
-        // An invalid Date has no text (RangeError): name the column and row instead.
+        // No text for the value (an invalid Date, a circular or throwing toJSON): name the column and row.
         const c = columns[column]!;
         throw new ParquetConversionError(c.name, c.type, row, v, { cause });
       }

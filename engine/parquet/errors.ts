@@ -25,6 +25,8 @@ export class ParquetConversionError extends ParquetError {
 function preview(value: unknown): string {
   let text: string;
   try {
+    // An invalid Date would print as JSON's null.
+    if (value instanceof Date && Number.isNaN(value.getTime())) return 'an invalid Date';
     text = typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value));
   } catch {
     text = Object.prototype.toString.call(value);

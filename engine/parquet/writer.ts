@@ -66,8 +66,8 @@ export interface ParquetFileWriter {
    */
   writeIfFits(
     rows: readonly SourceRecord[],
+    constants: Readonly<Record<string, unknown>> | undefined,
     check: FusedCheck,
-    constants?: Readonly<Record<string, unknown>>,
   ): Promise<boolean>;
   /**
    * `write`, then ends the row group (which may also have been cut earlier
@@ -216,15 +216,20 @@ class StreamingParquetWriter implements ParquetFileWriter {
 
   public async writeIfFits(
     rows: readonly SourceRecord[],
+    constants: Readonly<Record<string, unknown>> | undefined,
     check: FusedCheck,
-    constants?: Readonly<Record<string, unknown>>,
   ): Promise<boolean> {
     let fitted = false;
     await this.serialize(async () => {
       this.assertOpen('write');
-      const data = rows.length === 0 ? undefined : this.converter.convertIfFits(rows, check, constants);
-      fitted = rows.length === 0 || data !== undefined;
-      if (data !== undefined) await this.append(data);
+      if (rows.length === 0) {
+        fitted = true;
+        return;
+      }
+      const data = this.converter.convertIfFits(rows, constants, check);
+      if (data === undefined) return;
+      fitted = true;
+      await this.append(data);
     });
     return fitted;
   }

@@ -1,13 +1,15 @@
 /**
  * The fused path (StreamSchema.fusedCheck + RowConverter.convertIfFits)
  * against its oracle, the schema step and the plain converter
- * (StreamSchema.apply + RowConverter.convert): on random batches a converted
- * batch must be one `apply` would take unchanged and as it is, with the same
- * column data; anything else must be given up, so the caller takes `apply`.
+ * (StreamSchema.apply + RowConverter.convert): on random batches, for new and
+ * catalog-loaded schemas, a converted batch must be one `apply` would take
+ * unchanged and as it is, with the same column data; anything else must be
+ * given up, so the caller takes `apply`.
  */
 import { describe, expect, it } from 'vitest';
 import type { ColumnType, SourceRecord } from '../../../connectors/sdk/types.js';
 import { type ParquetColumn, RowConverter, type RowGroupData } from '../../../engine/parquet/convert.js';
+import type { Column } from '../../../engine/ports.js';
 import { METADATA_COLUMNS, StreamSchema } from '../../../engine/schema.js';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -62,6 +64,9 @@ const DECLARABLE: readonly [string, ColumnType][] = [
 ];
 
 interface Scenario {
+  /** The catalog's columns and field → column names the schema starts from (a table from an earlier run). */
+  readonly initial: Column[];
+  readonly names: Record<string, string>;
   readonly declared: Record<string, ColumnType>;
   batch(size: number): SourceRecord[];
 }
@@ -71,12 +76,24 @@ function scenario(seed: number): Scenario {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!;
   const declared: Record<string, ColumnType> = {};
   for (const [field, type] of DECLARABLE) if (rnd() < 0.4) declared[field] = type;
+  const fromCatalog = rnd() < 0.3;
+  const initial: Column[] = fromCatalog
+    ? [
+        { name: 'amount', type: 'int' },
+        { name: 'amount__string', type: 'string', variantOf: 'amount' },
+        { name: 'note', type: 'string' },
+        { name: 'meta', type: 'json' },
+      ]
+    : [];
+  const names: Record<string, string> = fromCatalog ? { Note: 'note' } : {};
   // Each field mostly holds one kind; some fields sometimes hold another, go missing, or a new field shows up.
   const usual = new Map(FIELDS.map((f) => [f, pick(KINDS)] as const));
   const drift = pick([0, 0, 0.0005, 0.005, 0.02]);
   // `Note` is renamed (`note`), which the fused path always leaves to the schema step.
   const present = FIELDS.filter((f) => rnd() < (f === 'Note' ? 0.2 : 0.85));
   return {
+    initial,
+    names,
     declared,
     batch(size) {
       const rows: SourceRecord[] = [];
@@ -131,8 +148,8 @@ describe('StreamSchema.fusedCheck with RowConverter.convertIfFits', () => {
     let givenUp = 0;
     for (let seed = 1; seed <= 300; seed++) {
       const s = scenario(seed);
-      const reference = new StreamSchema([], s.declared);
-      const subject = new StreamSchema([], s.declared);
+      const reference = new StreamSchema(s.initial, s.declared, s.names);
+      const subject = new StreamSchema(s.initial, s.declared, s.names);
       const referenceConverters = new Map<string, RowConverter>();
       const subjectConverters = new Map<string, RowConverter>();
       for (let b = 0; b < 8; b++) {
@@ -140,7 +157,7 @@ describe('StreamSchema.fusedCheck with RowConverter.convertIfFits', () => {
         const applied = reference.apply(batch);
         const expected = convertWith(converterFor(reference, referenceConverters), applied.rows);
         const check = b === 0 ? undefined : subject.fusedCheck(batch[0]!);
-        const data = check && converterFor(subject, subjectConverters).convertIfFits(batch, check, CONSTANTS);
+        const data = check && converterFor(subject, subjectConverters).convertIfFits(batch, CONSTANTS, check);
         if (data !== undefined) {
           fused++;
           expect(applied.changes, `seed ${seed} batch ${b}`).toEqual([]);
@@ -167,7 +184,7 @@ describe('StreamSchema.fusedCheck with RowConverter.convertIfFits', () => {
     const converter = new RowConverter([...schema.columns, ...METADATA_COLUMNS]);
     const fits = (rows: SourceRecord[]): boolean => {
       const check = schema.fusedCheck(rows[0]!);
-      return check !== undefined && converter.convertIfFits(rows, check, CONSTANTS) !== undefined;
+      return check !== undefined && converter.convertIfFits(rows, CONSTANTS, check) !== undefined;
     };
     const row = { id: 2, name: 'b', ts: '2024-01-02T00:00:00Z', gone: null };
     expect(fits([row, { ...row, id: 3 }])).toBe(true);

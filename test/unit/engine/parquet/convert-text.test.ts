@@ -12,6 +12,7 @@ import {
   RowConverter,
   TEXT_CHUNK,
 } from '../../../../engine/parquet/convert.js';
+import { ParquetConversionError } from '../../../../engine/parquet/errors.js';
 
 /** Values that stress UTF-8: ASCII, Latin-1, CJK, astral pairs, lone surrogates at either edge, empty. */
 const PIECES = ['order-', 'é', 'ø', '東京', '😀', '\ud83d', '\ude00', '', 'Zoë ', 'x'.repeat(40)];
@@ -116,6 +117,42 @@ describe('RowConverter text', () => {
     expect(Buffer.from(got.values as Uint8Array).toString('utf8')).toBe(expected.data.toString('utf8'));
     expect(Array.from(got.offsets!.subarray(0, values.length + 1))).toEqual(expected.offsets);
     expect(nullsOf(got.validity, values.length)).toEqual(expected.nulls);
+  });
+});
+
+describe('RowConverter text from values with no text', () => {
+  it('names the column and row of an invalid Date or a circular object in a string column', () => {
+    const converter = new RowConverter([{ name: 'note', type: 'string' }]);
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    for (const [value, shown] of [
+      [new Date(Number.NaN), 'an invalid Date'],
+      [circular, '[object Object]'],
+    ] as const) {
+      const attempt = () => converter.convert([{ note: 'fine' }, { note: value }]);
+      expect(attempt).toThrow(ParquetConversionError);
+      expect(attempt).toThrow(`Cannot convert ${shown} to string in column "note" at row 1`);
+    }
+  });
+});
+
+describe('RowConverter field reads', () => {
+  it('reads a field every object inherits (constructor, __proto__) only from the record itself', () => {
+    const columns: ParquetColumn[] = [
+      { name: 'id', type: 'int' },
+      { name: 'constructor', type: 'string' },
+      { name: '__proto__', type: 'json' },
+    ];
+    const own = JSON.parse('{"id": 2, "constructor": "Ferrari", "__proto__": {"a": 1}}') as Record<
+      string,
+      unknown
+    >;
+    const data = new RowConverter(columns).convert([{ id: 1 }, own]);
+    const text = (j: number): string => Buffer.from(data.columns[j]!.values as Uint8Array).toString();
+    // The first record has neither field: both columns are null there, not Object's constructor or prototype.
+    expect(data.columns.map((c) => c.nullCount)).toEqual([0, 1, 1]);
+    expect(text(1)).toBe('Ferrari');
+    expect(text(2)).toBe('{"a":1}');
   });
 });
 
