@@ -170,14 +170,7 @@ export class RowConverter {
     const constant = this.columns.map((c) => constants !== undefined && Object.hasOwn(constants, c.name));
     const state = this.columns.map((c, j) => newState(columnKind(c.type), constant[j] ? 0 : n, true));
     this.loopFor(constant)(rows, n, state, this.helpers);
-    return {
-      rows: n,
-      columns: this.columns.map((c, j) =>
-        constant[j]
-          ? this.constantColumn(j, n, constants![c.name])
-          : finishColumn(columnKind(c.type), n, state[j]!),
-      ),
-    };
+    return this.group(n, constant, state, constants);
   }
 
   /**
@@ -218,6 +211,16 @@ export class RowConverter {
       // as they always do, with their own error.
       return undefined;
     }
+    return this.group(n, constant, state, constants);
+  }
+
+  /** The group of `n` converted rows: each column from its state, or its constant repeated. */
+  private group(
+    n: number,
+    constant: readonly boolean[],
+    state: ColumnState[],
+    constants: Readonly<Record<string, unknown>> | undefined,
+  ): RowGroupData {
     return {
       rows: n,
       columns: this.columns.map((c, j) =>

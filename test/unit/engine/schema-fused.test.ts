@@ -7,22 +7,11 @@
  * given up, so the caller takes `apply`.
  */
 import { describe, expect, it } from 'vitest';
+import { random } from '../../../connectors/sample/world.js';
 import type { ColumnType, SourceRecord } from '../../../connectors/sdk/types.js';
 import { type ParquetColumn, RowConverter, type RowGroupData } from '../../../engine/parquet/convert.js';
 import type { Column } from '../../../engine/ports.js';
 import { METADATA_COLUMNS, StreamSchema } from '../../../engine/schema.js';
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values of every kind the schema tells apart, edges included. */
 const KINDS: readonly (() => unknown)[] = [
