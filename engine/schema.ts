@@ -503,19 +503,22 @@ export class StreamSchema {
    * the values are scanned once. Per key, the value types that land in its
    * column as they are and those `fits` must confirm (what `plan` would
    * route to the column without a change); keys with no typed column must
-   * hold nulls. Undefined when changes are pending or a key is renamed (its
-   * rows are rebuilt): the batch takes `apply`.
+   * hold nulls. A renamed key is read into its column, as `route` would
+   * rebuild the row. Undefined when changes are pending: the batch takes
+   * `apply`.
    */
   public fusedCheck(record: SourceRecord): FusedCheck | undefined {
     if (this.pending.length > 0) return undefined;
     const keys: string[] = [];
     for (const key in record) keys.push(key);
+    const columnOf = new Map<string, string>();
     const allowed = new Map<string, number>();
     const checked = new Map<string, number>();
     const nullOnly: string[] = [];
+    let renamed = false;
     for (const key of keys) {
       const column = this.fields.get(key);
-      if (column !== undefined && column !== key) return undefined;
+      if (column !== undefined && column !== key) renamed = true;
       const type = column === undefined ? undefined : this.types.get(column);
       if (type === undefined) {
         nullOnly.push(key);
@@ -531,11 +534,14 @@ export class StreamSchema {
         if (fit === 'yes') yes |= bit;
         else if (fit === 'check') check |= bit;
       }
-      allowed.set(key, yes);
-      checked.set(key, check);
+      columnOf.set(key, column!);
+      allowed.set(column!, yes);
+      checked.set(column!, check);
     }
     return {
       keys,
+      columnOf,
+      renamed,
       allowed,
       checked,
       nullOnly,

@@ -64,6 +64,14 @@ export interface RowGroupData {
 export interface FusedCheck {
   /** Every record's keys as `for…in` lists them, in this order. */
   readonly keys: readonly string[];
+  /** The column of each key that has a typed one (its own name, or the name it was renamed to). */
+  readonly columnOf: ReadonlyMap<string, string>;
+  /**
+   * Some key lands in a column of another name: the schema step would rebuild
+   * each row with only the keys' columns, so any other column is null, and
+   * records must be plain (prototype Object's or none) for that to hold.
+   */
+  readonly renamed: boolean;
   /** By column name, for columns named by a key: type bits (`bit`) whose values land as they are. */
   readonly allowed: ReadonlyMap<string, number>;
   /** By column name: type bits whose values land only where `fits` holds. */
@@ -191,11 +199,12 @@ export class RowConverter {
     const checked = new Int32Array(this.columns.length);
     for (const key of check.keys) {
       if (check.nullOnly.includes(key)) continue;
-      const j = index.get(key);
-      // A key must be one of the written columns (and not a constant one) to be read as it is.
+      const column = check.columnOf.get(key);
+      const j = column === undefined ? undefined : index.get(column);
+      // A key's column must be one of the written columns (and not a constant one) to be read into.
       if (j === undefined || constant[j]) return undefined;
-      allowed[j] = check.allowed.get(key) ?? 0;
-      checked[j] = check.checked.get(key) ?? 0;
+      allowed[j] = check.allowed.get(column!) ?? 0;
+      checked[j] = check.checked.get(column!) ?? 0;
     }
     const never = (): boolean => false;
     const runtime: FusedRuntime = {
@@ -268,7 +277,15 @@ export class RowConverter {
     allowed: Int32Array,
     checked: Int32Array,
   ): FusedLoop {
-    const key = JSON.stringify([constant, check.keys, check.nullOnly, [...allowed], [...checked]]);
+    const key = JSON.stringify([
+      constant,
+      check.keys,
+      check.nullOnly,
+      [...check.columnOf],
+      check.renamed,
+      [...allowed],
+      [...checked],
+    ]);
     let loop = this.fusedLoops.get(key);
     if (loop === undefined) {
       // Records whose keys vary from batch to batch would compile a loop per batch: keep a few.
@@ -497,11 +514,16 @@ function generateFusedLoop(
   allowed: Int32Array,
   checked: Int32Array,
 ): FusedLoop {
-  const { keys, nullOnly, bits } = check;
-  const named = new Set(keys.filter((k) => !nullOnly.includes(k)));
+  const { keys, nullOnly, bits, renamed } = check;
+  /** Column → the key read into it. */
+  const source = new Map(
+    keys.filter((k) => !nullOnly.includes(k)).map((k) => [check.columnOf.get(k)!, k] as const),
+  );
   const { head, body, tail } = loopParts(columns, constant, (c, j) => {
-    if (!named.has(c.name)) return undefined;
-    const read = `${readField(c.name)}\n      `;
+    const key = source.get(c.name);
+    // A rebuilt row holds only the keys' columns.
+    if (key === undefined) return renamed ? 'x = undefined;\n      ' : undefined;
+    const read = `${readField(key)}\n      `;
     const a = allowed[j]!;
     if ((a & bits.all) === bits.all) return read;
     // Values whose bit is surely allowed, tested without calling \`bit\`.
@@ -516,14 +538,18 @@ function generateFusedLoop(
       `;
   });
   const nulls = nullOnly.map((k) => `${readField(k)} if (x !== null && x !== undefined) return false;`);
+  const plain = renamed
+    ? `p = Object.getPrototypeOf(r); if (p !== Object.prototype && p !== null) return false;`
+    : '';
   // for-in, as the schema's scan lists keys (inherited enumerable ones too), without allocating.
-  const source = `'use strict';
+  const code = `'use strict';
     ${head.join('\n    ')}
     const bit = f.bit, fits = f.fits, K = ${JSON.stringify(keys)};
-    let x, y, hi, b, k;
+    let x, y, hi, b, k, p;
     for (let i = 0; i < n; i++) {
       const r = rows[i];
       if (typeof r !== 'object' || r === null) return false;
+      ${plain}
       k = 0;
       for (const key in r) if (key !== K[k++]) return false;
       if (k !== ${keys.length}) return false;
@@ -533,7 +559,7 @@ function generateFusedLoop(
     ${tail.join('\n    ')}
     return true;`;
   // Generated code is the point of this module: names enter only as JSON string literals.
-  return new Function('rows', 'n', 'state', 'h', 'f', source) as FusedLoop;
+  return new Function('rows', 'n', 'state', 'h', 'f', code) as FusedLoop;
 }
 
 function makeHelpers(columns: readonly ParquetColumn[]): Helpers {

@@ -1004,11 +1004,13 @@ describe('a column batch with a null cursor value', () => {
 });
 
 describe('write batches that land without the schema step', () => {
-  /** Record i of a stream whose fields change after many write batches (see the test). */
+  /** Record i of a stream whose fields change after many write batches (see the test); `orderName` lands in `order_name`. */
   function evolving(i: number): SourceRecord {
     const amount = i >= 10_000 ? 2 ** 40 + i : i >= 4_000 && i < 5_000 && i % 3 === 0 ? `${i}!` : i;
-    if (i === 9_500) return { name: `n${i}`, id: i, amount, late: i };
-    return i >= 7_250 ? { id: i, name: `n${i}`, amount, late: i } : { id: i, name: `n${i}`, amount };
+    if (i === 9_500) return { orderName: `n${i}`, id: i, amount, late: i };
+    return i >= 7_250
+      ? { id: i, orderName: `n${i}`, amount, late: i }
+      : { id: i, orderName: `n${i}`, amount };
   }
 
   it('lands every value where its record says, while fields and types change mid-stream', async () => {
@@ -1024,7 +1026,7 @@ describe('write batches that land without the schema step', () => {
     const run = await lake.sync({ rowGroupRows: 500, targetFileBytes: 64 * 1024 * 1024 });
     // Assess: the oracle is the records themselves.
     const rows = await lake.query(
-      `SELECT CAST(id AS BIGINT) AS id, name, CAST(amount AS BIGINT) AS amount, amount__string,
+      `SELECT CAST(id AS BIGINT) AS id, order_name, CAST(amount AS BIGINT) AS amount, amount__string,
               CAST(late AS BIGINT) AS late FROM ${SOURCE}.items ORDER BY id`,
     );
     const expected = Array.from({ length: 12_000 }, (_, i) => {
@@ -1032,7 +1034,7 @@ describe('write batches that land without the schema step', () => {
       const text = typeof r.amount === 'string';
       return {
         id: i,
-        name: `n${i}`,
+        order_name: `n${i}`,
         amount: text ? null : r.amount,
         amount__string: text ? r.amount : null,
         late: r.late ?? null,
@@ -1048,6 +1050,7 @@ describe('write batches that land without the schema step', () => {
     ).toEqual(expected);
     expect(run.streams.items!.schemaChanges).toEqual([
       'created table with 4 columns',
+      'field "orderName" lands in column order_name',
       'added variant column amount__string (string) for values of amount that are not int',
       'added column late (int)',
       'widened amount: int → bigint',
