@@ -15,6 +15,7 @@ import { ParquetConversionError, ParquetError } from './errors.js';
 import {
   parseDateDays,
   parseTimestampMicros,
+  parseUtcTimestampMicros,
   SAFE_MICROS,
   smallDecimalUnscaled,
   toBoolean,
@@ -98,6 +99,8 @@ export interface FusedCheck {
 /** The check as the fused loop reads it (its masks are literals of the generated code). */
 interface FusedRuntime {
   readonly bit: (value: unknown) => number;
+  /** The canonical ISO text parse, whose result a timestamp column's conversion takes as it is. */
+  readonly utc: (text: string) => number;
   /** By column index: `FusedCheck.fitsIn` of the column (unused where no type is checked). */
   readonly fits: readonly ((value: unknown) => boolean)[];
 }
@@ -209,6 +212,7 @@ export class RowConverter {
     const never = (): boolean => false;
     const runtime: FusedRuntime = {
       bit: check.bit,
+      utc: parseUtcTimestampMicros,
       fits: this.columns.map((c, j) => (checked[j] === 0 ? never : check.fitsIn(c.name))),
     };
     const loop = this.fusedLoopFor(constant, check, allowed, checked);
@@ -396,8 +400,12 @@ function readField(name: string): string {
     : `x = r[${key}];`;
 }
 
-/** JS for one column of the loop body; `x` holds the field value, `i` the row. */
-function columnCode(type: ColumnKind, j: number, name: string, reads = true): string {
+/**
+ * JS for one column of the loop body; `x` holds the field value, `i` the row.
+ * `parsed`: a timestamp column whose text was parsed already, into `m` (NaN
+ * where the canonical parse did not take it).
+ */
+function columnCode(type: ColumnKind, j: number, name: string, reads = true, parsed = false): string {
   const read = reads ? readField(name) : '';
   const nul = `else if (x === null || x === undefined) n${j}.push(i);`;
   switch (type) {
@@ -427,7 +435,7 @@ function columnCode(type: ColumnKind, j: number, name: string, reads = true): st
       if (x === null || x === undefined) n${j}.push(i);
       else {
         y = x;
-        x = typeof x === 'string' ? h.tsString(x, ${j}, i) : h.ts(x, ${j}, i);
+        x = typeof x === 'string' ? ${parsed ? `(m === m ? m : h.tsString(x, ${j}, i))` : `h.tsString(x, ${j}, i)`} : h.ts(x, ${j}, i);
         if (x < ${SAFE_MICROS} && x > -${SAFE_MICROS}) {
           hi = Math.floor(x / ${TWO_32});
           v${j}[i << 1] = x - hi * ${TWO_32};
@@ -467,6 +475,8 @@ function loopParts(
   constant: readonly boolean[],
   /** Per column: code run on the value first (it then holds in `x`), or undefined to read it as usual. */
   prelude: (c: ParquetColumn, j: number) => string | undefined = () => undefined,
+  /** Timestamp columns whose prelude parsed their text into `m`. */
+  parsed: ReadonlySet<number> = new Set(),
 ): { head: string[]; body: string[]; tail: string[] } {
   const head: string[] = [];
   const body: string[] = [];
@@ -480,7 +490,7 @@ function loopParts(
     }
     const first = prelude(c, j);
     body.push(
-      `// ${JSON.stringify(c.name)} (${c.type})\n      ${first ?? ''}${columnCode(columnKind(c.type), j, c.name, first === undefined)}`,
+      `// ${JSON.stringify(c.name)} (${c.type})\n      ${first ?? ''}${columnCode(columnKind(c.type), j, c.name, first === undefined, parsed.has(j))}`,
     );
   });
   return { head, body, tail };
@@ -519,24 +529,41 @@ function generateFusedLoop(
   const source = new Map(
     keys.filter((k) => !nullOnly.includes(k)).map((k) => [check.columnOf.get(k)!, k] as const),
   );
-  const { head, body, tail } = loopParts(columns, constant, (c, j) => {
-    const key = source.get(c.name);
-    // A rebuilt row holds only the keys' columns.
-    if (key === undefined) return renamed ? 'x = undefined;\n      ' : undefined;
-    const read = `${readField(key)}\n      `;
-    const a = allowed[j]!;
-    if ((a & bits.all) === bits.all) return read;
-    // Values whose bit is surely allowed, tested without calling \`bit\`.
-    const surely = [
-      ...(a & bits.int ? ["(typeof x === 'number' && (x | 0) === x)"] : []),
-      ...(a & bits.double ? ["(typeof x === 'number' && !Number.isInteger(x))"] : []),
-      ...(a & bits.string ? ["typeof x === 'string'"] : []),
-      ...(a & bits.boolean ? ["typeof x === 'boolean'"] : []),
-    ];
-    const test = `b = bit(x); if ((b & ${a}) === 0 && ((b & ${checked[j]}) === 0 || !fits[${j}](x))) return false;`;
-    return `${read}if (x !== null && x !== undefined${surely.length > 0 ? ` && !(${surely.join(' || ')})` : ''}) { ${test} }
+  // Text bound for a timestamp column is parsed once: the canonical form both fits and converts to that.
+  const parsed = new Set(
+    columns.flatMap((c, j) =>
+      source.has(c.name) && columnKind(c.type) === 'timestamp' && (checked[j]! & bits.string) !== 0
+        ? [j]
+        : [],
+    ),
+  );
+  const { head, body, tail } = loopParts(
+    columns,
+    constant,
+    (c, j) => {
+      const key = source.get(c.name);
+      // A rebuilt row holds only the keys' columns.
+      if (key === undefined) return renamed ? 'x = undefined;\n      ' : undefined;
+      const read = `${readField(key)}\n      `;
+      const a = allowed[j]!;
+      if ((a & bits.all) === bits.all) return read;
+      // Values whose bit is surely allowed, tested without calling \`bit\`.
+      const surely = [
+        ...(a & bits.int ? ["(typeof x === 'number' && (x | 0) === x)"] : []),
+        ...(a & bits.double ? ["(typeof x === 'number' && !Number.isInteger(x))"] : []),
+        ...(a & bits.string ? ["typeof x === 'string'"] : []),
+        ...(a & bits.boolean ? ["typeof x === 'boolean'"] : []),
+      ];
+      const test = `b = bit(x); if ((b & ${a}) === 0 && ((b & ${checked[j]}) === 0 || !fits[${j}](x))) return false;`;
+      const other = `x !== null && x !== undefined${surely.length > 0 ? ` && !(${surely.join(' || ')})` : ''}`;
+      if (!parsed.has(j)) return `${read}if (${other}) { ${test} }\n      `;
+      return `${read}m = NaN;
+      if (typeof x === 'string') { m = utc(x); if (m !== m && !fits[${j}](x)) return false; }
+      else if (${other}) { ${test} }
       `;
-  });
+    },
+    parsed,
+  );
   const nulls = nullOnly.map((k) => `${readField(k)} if (x !== null && x !== undefined) return false;`);
   const plain = renamed
     ? `p = Object.getPrototypeOf(r); if (p !== Object.prototype && p !== null) return false;`
@@ -544,8 +571,8 @@ function generateFusedLoop(
   // for-in, as the schema's scan lists keys (inherited enumerable ones too), without allocating.
   const code = `'use strict';
     ${head.join('\n    ')}
-    const bit = f.bit, fits = f.fits, K = ${JSON.stringify(keys)};
-    let x, y, hi, b, k, p;
+    const bit = f.bit, fits = f.fits, utc = f.utc, K = ${JSON.stringify(keys)};
+    let x, y, hi, b, k, p, m;
     for (let i = 0; i < n; i++) {
       const r = rows[i];
       if (typeof r !== 'object' || r === null) return false;
