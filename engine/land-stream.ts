@@ -273,8 +273,9 @@ export async function landStreamSlice(
     const isNewTable = versions.length === 0;
     const constants = { _sluice_run_id: runId, _sluice_extracted_at: clock(), _sluice_source: source };
     // A batch that changes nothing in the schema lands with its values scanned once, by the converter,
-    // into the file already open; anything else (a new field or type, a renamed key, another key order,
-    // no open file for these columns) takes the schema step (ADR 0011).
+    // into the file already open; anything else (a new field or type, another key order, a record that
+    // is not a plain object where keys are renamed, no open file for these columns) takes the schema
+    // step (ADR 0011).
     const check = isNewTable ? undefined : schema.fusedCheck(batch[0]!);
     if (
       check &&
