@@ -200,14 +200,12 @@ export class RowConverter {
     const index = new Map(this.columns.map((c, j) => [c.name, j]));
     const allowed = new Int32Array(this.columns.length);
     const checked = new Int32Array(this.columns.length);
-    for (const key of check.keys) {
-      if (check.nullOnly.includes(key)) continue;
-      const column = check.columnOf.get(key);
-      const j = column === undefined ? undefined : index.get(column);
+    for (const column of check.columnOf.values()) {
+      const j = index.get(column);
       // A key's column must be one of the written columns (and not a constant one) to be read into.
       if (j === undefined || constant[j]) return undefined;
-      allowed[j] = check.allowed.get(column!) ?? 0;
-      checked[j] = check.checked.get(column!) ?? 0;
+      allowed[j] = check.allowed.get(column)!;
+      checked[j] = check.checked.get(column)!;
     }
     const never = (): boolean => false;
     const runtime: FusedRuntime = {
@@ -526,9 +524,7 @@ function generateFusedLoop(
 ): FusedLoop {
   const { keys, nullOnly, bits, renamed } = check;
   /** Column → the key read into it. */
-  const source = new Map(
-    keys.filter((k) => !nullOnly.includes(k)).map((k) => [check.columnOf.get(k)!, k] as const),
-  );
+  const source = new Map([...check.columnOf].map(([key, column]) => [column, key] as const));
   // Text bound for a timestamp column is parsed once: the canonical form both fits and converts to that.
   const parsed = new Set(
     columns.flatMap((c, j) =>
