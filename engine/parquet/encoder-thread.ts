@@ -48,11 +48,12 @@ const BUNDLED_WORKER_FILE = process.env.SLUICE_PARQUET_WORKER_FILE;
 /**
  * The thread's young generation, in MB. The encoder allocates little on its
  * JS heap (messages and footer metadata; row data lives in buffers and WASM
- * memory), yet V8's default lets the young generation grow to 32 MB there:
- * measured on 10M rows, a 45–53 MB heap of which 30–32 MB young, against
- * 16–31 MB with this limit and no measurable CPU change (bench/README.md).
+ * memory), yet V8's default lets the young generation grow to 32 MB there
+ * (a 45–53 MB heap on 10M rows). Measured on 10M rows, alternating runs:
+ * peak RSS 302–321 MB against 322–406 without a limit, CPU unchanged; at
+ * 6 MB the thread's scavenges cost ~5% more CPU (bench/README.md).
  */
-const YOUNG_GENERATION_MB = 6;
+const YOUNG_GENERATION_MB = 16;
 
 type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
 

@@ -7,7 +7,7 @@ import { encoderResourceLimits } from '../../../../engine/parquet/encoder-thread
 import { createParquetWriter } from '../../../../engine/parquet/index.js';
 
 describe('the encoder thread', () => {
-  it('runs with a young generation of at most 6 MB while a writer uses it', async () => {
+  it('runs with a young generation of at most 16 MB while a writer uses it', async () => {
     // Prepare
     const writer = createParquetWriter([{ name: 'id', type: 'int' }], async () => undefined);
 
@@ -18,6 +18,6 @@ describe('the encoder thread', () => {
     await writer.finish();
 
     // Assess
-    expect(limits?.maxYoungGenerationSizeMb).toBeLessThanOrEqual(6);
+    expect(limits?.maxYoungGenerationSizeMb).toBeLessThanOrEqual(16);
   });
 });
