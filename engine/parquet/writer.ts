@@ -193,7 +193,8 @@ class StreamingParquetWriter implements ParquetFileWriter {
     private readonly sink: (chunk: Uint8Array) => Promise<void>,
     options: ParquetWriterOptions,
   ) {
-    this.converter = new RowConverter(columns);
+    // Each converted batch is copied into the group's IPC stream before the next is converted.
+    this.converter = new RowConverter(columns, { reuseBuffers: true });
     const compression = options.compression ?? 'snappy';
     if (compression !== 'snappy' && compression !== 'zstd') {
       throw new ParquetError(`Unknown Parquet compression "${String(compression)}"; use snappy or zstd`);
