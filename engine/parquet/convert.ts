@@ -6,9 +6,8 @@
  * Anything else goes to the slow paths in values.ts; a value that cannot be
  * converted throws a ParquetConversionError naming the column and the row.
  *
- * Output buffers are freshly allocated per call, or, for a converter made
- * with `reuseBuffers`, taken from buffers it keeps from call to call;
- * arrow.ts lays them out as one Arrow IPC stream for the encoder.
+ * Output buffers are freshly allocated per group; arrow.ts lays them out as
+ * one Arrow IPC stream for the encoder.
  */
 import { type ColumnKind, columnKind, parseDecimalType } from '../../connectors/sdk/column-types.js';
 import type { ColumnType } from '../../connectors/sdk/types.js';
@@ -156,75 +155,15 @@ const MAX_BYTES = 2_147_483_647;
 /** Fused loops kept per converter (one per key list and type masks seen). */
 const MAX_FUSED_LOOPS = 8;
 
-export interface RowConverterOptions {
-  /**
-   * Write every result into buffers the converter keeps and reuses, so a
-   * result is valid only until the next `convert` or `convertIfFits` call.
-   * For a caller that copies each result before converting again (the
-   * Parquet writer copies it into the group's IPC stream): no buffers to
-   * allocate, zero and free per batch. @default false
-   */
-  readonly reuseBuffers?: boolean;
-}
-
-/**
- * Buffers kept from one call to the next (`reuseBuffers`): one per column and
- * use, grown when a batch needs more, handed out as views of the size asked.
- */
-class ReusedBuffers {
-  private readonly buffers = new Map<string, ArrayBuffer>();
-
-  /** A view of `bytes` bytes for `slot`; its contents are whatever the last user left. */
-  public take(slot: string, bytes: number): ArrayBuffer {
-    let buffer = this.buffers.get(slot);
-    if (buffer === undefined || buffer.byteLength < bytes) {
-      // Room to grow by half again, so a batch slightly larger than the last does not reallocate.
-      buffer = new ArrayBuffer(Math.ceil((bytes * 1.5) / 8) * 8);
-      this.buffers.set(slot, buffer);
-    }
-    return buffer;
-  }
-}
-
-/** Where a column's output buffers come from: fresh ones, or the converter's reused ones (zeroed). */
-interface Allocator {
-  u8(slot: string, length: number): Uint8Array;
-  i32(slot: string, length: number): Int32Array;
-  f64(slot: string, length: number): Float64Array;
-  /** Not zeroed: every byte is written. */
-  text(slot: string, length: number): Buffer;
-}
-
-const FRESH: Allocator = {
-  u8: (_, length) => new Uint8Array(length),
-  i32: (_, length) => new Int32Array(length),
-  f64: (_, length) => new Float64Array(length),
-  text: (_, length) => Buffer.allocUnsafeSlow(length),
-};
-
-function reusing(buffers: ReusedBuffers): Allocator {
-  return {
-    u8: (slot, length) => new Uint8Array(buffers.take(slot, length), 0, length).fill(0),
-    i32: (slot, length) => new Int32Array(buffers.take(slot, length * 4), 0, length).fill(0),
-    f64: (slot, length) => new Float64Array(buffers.take(slot, length * 8), 0, length).fill(0),
-    text: (slot, length) => Buffer.from(buffers.take(slot, length), 0, length),
-  };
-}
-
 /** Converts one row group's rows to column buffers; reuse one per column list. */
 export class RowConverter {
-  private readonly allocator: Allocator;
   private readonly loops = new Map<string, Loop>();
   private readonly fusedLoops = new Map<string, FusedLoop>();
   private readonly helpers: Helpers;
   /** One-column converters for constants, by column index. */
   private readonly singles = new Map<number, RowConverter>();
 
-  public constructor(
-    private readonly columns: readonly ParquetColumn[],
-    options: RowConverterOptions = {},
-  ) {
-    this.allocator = options.reuseBuffers === true ? reusing(new ReusedBuffers()) : FRESH;
+  public constructor(private readonly columns: readonly ParquetColumn[]) {
     const seen = new Set<string>();
     for (const c of columns) {
       if (seen.has(c.name)) throw new ParquetError(`Duplicate Parquet column "${c.name}"`);
@@ -240,9 +179,7 @@ export class RowConverter {
   ): RowGroupData {
     const n = rows.length;
     const constant = this.columns.map((c) => constants !== undefined && Object.hasOwn(constants, c.name));
-    const state = this.columns.map((c, j) =>
-      newState(columnKind(c.type), constant[j] ? 0 : n, true, this.allocator, j),
-    );
+    const state = this.columns.map((c, j) => newState(columnKind(c.type), constant[j] ? 0 : n, true));
     this.loopFor(constant)(rows, n, state, this.helpers);
     return this.group(n, constant, state, constants);
   }
@@ -277,9 +214,7 @@ export class RowConverter {
       fits: this.columns.map((c, j) => (checked[j] === 0 ? never : check.fitsIn(c.name))),
     };
     const loop = this.fusedLoopFor(constant, check, allowed, checked);
-    const state = this.columns.map((c, j) =>
-      newState(columnKind(c.type), constant[j] ? 0 : n, true, this.allocator, j),
-    );
+    const state = this.columns.map((c, j) => newState(columnKind(c.type), constant[j] ? 0 : n, true));
     try {
       if (!loop(rows, n, state, this.helpers, runtime)) return undefined;
     } catch {
@@ -302,7 +237,7 @@ export class RowConverter {
       columns: this.columns.map((c, j) =>
         constant[j]
           ? this.constantColumn(j, n, constants![c.name])
-          : finishColumn(columnKind(c.type), n, state[j]!, this.allocator, j),
+          : finishColumn(columnKind(c.type), n, state[j]!),
       ),
     };
   }
@@ -419,34 +354,30 @@ function checkedColumn(column: ParquetColumn, kind: ColumnKind, n: number, data:
   return data;
 }
 
-/**
- * Zeroed buffers for `n` rows of column `j`; `gather`: also a list sized for
- * the column's text (the converter's).
- */
-function newState(type: ColumnKind, n: number, gather = false, alloc = FRESH, j = 0): ColumnState {
+/** Empty buffers for `n` rows; `gather`: also a list sized for the column's text (the converter's). */
+function newState(type: ColumnKind, n: number, gather = false): ColumnState {
   const state: ColumnState = { nulls: [], values: new Uint8Array(0), strings: [], offsets: null };
-  const slot = `${j}:values`;
   switch (type) {
     case 'boolean':
-      state.values = alloc.u8(slot, (n + 7) >> 3);
+      state.values = new Uint8Array((n + 7) >> 3);
       break;
     case 'int':
     case 'date':
-      state.values = alloc.i32(slot, n);
+      state.values = new Int32Array(n);
       break;
     case 'bigint':
     case 'timestamp':
-      state.values = alloc.i32(slot, n * 2);
+      state.values = new Int32Array(n * 2);
       break;
     case 'double':
-      state.values = alloc.f64(slot, n);
+      state.values = new Float64Array(n);
       break;
     case 'decimal':
-      state.values = alloc.i32(slot, n * 4);
+      state.values = new Int32Array(n * 4);
       break;
     case 'string':
     case 'json':
-      state.offsets = alloc.i32(`${j}:offsets`, n + 1);
+      state.offsets = new Int32Array(n + 1);
       // Sized once, not grown push by push. Only up to the default group of 65,536 rows: V8 makes
       // `new Array(n)` a slow dictionary beyond 100,000 elements, so larger batches grow as before.
       if (gather) state.strings = n <= 65_536 ? new Array<string>(n) : [];
@@ -729,21 +660,19 @@ function makeHelpers(columns: readonly ParquetColumn[]): Helpers {
 }
 
 /** Bitmap with every row present except `nulls`. */
-function validityFor(n: number, nulls: readonly number[], alloc = FRESH, j = 0): Uint8Array | null {
+function validityFor(n: number, nulls: readonly number[]): Uint8Array | null {
   if (nulls.length === 0) return null;
-  const bitmap = alloc.u8(`${j}:validity`, (n + 7) >> 3).fill(0xff);
+  const bitmap = new Uint8Array((n + 7) >> 3).fill(0xff);
   for (const i of nulls) bitmap[i >> 3]! &= ~(1 << (i & 7));
   return bitmap;
 }
 
-function finishColumn(type: ColumnKind, n: number, state: ColumnState, alloc = FRESH, j = 0): ColumnData {
-  const validity = validityFor(n, state.nulls, alloc, j);
+function finishColumn(type: ColumnKind, n: number, state: ColumnState): ColumnData {
+  const validity = validityFor(n, state.nulls);
   const nullCount = state.nulls.length;
   if (type !== 'string' && type !== 'json')
     return { validity, nullCount, values: state.values, offsets: null };
-  const { data, offsets } = encodeStrings(state.strings, state.offsets!, n, (bytes) =>
-    alloc.text(`${j}:text`, bytes),
-  );
+  const { data, offsets } = encodeStrings(state.strings, state.offsets!, n);
   return { validity, nullCount, values: data, offsets };
 }
 
@@ -760,7 +689,6 @@ function encodeStrings(
   strings: readonly string[],
   offsets: Int32Array,
   n: number,
-  allocate: (bytes: number) => Buffer,
 ): { data: Uint8Array; offsets: Int32Array } {
   const chunks = concatenate(strings);
   const lengths = chunks.map((c) => Buffer.byteLength(c, 'utf8'));
@@ -770,7 +698,7 @@ function encodeStrings(
       'A row group holds more than 2 GiB of text in one column; write smaller row groups',
     );
   }
-  const data = allocate(byteLength);
+  const data = Buffer.allocUnsafeSlow(byteLength);
   let at = 0;
   chunks.forEach((c, k) => {
     data.write(c, at, lengths[k]!, 'utf8');

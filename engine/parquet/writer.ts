@@ -193,8 +193,7 @@ class StreamingParquetWriter implements ParquetFileWriter {
     private readonly sink: (chunk: Uint8Array) => Promise<void>,
     options: ParquetWriterOptions,
   ) {
-    // Each converted batch is copied into the group's IPC stream before the next is converted.
-    this.converter = new RowConverter(columns, { reuseBuffers: true });
+    this.converter = new RowConverter(columns);
     const compression = options.compression ?? 'snappy';
     if (compression !== 'snappy' && compression !== 'zstd') {
       throw new ParquetError(`Unknown Parquet compression "${String(compression)}"; use snappy or zstd`);
