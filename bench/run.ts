@@ -4,7 +4,7 @@
  * `COPY (SELECT * FROM read_json(...)) TO '….parquet'` on one thread over the
  * same rows. Prints one JSON line and saves it under bench/results/.
  *
- *   npm run bench -- [--only engine|postgres|rest] [--rows 1000000] [--repeat 3] [--rows-10m 10000000 | --skip-10m]
+ *   npm run bench -- [--only engine|postgres|rest] [--rows 1000000] [--repeat 3] [--rows-10m 10000000 [--repeat-10m 1] | --skip-10m]
  *                    [--slice-seconds 10] [--pg-rows 1000000] [--pg-record-path] [--rest-rows 200000] [--files-rows 200000]
  *                    [--runtime bundle|tsx] [--row-group-bytes N] [--label NAME] [--no-save]
  *
@@ -87,6 +87,8 @@ interface Args {
   readonly sliceSeconds: number;
   readonly repeat: number;
   readonly rows10m: number;
+  /** Runs of the big load (its peak RSS varies from run to run with V8's old-space growth). */
+  readonly repeat10m: number;
   readonly child: boolean;
   /** A child lands its rows a second time and reports that run as `warm`. */
   readonly warm: boolean;
@@ -116,6 +118,7 @@ const DEFAULTS = {
   rows: 1_000_000,
   repeat: 3,
   rows10m: 10_000_000,
+  repeat10m: 1,
   sliceSeconds: 10,
   pgRows: 1_000_000,
   restRows: 200_000,
@@ -152,6 +155,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--repeat') args.repeat = Math.max(1, number());
     else if (flag === '--rows-10m') args.rows10m = number();
     else if (flag === '--skip-10m') args.rows10m = 0;
+    else if (flag === '--repeat-10m') args.repeat10m = Math.max(1, number());
     else if (flag === '--slice-seconds') args.sliceSeconds = number();
     else if (flag === '--pg-rows') args.pgRows = number();
     else if (flag === '--rest-rows') args.restRows = number();
@@ -635,7 +639,18 @@ async function engineWorkload(args: Args) {
     db.closeSync();
     duck.closeSync();
 
-    const big = args.rows10m > 0 ? await engineRunInChild(args.rows10m) : undefined;
+    const bigs: EngineRun[] = [];
+    for (let i = 0; args.rows10m > 0 && i < args.repeat10m; i++)
+      bigs.push(await engineRunInChild(args.rows10m));
+    // Medians over --repeat-10m runs; rss10MRuns shows the spread (peak RSS varies with V8's old-space growth).
+    const big =
+      bigs.length === 0
+        ? undefined
+        : {
+            maxRssMb: median(bigs.map((r) => r.maxRssMb)),
+            seconds: median(bigs.map((r) => r.seconds)),
+            cpuSeconds: median(bigs.map((r) => r.cpuSeconds)),
+          };
     const seconds = median(ours.map((r) => r.seconds));
     const rowsPerSec = args.rows / seconds;
     const duckdbRowsPerSec = args.rows / median(duckSeconds);
@@ -661,6 +676,8 @@ async function engineWorkload(args: Args) {
       rowsPerSec10M: big === undefined ? null : Math.round(args.rows10m / big.seconds),
       cpuSeconds10M: big === undefined ? null : round(big.cpuSeconds),
       rows10M: big === undefined ? null : args.rows10m,
+      rss10MRuns: bigs.map((r) => Math.round(r.maxRssMb)),
+      cpuSeconds10MRuns: bigs.map((r) => round(r.cpuSeconds)),
       // The same run in slices of --slice-seconds (goal: within 5% of the one-slice rows/s).
       sliceSeconds: args.sliceSeconds > 0 ? args.sliceSeconds : null,
       slicedRowsPerSec:
