@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EncodedGroup, ParquetCompression, PreparedGroup } from './encoder.js';
+import { encoderPlace } from './encoder-place.js';
 import { ParquetError } from './errors.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
@@ -26,8 +27,16 @@ export function keepEncoderWarm(): void {
   idleMs = Number.POSITIVE_INFINITY;
 }
 
-/** Starts the encoder thread now (e.g. while a Lambda container initialises); resolves when it runs. */
+/**
+ * Starts the encoder now (e.g. while a Lambda container initialises): the
+ * thread, or, where groups are encoded inline, parquet-wasm on this thread.
+ * Resolves when it runs.
+ */
 export async function warmEncoder(): Promise<void> {
+  if (encoderPlace() === 'inline') {
+    await import('./encoder.js');
+    return;
+  }
   const thread = sharedThread();
   // Held like a writer while it starts (so the process waits for it), idle afterwards.
   thread.attach();

@@ -4,6 +4,7 @@
  */
 export type { ColumnData, FusedCheck, ParquetColumn } from './convert.js';
 export type { ParquetCompression } from './encoder.js';
+export { ENCODER_PLACE_VARIABLE, type EncoderPlace, encoderPlace } from './encoder-place.js';
 export { keepEncoderWarm, warmEncoder } from './encoder-thread.js';
 export { ParquetConversionError, ParquetError } from './errors.js';
 export {

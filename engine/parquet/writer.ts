@@ -19,6 +19,7 @@ import {
 } from './convert.js';
 import { plainColumns } from './dictionary.js';
 import type { EncodedGroup, GroupEncoder, ParquetCompression, PreparedGroup } from './encoder.js';
+import { encoderPlace } from './encoder-place.js';
 import { ThreadEncoder } from './encoder-thread.js';
 import { ParquetError } from './errors.js';
 import { RowSizer } from './slice.js';
@@ -35,8 +36,9 @@ export interface ParquetWriterOptions {
   readonly compression?: ParquetCompression;
   /**
    * Encode on the shared worker thread so conversion and encoding use two
-   * cores. Falls back to inline encoding when no worker can be started.
-   * @default true
+   * cores (`true`), or inline (`false`). Falls back to inline encoding when
+   * no worker can be started. @default the thread on two cores or more,
+   * inline on one; SLUICE_PARQUET_ENCODER overrides (see encoder-place.ts)
    */
   readonly worker?: boolean;
   /**
@@ -202,8 +204,8 @@ class StreamingParquetWriter implements ParquetFileWriter {
     this.sizer = new RowSizer(columns);
     this.targetBytes = positive(options.rowGroupBytes, DEFAULT_ROW_GROUP_BYTES, 'rowGroupBytes');
     this.maxRows = positive(options.rowGroupRows, DEFAULT_ROW_GROUP_ROWS, 'rowGroupRows');
-    this.encoder =
-      options.worker === false ? new InlineEncoder(compression) : new FallbackEncoder(compression);
+    const place = options.worker === undefined ? encoderPlace() : options.worker ? 'thread' : 'inline';
+    this.encoder = place === 'inline' ? new InlineEncoder(compression) : new FallbackEncoder(compression);
   }
 
   public encodedOn(): Promise<EncodedOn> {

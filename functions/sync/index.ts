@@ -39,7 +39,7 @@ import { invocationTransitions, startTransitions } from './transitions.js';
 // One encoder thread per container, started while the container initialises and kept between invocations.
 keepEncoderWarm();
 warmEncoder().catch((error: unknown) =>
-  logger.warn('Parquet encoder thread did not start; encoding inline', { error }),
+  logger.warn('Parquet encoder did not warm up; the first write starts it', { error }),
 );
 
 export const SyncAction = { begin: 'begin', slice: 'slice', finish: 'finish', fail: 'fail' } as const;

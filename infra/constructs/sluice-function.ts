@@ -4,7 +4,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ENCODER_PLACE_VARIABLE } from '../../engine/parquet/encoder-place.js';
 import { handlerBundling } from '../bundling.js';
+
+/** The memory at which a function has one full vCPU (Lambda gives CPU in proportion to memory). */
+const ONE_VCPU_MB = 1769;
 
 /** The repository root: entries and the lockfile are found from here. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -22,7 +26,9 @@ export interface SluiceFunctionProps {
    */
   readonly parquet?: boolean;
   /**
-   * 1,769 MB is one full vCPU, which the encoder thread and conversion share.
+   * 1,769 MB is one full vCPU. Up to that a Parquet handler encodes inline
+   * (SLUICE_PARQUET_ENCODER=inline): on one vCPU an encoder thread adds
+   * CPU and no parallelism; above it, on the encoder thread.
    * @default 1769
    */
   readonly memorySize?: number;
@@ -51,6 +57,10 @@ export class SluiceFunction extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const memorySize = props.memorySize ?? ONE_VCPU_MB;
+    // The function sees more cores than its CPU share (os.availableParallelism would pick the thread).
+    const encoder: Record<string, string> =
+      props.parquet === true && memorySize <= ONE_VCPU_MB ? { [ENCODER_PLACE_VARIABLE]: 'inline' } : {};
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(PROJECT_ROOT, props.entry),
       projectRoot: PROJECT_ROOT,
@@ -58,7 +68,7 @@ export class SluiceFunction extends Construct {
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 1769,
+      memorySize,
       timeout: props.timeout ?? Duration.seconds(30),
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
@@ -67,6 +77,7 @@ export class SluiceFunction extends Construct {
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: 'Sluice',
+        ...encoder,
         ...props.environment,
       },
     });

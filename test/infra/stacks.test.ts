@@ -2,10 +2,11 @@
  * Template assertions per stack (no snapshots). Bundling is skipped
  * (`aws:cdk:bundling-stacks: []`): the bundle test builds the handlers.
  */
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StateTableSchema } from '../../adapters/aws/dynamodb-state-store.js';
+import { SluiceFunction } from '../../infra/constructs/sluice-function.js';
 import { SluiceDataStack } from '../../infra/stacks/data-stack.js';
 import { SluiceServiceStack } from '../../infra/stacks/service-stack.js';
 
@@ -143,6 +144,38 @@ describe('SluiceServiceStack', () => {
         }),
       },
     });
+  });
+
+  it('encodes Parquet inline in the functions with one vCPU or less (sync, stages), and sets nothing where no Parquet is written', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as {
+      Properties: {
+        MemorySize: number;
+        Description: string;
+        Environment: { Variables: Record<string, unknown> };
+      };
+    }[];
+    const placeOf = (description: string) =>
+      functions.find((f) => f.Properties.Description.startsWith(description))!.Properties.Environment
+        .Variables.SLUICE_PARQUET_ENCODER;
+    expect(placeOf('Sluice sync steps')).toBe('inline');
+    expect(placeOf('Sluice stages')).toBe('inline');
+    expect(placeOf('Sluice HTTP API')).toBeUndefined();
+  });
+
+  it('leaves the encoder thread to a Parquet function given more than one vCPU of memory', () => {
+    const stack = new Stack(app(), 'Big');
+    new SluiceFunction(stack, 'Big', {
+      entry: 'functions/sync/index.ts',
+      description: 'big',
+      serviceName: 'big',
+      environment: {},
+      parquet: true,
+      memorySize: 3538,
+    });
+    const [big] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')) as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    }[];
+    expect(big!.Properties.Environment.Variables.SLUICE_PARQUET_ENCODER).toBeUndefined();
   });
 
   it('gives the API the state machine, scheduler group and role it needs', () => {

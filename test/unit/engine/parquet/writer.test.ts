@@ -658,10 +658,10 @@ describe('createParquetWriter', () => {
     expect(Buffer.compare(await readFile(threaded.path), await readFile(inline.path))).toBe(0);
   });
 
-  it('encodes on the worker thread by default, and inline only when asked', async () => {
+  it('encodes on the worker thread when asked, and inline when asked', async () => {
     // Prepare
     const columns: ParquetColumn[] = [{ name: 'id', type: 'int' }];
-    const threaded = createParquetWriter(columns, async () => undefined);
+    const threaded = createParquetWriter(columns, async () => undefined, { worker: true });
     const inline = createParquetWriter(columns, async () => undefined, { worker: false });
 
     // Act
