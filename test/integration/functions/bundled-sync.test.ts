@@ -72,7 +72,7 @@ describe('the bundled sync handler', () => {
     expect(first).toMatchObject({ status: 'SUCCEEDED', done: true });
     expect(first.rows).toBeGreaterThan(0);
     expect(first.files).toBeGreaterThan(0);
-    expect(run.stdout + run.stderr).not.toContain('encoding inline');
+    expect(run.stdout + run.stderr).not.toContain('did not warm up');
     expect(run.invocations[5]!.result).toMatchObject({
       runId: 'bundled-run-2',
       status: 'SUCCEEDED',
@@ -91,5 +91,36 @@ describe('the bundled sync handler', () => {
     const text = new TextDecoder();
     expect(text.decode(bytes.slice(0, 4))).toBe('PAR1');
     expect(text.decode(bytes.slice(-4))).toBe('PAR1');
+  });
+});
+
+describe('the bundled sync handler encoding inline, as deployed at 1,769 MB (SLUICE_PARQUET_ENCODER=inline)', () => {
+  let built: BuiltHandler;
+  let lake: AwsTestLake;
+  let reference: AwsTestLake;
+  let run: HandlerRun;
+
+  beforeAll(async () => {
+    built = buildHandler('functions/sync/index.ts', { parquet: true });
+    [lake, reference] = await Promise.all([openAwsTestLake(), openAwsTestLake()]);
+    run = await runBundledHandler(built.dir, syncSteps('shop', 'inline-run-1'), {
+      ...emulatorEnv(),
+      SLUICE_BUCKET: lake.names.bucket,
+      SLUICE_TABLE: lake.names.table,
+      SLUICE_GLUE_DATABASE: lake.names.glueDatabase,
+      SLUICE_LAKE_PREFIX: lake.names.prefix,
+      POWERTOOLS_SERVICE_NAME: 'sluice-sync',
+      SLUICE_PARQUET_ENCODER: 'inline',
+    });
+    await reference.sync();
+  }, 240_000);
+
+  afterAll(() => built?.remove());
+
+  it('warms parquet-wasm from beside the bundle and lands the rows the engine lands from its sources', async () => {
+    expect(run.invocations.map((i) => i.ok)).toEqual([true, true, true]);
+    expect(run.invocations[2]!.result).toMatchObject({ status: 'SUCCEEDED', done: true });
+    expect(run.stdout + run.stderr).not.toContain('did not warm up');
+    expect(await landedSampleRows(lake)).toEqual(await landedSampleRows(reference));
   });
 });
