@@ -12,6 +12,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Tests of the encoder thread must not depend on the runner's cores (auto picks inline on one);
+    // encoder-place.test.ts covers auto with given core counts.
+    env: { SLUICE_PARQUET_ENCODER: 'thread' },
     projects: [
       {
         extends: true,

@@ -147,15 +147,16 @@ export class StreamFiles {
   private openFile(columns: readonly Column[]): OpenFile {
     const index = this.nextIndex++;
     const channel = new ByteChannel();
-    const upload = this.options.objects.put(this.stagingKey(index), channel);
-    // A failed upload must stop the writer's pushes rather than leave them waiting.
-    upload.catch((error: unknown) => channel.fail(error));
     const { compression, rowGroupBytes, rowGroupRows } = this.options;
+    // The writer first: one that cannot be created (bad settings) must not leave an upload waiting.
     const writer = createParquetWriter(columns, (chunk) => channel.push(chunk), {
       compression,
       ...(rowGroupBytes === undefined ? {} : { rowGroupBytes }),
       ...(rowGroupRows === undefined ? {} : { rowGroupRows }),
     });
+    const upload = this.options.objects.put(this.stagingKey(index), channel);
+    // A failed upload must stop the writer's pushes rather than leave them waiting.
+    upload.catch((error: unknown) => channel.fail(error));
     this.open = { index, columns, writer, channel, upload };
     return this.open;
   }

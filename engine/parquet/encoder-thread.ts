@@ -57,10 +57,12 @@ const BUNDLED_WORKER_FILE = process.env.SLUICE_PARQUET_WORKER_FILE;
 /**
  * The thread's young generation, in MB. The encoder allocates little on its
  * JS heap (messages and footer metadata; row data lives in buffers and WASM
- * memory), yet V8's default lets the young generation grow to 32 MB there
- * (a 45–53 MB heap on 10M rows). Measured on 10M rows, alternating runs:
- * peak RSS 302–321 MB against 322–406 without a limit, CPU unchanged; at
- * 6 MB the thread's scavenges cost ~5% more CPU (bench/README.md).
+ * memory), yet without a limit (48 MB for a worker here) its young
+ * generation reached 30–32 MB of a 45–53 MB heap on 10M rows. Measured on
+ * 10M rows, alternating runs: peak RSS 302–321 MB against 322–406 without a
+ * limit, CPU unchanged; at 6 MB the thread's scavenges cost ~5% more CPU
+ * (bench/README.md). A process started with --max-semi-space-size (as a
+ * Lambda runtime may be) sizes the thread's semi-spaces by that flag instead.
  */
 const YOUNG_GENERATION_MB = 16;
 

@@ -3,6 +3,8 @@
  * the variable. CDK sets every variable from construct outputs (infra/).
  */
 import type { AwsBackendOptions } from '../../adapters/aws/index.js';
+// The module alone (node:os and an error class), not the writer: every handler imports this file.
+import { ENCODER_PLACE_VARIABLE, encoderPlace } from '../../engine/parquet/encoder-place.js';
 
 export class EnvError extends Error {
   public readonly variable: string;
@@ -67,4 +69,13 @@ export function once<T>(build: () => T): () => T {
     built ??= { value: build() };
     return built.value;
   };
+}
+
+/** SLUICE_PARQUET_ENCODER, checked when the container starts: a bad value fails the init, not every write. */
+export function checkParquetEncoderEnv(env: Env = process.env): void {
+  try {
+    encoderPlace(env);
+  } catch (error) {
+    throw new EnvError(ENCODER_PLACE_VARIABLE, error instanceof Error ? error.message : String(error));
+  }
 }

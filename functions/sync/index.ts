@@ -30,13 +30,15 @@ import type { RunCheckpoint } from '../../engine/run-state.js';
 import { createRegistry, resolveSource } from '../../engine/sources.js';
 import { STAGES } from '../../engine/stages/declarations.js';
 import { backend } from '../shared/backend.js';
-import { optionalEnv } from '../shared/env.js';
+import { checkParquetEncoderEnv, optionalEnv } from '../shared/env.js';
 import { wrap } from '../shared/middleware.js';
 import { engineLogger, logger, metrics, publishMetrics } from '../shared/powertools.js';
 import { invocationOf, recordUsage } from '../shared/usage.js';
 import { invocationTransitions, startTransitions } from './transitions.js';
 
-// One encoder thread per container, started while the container initialises and kept between invocations.
+// One encoder per container (a thread, or parquet-wasm on this thread at one vCPU), started while the
+// container initialises and kept between invocations.
+checkParquetEncoderEnv();
 keepEncoderWarm();
 warmEncoder().catch((error: unknown) =>
   logger.warn('Parquet encoder did not warm up; the first write starts it', { error }),

@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+// The module alone, not the writer (and parquet-wasm) behind engine/parquet/index.ts.
 import { ENCODER_PLACE_VARIABLE } from '../../engine/parquet/encoder-place.js';
 import { handlerBundling } from '../bundling.js';
 

@@ -146,7 +146,7 @@ describe('SluiceServiceStack', () => {
     });
   });
 
-  it('encodes Parquet inline in the functions with one vCPU or less (sync, stages), and sets nothing where no Parquet is written', () => {
+  it('encodes Parquet inline in the functions with one vCPU or less (sync, stages, push consumer, compaction), and sets nothing where no Parquet is written', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function')) as {
       Properties: {
         MemorySize: number;
@@ -159,7 +159,10 @@ describe('SluiceServiceStack', () => {
         .Variables.SLUICE_PARQUET_ENCODER;
     expect(placeOf('Sluice sync steps')).toBe('inline');
     expect(placeOf('Sluice stages')).toBe('inline');
+    expect(placeOf('Sluice push consumer')).toBe('inline');
+    expect(placeOf('Sluice compaction')).toBe('inline');
     expect(placeOf('Sluice HTTP API')).toBeUndefined();
+    expect(placeOf('Sluice monitor')).toBeUndefined();
   });
 
   it('leaves the encoder thread to a Parquet function given more than one vCPU of memory', () => {

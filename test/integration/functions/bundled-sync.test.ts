@@ -5,7 +5,7 @@
  * must load the Parquet worker and parquet-wasm's `.wasm` from beside the
  * bundle and land exactly what the engine lands when run from the sources.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltHandler, buildHandler } from '../../support/bundle.js';
@@ -40,6 +40,7 @@ describe('the bundled sync handler', () => {
         SLUICE_GLUE_DATABASE: lake.names.glueDatabase,
         SLUICE_LAKE_PREFIX: lake.names.prefix,
         POWERTOOLS_SERVICE_NAME: 'sluice-sync',
+        SLUICE_PARQUET_ENCODER: 'thread',
       },
     );
     await reference.sync();
@@ -102,6 +103,8 @@ describe('the bundled sync handler encoding inline, as deployed at 1,769 MB (SLU
 
   beforeAll(async () => {
     built = buildHandler('functions/sync/index.ts', { parquet: true });
+    // Without the worker file a handler that started the thread would log that its encoder did not warm up.
+    rmSync(join(built.dir, 'parquet-worker.cjs'));
     [lake, reference] = await Promise.all([openAwsTestLake(), openAwsTestLake()]);
     run = await runBundledHandler(built.dir, syncSteps('shop', 'inline-run-1'), {
       ...emulatorEnv(),

@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENCODER_PLACE_VARIABLE, encoderPlace } from '../../../../engine/parquet/encoder-place.js';
-import { createParquetWriter, ParquetError } from '../../../../engine/parquet/index.js';
+import { encoderThreadId } from '../../../../engine/parquet/encoder-thread.js';
+import { createParquetWriter, ParquetError, warmEncoder } from '../../../../engine/parquet/index.js';
 
 describe('encoderPlace', () => {
   it('picks the thread on two cores or more and inline on one when the variable is unset, empty or auto', () => {
@@ -46,6 +47,17 @@ describe('a writer without a worker option', () => {
     await writer.close();
     return where;
   }
+
+  it('warms parquet-wasm without starting a thread when encoding inline, and rejects a bad value', async () => {
+    // Runs first in this file: no writer has started a thread yet.
+    process.env[ENCODER_PLACE_VARIABLE] = 'inline';
+    await warmEncoder();
+    const threadAfterInline = encoderThreadId();
+    process.env[ENCODER_PLACE_VARIABLE] = 'both';
+
+    expect(threadAfterInline).toBeUndefined();
+    await expect(warmEncoder()).rejects.toThrow(/SLUICE_PARQUET_ENCODER must be thread, inline or auto/);
+  });
 
   it('encodes where SLUICE_PARQUET_ENCODER says', async () => {
     process.env[ENCODER_PLACE_VARIABLE] = 'inline';
