@@ -1,7 +1,8 @@
 /**
  * Encodes prepared row groups (Arrow IPC) with parquet-wasm (parquet-rs) and
- * splices them into one file. Runs on the encoder worker, or inline when no
- * worker can be started. WASM memory never shrinks, so it is only ever asked
+ * splices them into one file. Runs on the encoder worker, or inline (on one
+ * core, when asked, or when no worker can be started; see encoder-place.ts).
+ * WASM memory never shrinks, so it is only ever asked
  * to hold one row group.
  */
 import {

@@ -6,7 +6,8 @@
  * Memory is bounded by bytes, not rows: at most one group is in flight and
  * one is being gathered; a write that completes a group waits for the group
  * in flight to reach the sink before handing the next one over
- * (backpressure), so converting group N+1 overlaps with encoding group N.
+ * (backpressure), so converting group N+1 overlaps with encoding group N
+ * on the thread (inline, the group is encoded before the writer goes on).
  */
 import type { SourceRecord } from '../../connectors/sdk/types.js';
 import { ArrowIpcWriter, type IpcStream } from './arrow.js';
@@ -19,7 +20,7 @@ import {
 } from './convert.js';
 import { plainColumns } from './dictionary.js';
 import type { EncodedGroup, GroupEncoder, ParquetCompression, PreparedGroup } from './encoder.js';
-import { encoderPlace } from './encoder-place.js';
+import { type EncoderPlace, encoderPlace } from './encoder-place.js';
 import { ThreadEncoder } from './encoder-thread.js';
 import { ParquetError } from './errors.js';
 import { RowSizer } from './slice.js';
@@ -103,8 +104,8 @@ export interface ParquetFileWriter {
   encodedOn(): Promise<EncodedOn>;
 }
 
-/** `thread`: the shared encoder worker; `inline`: the caller's thread (asked for, or the worker did not start). */
-export type EncodedOn = 'thread' | 'inline';
+/** `thread`: the shared encoder worker; `inline`: the caller's thread (chosen, or the worker did not start). */
+export type EncodedOn = EncoderPlace;
 
 interface Encoder {
   encode(group: PreparedGroup): Promise<EncodedGroup>;
