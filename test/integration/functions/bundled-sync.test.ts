@@ -21,6 +21,19 @@ function syncSteps(source: string, runId: string): Record<string, unknown>[] {
   ];
 }
 
+/** What the deployed sync function's environment holds for `lake`, encoding Parquet where `encoder` says. */
+function syncEnv(lake: AwsTestLake, encoder: 'thread' | 'inline'): Record<string, string> {
+  return {
+    ...emulatorEnv(),
+    SLUICE_BUCKET: lake.names.bucket,
+    SLUICE_TABLE: lake.names.table,
+    SLUICE_GLUE_DATABASE: lake.names.glueDatabase,
+    SLUICE_LAKE_PREFIX: lake.names.prefix,
+    POWERTOOLS_SERVICE_NAME: 'sluice-sync',
+    SLUICE_PARQUET_ENCODER: encoder,
+  };
+}
+
 describe('the bundled sync handler', () => {
   let built: BuiltHandler;
   let lake: AwsTestLake;
@@ -33,15 +46,7 @@ describe('the bundled sync handler', () => {
     run = await runBundledHandler(
       built.dir,
       ['bundled-run-1', 'bundled-run-2'].flatMap((runId) => syncSteps('shop', runId)),
-      {
-        ...emulatorEnv(),
-        SLUICE_BUCKET: lake.names.bucket,
-        SLUICE_TABLE: lake.names.table,
-        SLUICE_GLUE_DATABASE: lake.names.glueDatabase,
-        SLUICE_LAKE_PREFIX: lake.names.prefix,
-        POWERTOOLS_SERVICE_NAME: 'sluice-sync',
-        SLUICE_PARQUET_ENCODER: 'thread',
-      },
+      syncEnv(lake, 'thread'),
     );
     await reference.sync();
     await reference.sync();
@@ -106,15 +111,7 @@ describe('the bundled sync handler encoding inline, as deployed at 1,769 MB (SLU
     // Without the worker file a handler that started the thread would log that its encoder did not warm up.
     rmSync(join(built.dir, 'parquet-worker.cjs'));
     [lake, reference] = await Promise.all([openAwsTestLake(), openAwsTestLake()]);
-    run = await runBundledHandler(built.dir, syncSteps('shop', 'inline-run-1'), {
-      ...emulatorEnv(),
-      SLUICE_BUCKET: lake.names.bucket,
-      SLUICE_TABLE: lake.names.table,
-      SLUICE_GLUE_DATABASE: lake.names.glueDatabase,
-      SLUICE_LAKE_PREFIX: lake.names.prefix,
-      POWERTOOLS_SERVICE_NAME: 'sluice-sync',
-      SLUICE_PARQUET_ENCODER: 'inline',
-    });
+    run = await runBundledHandler(built.dir, syncSteps('shop', 'inline-run-1'), syncEnv(lake, 'inline'));
     await reference.sync();
   }, 240_000);
 
