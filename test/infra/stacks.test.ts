@@ -14,6 +14,15 @@ function app(): App {
   return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 }
 
+/** SLUICE_PARQUET_ENCODER of the Lambda function in `template` whose description starts with `description`. */
+function encoderOf(template: Template, description: string): unknown {
+  const functions = Object.values(template.findResources('AWS::Lambda::Function')) as {
+    Properties: { Description: string; Environment: { Variables: Record<string, unknown> } };
+  }[];
+  return functions.find((f) => f.Properties.Description.startsWith(description))!.Properties.Environment
+    .Variables.SLUICE_PARQUET_ENCODER;
+}
+
 describe('SluiceDataStack', () => {
   let template: Template;
   beforeAll(() => {
@@ -147,16 +156,7 @@ describe('SluiceServiceStack', () => {
   });
 
   it('encodes Parquet inline in the functions with one vCPU or less (sync, stages, push consumer, compaction), and sets nothing where no Parquet is written', () => {
-    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as {
-      Properties: {
-        MemorySize: number;
-        Description: string;
-        Environment: { Variables: Record<string, unknown> };
-      };
-    }[];
-    const placeOf = (description: string) =>
-      functions.find((f) => f.Properties.Description.startsWith(description))!.Properties.Environment
-        .Variables.SLUICE_PARQUET_ENCODER;
+    const placeOf = (description: string) => encoderOf(template, description);
     expect(placeOf('Sluice sync steps')).toBe('inline');
     expect(placeOf('Sluice stages')).toBe('inline');
     expect(placeOf('Sluice push consumer')).toBe('inline');
@@ -175,10 +175,7 @@ describe('SluiceServiceStack', () => {
       parquet: true,
       memorySize: 3538,
     });
-    const [big] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')) as {
-      Properties: { Environment: { Variables: Record<string, unknown> } };
-    }[];
-    expect(big!.Properties.Environment.Variables.SLUICE_PARQUET_ENCODER).toBeUndefined();
+    expect(encoderOf(Template.fromStack(stack), 'big')).toBeUndefined();
   });
 
   it('gives the API the state machine, scheduler group and role it needs', () => {
