@@ -347,7 +347,9 @@ async function save(
 ) {
   const m = result.machine;
   const pinned = usableCores() < m.cores ? `-pinned${usableCores()}` : '';
-  const kind = `${m.platform}-${m.cores}cpu-${Math.round(m.memoryGb)}gb${pinned}`;
+  // The Node major decides V8's tiers (Lambda runs nodejs22.x; this machine's default is 20).
+  const node = `-node${process.versions.node.split('.')[0]}`;
+  const kind = `${m.platform}-${m.cores}cpu-${Math.round(m.memoryGb)}gb${pinned}${node}`;
   const prefix = name === '' ? '' : `${name}-`;
   const file = join(
     dirname(fileURLToPath(import.meta.url)),
@@ -594,6 +596,7 @@ async function postgresWorkload(args: Args) {
             },
       runs: ours.map((r) => round(r.seconds)),
       cpuRuns: ours.map((r) => round(r.cpuSeconds)),
+      rssRuns: ours.map((r) => Math.round(r.maxRssMb)),
       copyRuns: copies.map((r) => round(r.seconds)),
       parquetBytes: ours[0]!.bytes,
       parquetFiles: ours[0]!.files,
