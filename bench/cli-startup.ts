@@ -15,6 +15,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { nodeMajorSuffix } from './node-major.js';
 
 const { values } = parseArgs({
   options: {
@@ -139,7 +140,7 @@ const date = new Date().toISOString().slice(0, 10);
 const report = { benchmark: 'cli-startup', date, machine, warmup, results };
 process.stdout.write(`${JSON.stringify(report)}\n`);
 if (!values['no-save']) {
-  const file = `bench/results/${date}-cli-startup-${machine.platform}-${machine.cores}cpu-${machine.memoryGb}gb.json`;
+  const file = `bench/results/${date}-cli-startup-${machine.platform}-${machine.cores}cpu-${machine.memoryGb}gb${nodeMajorSuffix()}.json`;
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
   process.stderr.write(`saved ${file}\n`);
 }

@@ -16,6 +16,7 @@ import { type AwsTestLake, openAwsTestLake, sampleSource } from '../test/integra
 import { buildHandler } from '../test/support/bundle.js';
 import { emulatorEnv, runBundledHandler } from '../test/support/handler-runner.js';
 import { startMoto } from './moto.js';
+import { nodeMajorSuffix } from './node-major.js';
 
 const { values } = parseArgs({
   options: {
@@ -153,7 +154,11 @@ try {
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   if (!values['no-save']) {
-    const path = join(import.meta.dirname, 'results', `${result.date.slice(0, 10)}-handlers.json`);
+    const path = join(
+      import.meta.dirname,
+      'results',
+      `${result.date.slice(0, 10)}-handlers${nodeMajorSuffix()}.json`,
+    );
     writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
     process.stderr.write(`wrote ${path}\n`);
   }

@@ -28,6 +28,7 @@ import { consumeBatch } from '../functions/stream/consume.js';
 import { openAwsTestLake } from '../test/integration/aws/lake.js';
 import { EventSourceMapping } from '../test/support/kinesis-esm.js';
 import { startMoto } from './moto.js';
+import { nodeMajorSuffix } from './node-major.js';
 
 const { values } = parseArgs({
   options: {
@@ -168,7 +169,11 @@ async function main(): Promise<void> {
     };
     console.log(JSON.stringify(result, null, 2));
     if (!values['no-save']) {
-      const file = join(import.meta.dirname, 'results', `${result.date.slice(0, 10)}-push.json`);
+      const file = join(
+        import.meta.dirname,
+        'results',
+        `${result.date.slice(0, 10)}-push${nodeMajorSuffix()}.json`,
+      );
       writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
       console.log(`saved ${file}`);
     }

@@ -50,6 +50,7 @@ import {
 } from './files.js';
 import { timedEngineLoad } from './local-load.js';
 import { startMoto } from './moto.js';
+import { nodeMajorSuffix } from './node-major.js';
 import { buildPool, pages } from './pool.js';
 import {
   type CopyRun,
@@ -347,9 +348,7 @@ async function save(
 ) {
   const m = result.machine;
   const pinned = usableCores() < m.cores ? `-pinned${usableCores()}` : '';
-  // The Node major decides V8's tiers (Lambda runs nodejs22.x; this machine's default is 20).
-  const node = `-node${process.versions.node.split('.')[0]}`;
-  const kind = `${m.platform}-${m.cores}cpu-${Math.round(m.memoryGb)}gb${pinned}${node}`;
+  const kind = `${m.platform}-${m.cores}cpu-${Math.round(m.memoryGb)}gb${pinned}${nodeMajorSuffix()}`;
   const prefix = name === '' ? '' : `${name}-`;
   const file = join(
     dirname(fileURLToPath(import.meta.url)),
