@@ -28,8 +28,9 @@ export interface SluiceFunctionProps {
   readonly parquet?: boolean;
   /**
    * 1,769 MB is one full vCPU. Up to that a Parquet handler encodes inline
-   * (SLUICE_PARQUET_ENCODER=inline): on one vCPU an encoder thread adds
-   * CPU and no parallelism; above it, on the encoder thread.
+   * (SLUICE_PARQUET_ENCODER=inline): on one vCPU an encoder thread buys no
+   * parallelism and costs a second isolate's memory; above it, on the
+   * encoder thread.
    * @default 1769
    */
   readonly memorySize?: number;
