@@ -23,6 +23,7 @@ import type { EncodedGroup, GroupEncoder, ParquetCompression, PreparedGroup } fr
 import { type EncoderPlace, encoderPlace } from './encoder-place.js';
 import { ThreadEncoder } from './encoder-thread.js';
 import { ParquetError } from './errors.js';
+import { keepIdleIpcBuffers, takeIdleIpcBuffer } from './idle-ipc-buffers.js';
 import { RowSizer } from './slice.js';
 
 /** Default `rowGroupBytes`: the Arrow size at which a row group is cut (see ADR 0002). */
@@ -348,15 +349,25 @@ class StreamingParquetWriter implements ParquetFileWriter {
 
   /**
    * An IPC buffer (not zeroed: the stream writes every byte it uses) of at least `bytes`: a spare one if there is one
-   * (the largest; the stream grows it if needed), else a new one with room
+   * (the largest, if it holds `bytes`; the stream grows it when the group needs more), else one a closed writer
+   * left (idle-ipc-buffers.ts), else a new one with room
    * for a group of the target size, so buffers circulate between this
    * thread and the encoder instead of each group's becoming garbage there.
    */
   private allocate(bytes: number): Uint8Array {
     const spare = this.spares.sort((a, b) => a.byteLength - b.byteLength).pop();
     if (spare !== undefined && spare.byteLength >= bytes) return new Uint8Array(spare);
+    const size = Math.max(bytes, this.newBufferBytes());
+    // Only one with room for a whole group: a smaller one would be grown (copied) at once.
+    const kept = takeIdleIpcBuffer(size);
+    if (kept !== undefined) return new Uint8Array(kept);
+    return new Uint8Array(Math.ceil(size / 65_536) * 65_536);
+  }
+
+  /** A new IPC buffer's size: room for a group of the target size, rounded to 64 KiB. */
+  private newBufferBytes(): number {
     const room = Math.min(this.targetBytes * 1.125 + 65_536, MAX_FIRST_BUFFER);
-    return new Uint8Array(Math.ceil(Math.max(bytes, room) / 65_536) * 65_536);
+    return Math.ceil(room / 65_536) * 65_536;
   }
 
   private async complete(): Promise<void> {
@@ -381,10 +392,12 @@ class StreamingParquetWriter implements ParquetFileWriter {
     if (this.state === State.closed) return;
     if (this.state === State.open || this.state === State.failed) this.state = State.closed;
     this.gathering = undefined;
-    this.spares = [];
     this.bufferedRows = 0;
     this.bufferedBytes = 0;
     await this.inFlight.catch(() => undefined);
+    // After the group in flight: its buffer is back among the spares. The next file's writer takes them.
+    keepIdleIpcBuffers(this.spares, this.newBufferBytes());
+    this.spares = [];
     await this.encoder.release();
   }
 
