@@ -6,7 +6,7 @@
  *
  *   npm run bench -- [--only engine|postgres|rest] [--rows 1000000] [--repeat 3] [--rows-10m 10000000 [--repeat-10m 1] | --skip-10m]
  *                    [--slice-seconds 10] [--pg-rows 1000000] [--pg-record-path] [--rest-rows 200000] [--files-rows 200000]
- *                    [--runtime bundle|tsx] [--row-group-bytes N] [--label NAME] [--no-save]
+ *                    [--runtime bundle|tsx] [--row-group-bytes N] [--function-env] [--function-memory MB] [--label NAME] [--no-save]
  *
  * `--only postgres` runs the PostgreSQL workload of bench/postgres.ts instead:
  * a seeded table loaded through the engine, beside binary COPY as the ceiling.
@@ -18,7 +18,11 @@
  * as CSV, JSON Lines and Parquet objects in a private moto_server bucket
  * through the `s3-files` connector, each beside DuckDB reading the file.
  * `--label NAME` puts NAME into the result file's name (so a variant run
- * never overwrites another result).
+ * never overwrites another result). `--function-env` runs the children with
+ * the environment a deployed Parquet function of one vCPU per usable core
+ * gets (infra/parquet-function-environment.ts), or of `--function-memory MB`
+ * (which implies it: under a CPU quota the usable cores overstate the
+ * function); its files are labelled `function-env`.
  *
  * Engine children run as one esbuild bundle without tsx (`--runtime bundle`,
  * the default: how a Lambda or the built CLI runs the engine, with the
@@ -38,6 +42,7 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ONE_VCPU_MB, parquetFunctionEnvironment } from '../infra/parquet-function-environment.js';
 import { startPostgres } from '../test/support/postgres.js';
 import { benchConnector } from './connector.js';
 import {
@@ -100,6 +105,10 @@ interface Args {
   readonly pgColumnar: boolean;
   /** Added to the result file's name. */
   readonly label: string;
+  /** Children get a deployed Parquet function's environment (`--function-env`). */
+  readonly functionEnv: boolean;
+  /** That function's memory (`--function-memory`; 0: 1,769 MB per usable core). */
+  readonly functionMemory: number;
 }
 
 interface EngineRun {
@@ -144,6 +153,8 @@ function parseArgs(argv: readonly string[]): Args {
     pgRecordPath: false,
     pgColumnar: true,
     label: '',
+    functionEnv: false,
+    functionMemory: 0,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -180,7 +191,11 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--no-save') args.save = false;
     else if (flag === '--pg-record-path') args.pgRecordPath = true;
     else if (flag === '--pg-columnar') args.pgColumnar = argv[++i] !== '0';
-    else if (flag === '--label') {
+    else if (flag === '--function-env') args.functionEnv = true;
+    else if (flag === '--function-memory') {
+      args.functionMemory = number();
+      args.functionEnv = true;
+    } else if (flag === '--label') {
       const value = argv[++i] ?? '';
       if (!/^[a-z0-9-]+$/.test(value)) throw new Error('--label needs lowercase letters, digits and dashes');
       args.label = value;
@@ -296,6 +311,7 @@ function runChild<T>(flags: readonly string[]): Promise<T> {
     const nodeFlags = (process.env.SLUICE_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
     const child = spawn(process.execPath, [...nodeFlags, ...childCommand, ...all], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...childEnv },
     });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -360,8 +376,13 @@ async function save(
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  rowGroupBytes = args.rowGroupBytes;
+  const parsed = parseArgs(process.argv.slice(2));
+  rowGroupBytes = parsed.rowGroupBytes;
+  const label = parsed.label === '' ? 'function-env' : `${parsed.label}-function-env`;
+  const args = parsed.functionEnv && !parsed.label.includes('function-env') ? { ...parsed, label } : parsed;
+  // As deployed (glibc reads it at a child's start); by default one vCPU of memory per core this process may use.
+  const memory = args.functionMemory > 0 ? args.functionMemory : usableCores() * ONE_VCPU_MB;
+  if (args.functionEnv) childEnv = parquetFunctionEnvironment(memory);
   if (args.child && args.childKind === Workload.postgres) {
     const target = JSON.parse(args.target ?? '{}') as PgTarget;
     process.stdout.write(
@@ -429,11 +450,24 @@ async function timed(work: () => Promise<unknown>): Promise<{ seconds: number; c
 /** How the children of this run ran (recorded in every result line). */
 let runtime: Runtime = Runtime.tsx;
 
+/** Variables added to every child's environment (`--function-env`). */
+let childEnv: Record<string, string> = {};
+
+/** What in the children's environment changes how the engine runs: added by `--function-env` or inherited. */
+function childSettings(): Record<string, string> | null {
+  const inherited = Object.entries(process.env).filter(
+    ([name]) => name.startsWith('MALLOC_') || name === 'GLIBC_TUNABLES' || name === 'SLUICE_PARQUET_ENCODER',
+  );
+  const settings = { ...Object.fromEntries(inherited), ...childEnv } as Record<string, string>;
+  return Object.keys(settings).length > 0 ? settings : null;
+}
+
 /** What every result line records about the run: settings, when, where, and the load before and after. */
 function runContext(loadBefore: readonly number[]) {
   return {
     rowGroupBytes: rowGroupBytes > 0 ? rowGroupBytes : null,
     runtime,
+    functionEnv: childSettings(),
     date: new Date().toISOString(),
     machine: machine(),
     usableCores: usableCores(),

@@ -4,12 +4,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-// The module alone, not the writer (and parquet-wasm) behind engine/parquet/index.ts.
-import { ENCODER_PLACE_VARIABLE } from '../../engine/parquet/encoder-place.js';
 import { handlerBundling } from '../bundling.js';
-
-/** The memory at which a function has one full vCPU (Lambda gives CPU in proportion to memory). */
-const ONE_VCPU_MB = 1769;
+import { ONE_VCPU_MB, parquetFunctionEnvironment } from '../parquet-function-environment.js';
 
 /** The repository root: entries and the lockfile are found from here. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -30,7 +26,8 @@ export interface SluiceFunctionProps {
    * 1,769 MB is one full vCPU. Up to that a Parquet handler encodes inline
    * (SLUICE_PARQUET_ENCODER=inline): on one vCPU an encoder thread buys no
    * parallelism and costs a second isolate's memory; above it, on the
-   * encoder thread.
+   * encoder thread. Either way glibc's mmap threshold is fixed at 1 MiB
+   * (infra/parquet-function-environment.ts).
    * @default 1769
    */
   readonly memorySize?: number;
@@ -60,9 +57,7 @@ export class SluiceFunction extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const memorySize = props.memorySize ?? ONE_VCPU_MB;
-    // The function sees more cores than its CPU share (os.availableParallelism would pick the thread).
-    const encoder: Record<string, string> =
-      props.parquet === true && memorySize <= ONE_VCPU_MB ? { [ENCODER_PLACE_VARIABLE]: 'inline' } : {};
+    const parquet = props.parquet === true ? parquetFunctionEnvironment(memorySize) : {};
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(PROJECT_ROOT, props.entry),
       projectRoot: PROJECT_ROOT,
@@ -79,7 +74,7 @@ export class SluiceFunction extends Construct {
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: 'Sluice',
-        ...encoder,
+        ...parquet,
         ...props.environment,
       },
     });

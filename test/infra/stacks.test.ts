@@ -14,14 +14,18 @@ function app(): App {
   return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 }
 
-/** SLUICE_PARQUET_ENCODER of the Lambda function in `template` whose description starts with `description`. */
-function encoderOf(template: Template, description: string): unknown {
+/** The environment of the Lambda function in `template` whose description starts with `description`. */
+function environmentOf(template: Template, description: string): Record<string, unknown> {
   const functions = Object.values(template.findResources('AWS::Lambda::Function')) as {
     Properties: { Description: string; Environment: { Variables: Record<string, unknown> } };
   }[];
   return functions.find((f) => f.Properties.Description.startsWith(description))!.Properties.Environment
-    .Variables.SLUICE_PARQUET_ENCODER;
+    .Variables;
 }
+
+/** SLUICE_PARQUET_ENCODER of that function. */
+const encoderOf = (template: Template, description: string): unknown =>
+  environmentOf(template, description).SLUICE_PARQUET_ENCODER;
 
 describe('SluiceDataStack', () => {
   let template: Template;
@@ -165,6 +169,14 @@ describe('SluiceServiceStack', () => {
     expect(placeOf('Sluice monitor')).toBeUndefined();
   });
 
+  it("fixes glibc's mmap threshold at 1 MiB in the Parquet functions and nowhere else", () => {
+    const thresholdOf = (description: string) => environmentOf(template, description).MALLOC_MMAP_THRESHOLD_;
+    for (const parquet of ['Sluice sync steps', 'Sluice stages', 'Sluice push consumer', 'Sluice compaction'])
+      expect(thresholdOf(parquet)).toBe('1048576');
+    expect(thresholdOf('Sluice HTTP API')).toBeUndefined();
+    expect(thresholdOf('Sluice monitor')).toBeUndefined();
+  });
+
   it('leaves the encoder thread to a Parquet function given more than one vCPU of memory', () => {
     const stack = new Stack(app(), 'Big');
     new SluiceFunction(stack, 'Big', {
@@ -175,7 +187,9 @@ describe('SluiceServiceStack', () => {
       parquet: true,
       memorySize: 3538,
     });
-    expect(encoderOf(Template.fromStack(stack), 'big')).toBeUndefined();
+    const environment = environmentOf(Template.fromStack(stack), 'big');
+    expect(environment.SLUICE_PARQUET_ENCODER).toBeUndefined();
+    expect(environment.MALLOC_MMAP_THRESHOLD_).toBe('1048576');
   });
 
   it('gives the API the state machine, scheduler group and role it needs', () => {

@@ -8,6 +8,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ONE_VCPU_MB, parquetFunctionEnvironment } from '../../../infra/parquet-function-environment.js';
 import { type BuiltHandler, buildHandler } from '../../support/bundle.js';
 import { emulatorEnv, type HandlerRun, runBundledHandler } from '../../support/handler-runner.js';
 import { type AwsTestLake, landedSampleRows, openAwsTestLake } from '../aws/lake.js';
@@ -21,8 +22,8 @@ function syncSteps(source: string, runId: string): Record<string, unknown>[] {
   ];
 }
 
-/** What the deployed sync function's environment holds for `lake`, encoding Parquet where `encoder` says. */
-function syncEnv(lake: AwsTestLake, encoder: 'thread' | 'inline'): Record<string, string> {
+/** What the deployed sync function's environment holds for `lake`, with `parquet`'s variables. */
+function syncEnv(lake: AwsTestLake, parquet: Record<string, string>): Record<string, string> {
   return {
     ...emulatorEnv(),
     SLUICE_BUCKET: lake.names.bucket,
@@ -30,7 +31,7 @@ function syncEnv(lake: AwsTestLake, encoder: 'thread' | 'inline'): Record<string
     SLUICE_GLUE_DATABASE: lake.names.glueDatabase,
     SLUICE_LAKE_PREFIX: lake.names.prefix,
     POWERTOOLS_SERVICE_NAME: 'sluice-sync',
-    SLUICE_PARQUET_ENCODER: encoder,
+    ...parquet,
   };
 }
 
@@ -46,7 +47,8 @@ describe('the bundled sync handler', () => {
     run = await runBundledHandler(
       built.dir,
       ['bundled-run-1', 'bundled-run-2'].flatMap((runId) => syncSteps('shop', runId)),
-      syncEnv(lake, 'thread'),
+      // As deployed above one vCPU; the thread is forced, since a one-core CI machine would pick inline.
+      syncEnv(lake, { ...parquetFunctionEnvironment(2 * ONE_VCPU_MB), SLUICE_PARQUET_ENCODER: 'thread' }),
     );
     await reference.sync();
     await reference.sync();
@@ -100,7 +102,7 @@ describe('the bundled sync handler', () => {
   });
 });
 
-describe('the bundled sync handler encoding inline, as deployed at 1,769 MB (SLUICE_PARQUET_ENCODER=inline)', () => {
+describe('the bundled sync handler as deployed at 1,769 MB (encoding inline, glibc mmap threshold fixed)', () => {
   let built: BuiltHandler;
   let lake: AwsTestLake;
   let reference: AwsTestLake;
@@ -111,7 +113,11 @@ describe('the bundled sync handler encoding inline, as deployed at 1,769 MB (SLU
     // Without the worker file a handler that started the thread would log that its encoder did not warm up.
     rmSync(join(built.dir, 'parquet-worker.cjs'));
     [lake, reference] = await Promise.all([openAwsTestLake(), openAwsTestLake()]);
-    run = await runBundledHandler(built.dir, syncSteps('shop', 'inline-run-1'), syncEnv(lake, 'inline'));
+    run = await runBundledHandler(
+      built.dir,
+      syncSteps('shop', 'inline-run-1'),
+      syncEnv(lake, parquetFunctionEnvironment(ONE_VCPU_MB)),
+    );
     await reference.sync();
   }, 240_000);
 
