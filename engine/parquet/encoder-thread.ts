@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { CollectionHints } from './collection-hint.js';
 import type { EncodedGroup, ParquetCompression, PreparedGroup } from './encoder.js';
 import { encoderPlace } from './encoder-place.js';
 import { ParquetError } from './errors.js';
@@ -196,6 +197,14 @@ export function encoderResourceLimits(): Worker['resourceLimits'] {
 
 let writerIds = 0;
 
+/** One count for every writer of the process: the old space they fill is this isolate's. */
+const collectionHints = new CollectionHints();
+
+/** Arrow IPC bytes handed to the encoder thread by this process so far (diagnostics and tests). */
+export function bytesHandedToThread(): number {
+  return collectionHints.total;
+}
+
 function sharedThread(): EncoderThread {
   if (shared === undefined || shared.dead !== undefined) {
     shared = new EncoderThread((thread) => {
@@ -228,6 +237,8 @@ export class ThreadEncoder {
   /** Encodes on the thread; `group.ipc`'s buffer is transferred there and comes back as `spare`. */
   public async encode(group: PreparedGroup): Promise<EncodedGroup> {
     await this.opened;
+    // Memory V8 here no longer sees once transferred (collection-hint.ts).
+    collectionHints.handedOver(group.ipc.byteLength);
     const reply = await this.thread.request({ type: 'encode', writer: this.writer, group }, [
       group.ipc.buffer as ArrayBuffer,
     ]);
