@@ -28,6 +28,8 @@ const { values } = parseArgs({
   },
 });
 const repeat = Number(values.repeat);
+/** What SluiceFunction adds to a Parquet handler at its default memory (one vCPU). */
+const PARQUET_ENVIRONMENT = parquetFunctionEnvironment(ONE_VCPU_MB);
 const rows = Number(values.rows);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -56,8 +58,7 @@ async function measure(
   env: Record<string, string>,
 ): Promise<HandlerFigures> {
   const built = buildHandler(entry, { parquet });
-  // A Parquet handler runs with what SluiceFunction adds at its default memory (one vCPU).
-  const runEnv = parquet ? { ...env, ...parquetFunctionEnvironment(ONE_VCPU_MB) } : env;
+  const runEnv = parquet ? { ...env, ...PARQUET_ENVIRONMENT } : env;
   try {
     const imports: number[] = [];
     const cpu: number[] = [];
@@ -155,7 +156,7 @@ try {
     repeat,
     sampleRows: rows,
     // What the handlers bundled with the Parquet encoder (sync) ran with besides the emulator's variables.
-    parquetEnvironment: parquetFunctionEnvironment(ONE_VCPU_MB),
+    parquetEnvironment: PARQUET_ENVIRONMENT,
     handlers,
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

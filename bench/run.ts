@@ -378,8 +378,9 @@ async function save(
 async function main(): Promise<void> {
   const parsed = parseArgs(process.argv.slice(2));
   rowGroupBytes = parsed.rowGroupBytes;
+  const labelled = parsed.functionEnv && !parsed.label.includes('function-env');
   const label = parsed.label === '' ? 'function-env' : `${parsed.label}-function-env`;
-  const args = parsed.functionEnv && !parsed.label.includes('function-env') ? { ...parsed, label } : parsed;
+  const args = labelled ? { ...parsed, label } : parsed;
   // As deployed (glibc reads it at a child's start); by default one vCPU of memory per core this process may use.
   const memory = args.functionMemory > 0 ? args.functionMemory : usableCores() * ONE_VCPU_MB;
   if (args.functionEnv) childEnv = parquetFunctionEnvironment(memory);

@@ -237,7 +237,7 @@ export class ThreadEncoder {
   /** Encodes on the thread; `group.ipc`'s buffer is transferred there and comes back as `spare`. */
   public async encode(group: PreparedGroup): Promise<EncodedGroup> {
     await this.opened;
-    // Memory V8 here no longer sees once transferred (collection-hint.ts).
+    // Every so many bytes on the thread, V8 here is asked to collect (collection-hint.ts).
     collectionHints.handedOver(group.ipc.byteLength);
     const reply = await this.thread.request({ type: 'encode', writer: this.writer, group }, [
       group.ipc.buffer as ArrayBuffer,

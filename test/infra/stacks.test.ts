@@ -23,10 +23,6 @@ function environmentOf(template: Template, description: string): Record<string, 
     .Variables;
 }
 
-/** SLUICE_PARQUET_ENCODER of that function. */
-const encoderOf = (template: Template, description: string): unknown =>
-  environmentOf(template, description).SLUICE_PARQUET_ENCODER;
-
 describe('SluiceDataStack', () => {
   let template: Template;
   beforeAll(() => {
@@ -160,7 +156,7 @@ describe('SluiceServiceStack', () => {
   });
 
   it('encodes Parquet inline in the functions with one vCPU or less (sync, stages, push consumer, compaction), and sets nothing where no Parquet is written', () => {
-    const placeOf = (description: string) => encoderOf(template, description);
+    const placeOf = (description: string) => environmentOf(template, description).SLUICE_PARQUET_ENCODER;
     expect(placeOf('Sluice sync steps')).toBe('inline');
     expect(placeOf('Sluice stages')).toBe('inline');
     expect(placeOf('Sluice push consumer')).toBe('inline');
