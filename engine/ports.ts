@@ -16,7 +16,12 @@ export interface ObjectInfo {
 }
 
 export interface ObjectStore {
-  /** Writes (or overwrites) one object from a stream of chunks; returns bytes written. */
+  /**
+   * Writes (or overwrites) one object from a stream of chunks; returns bytes
+   * written. A store may free a chunk marked disposable once it has written
+   * it (engine/disposable-chunks.ts), so a caller never reads a chunk it
+   * marked after passing it here.
+   */
   put(key: string, body: AsyncIterable<Uint8Array> | Uint8Array): Promise<number>;
   /** Returns the object's bytes, or undefined if it does not exist. */
   get(key: string): Promise<Uint8Array | undefined>;

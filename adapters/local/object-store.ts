@@ -9,6 +9,7 @@
  */
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { freeDisposableChunk } from '../../engine/disposable-chunks.js';
 import { NotFoundError, ValidationError } from '../../engine/errors.js';
 import type { ObjectInfo, ObjectStore } from '../../engine/ports.js';
 import { completeAtomicWrite, fsyncDir, hasCode, isTempName, tempPathFor } from './fs.js';
@@ -37,6 +38,7 @@ export class LocalObjectStore implements ObjectStore {
         for await (const chunk of body) {
           await file.write(chunk);
           bytes += chunk.byteLength;
+          freeDisposableChunk(chunk);
         }
       }
     });

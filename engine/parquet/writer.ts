@@ -10,6 +10,7 @@
  * on the thread (inline, the group is encoded before the writer goes on).
  */
 import type { SourceRecord } from '../../connectors/sdk/types.js';
+import { markChunkDisposable } from '../disposable-chunks.js';
 import { ArrowIpcWriter, type IpcStream } from './arrow.js';
 import {
   type ColumnData,
@@ -407,10 +408,13 @@ class StreamingParquetWriter implements ParquetFileWriter {
     if (this.failure !== undefined) throw this.failure;
   }
 
+  /** Hands `bytes` to the sink, which may free them once written (disposable-chunks.ts): counted first. */
   private async emit(bytes: Uint8Array): Promise<void> {
-    if (bytes.length === 0) return;
+    const length = bytes.length;
+    if (length === 0) return;
+    markChunkDisposable(bytes);
     await this.sink(bytes);
-    this.bytesWritten += bytes.length;
+    this.bytesWritten += length;
   }
 
   private fail(error: unknown): void {

@@ -2,6 +2,7 @@ import { open, readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { PreciseDate } from '../../../../connectors/sdk/precise-date.js';
 import type { SourceRecord } from '../../../../connectors/sdk/types.js';
+import { canFreeChunks, freeDisposableChunk } from '../../../../engine/disposable-chunks.js';
 import {
   createParquetWriter,
   type ParquetColumn,
@@ -322,6 +323,42 @@ describe('createParquetWriter', () => {
     expect(chunks.length).toBe(4);
     expect(writer).toMatchObject({ rows: 3507, rowGroups: 3 });
     expect(writer.bytesWritten).toBe((await readFile(path)).length);
+  });
+
+  it('counts every byte written when the sink frees each chunk at once', async () => {
+    // Prepare: a sink that frees what it wrote, as the local object store does.
+    const path = scratch.path();
+    const handle = await open(path, 'w');
+    const columns: ParquetColumn[] = [
+      { name: 'id', type: 'bigint' },
+      { name: 'name', type: 'string' },
+    ];
+    const freed: number[] = [];
+    const writer = createParquetWriter(columns, async (chunk) => {
+      await handle.write(chunk);
+      freeDisposableChunk(chunk);
+      freed.push(chunk.byteLength);
+    });
+
+    // Act
+    try {
+      for (let g = 0; g < 3; g++) {
+        const rows = Array.from({ length: 500 }, (_, i) => ({ id: g * 500 + i, name: `row ${g * 500 + i}` }));
+        await writer.writeRowGroup(rows);
+      }
+      await writer.finish();
+    } finally {
+      await writer.close();
+      await handle.close();
+    }
+
+    // Assess: every chunk was marked (freed reads as empty, where Node can free), and the count stands.
+    if (canFreeChunks()) expect(freed).toEqual([0, 0, 0, 0]);
+    else expect(freed.every((length) => length > 0)).toBe(true);
+    expect(freed).toHaveLength(4);
+    expect(writer.bytesWritten).toBe((await readFile(path)).length);
+    const check = await query(`SELECT count(*) AS n, max(id) AS hi FROM read_parquet('${path}')`);
+    expect(check).toEqual([{ n: 1500n, hi: 1499n }]);
   });
 
   it('points every page index entry at the pages of its own row group', async () => {
