@@ -14,7 +14,7 @@
 /** ArrayBuffers of chunks marked disposable. */
 const disposable = new WeakSet<ArrayBufferLike>();
 
-type Transferable = ArrayBuffer & { transfer?: (length?: number) => ArrayBuffer };
+type TransferableBuffer = ArrayBuffer & { transfer?: (length?: number) => ArrayBuffer };
 
 /**
  * Whether this runtime can free a chunk at once: `ArrayBuffer.prototype.transfer`
@@ -23,7 +23,7 @@ type Transferable = ArrayBuffer & { transfer?: (length?: number) => ArrayBuffer 
  * (bench/README.md, "2026-11-28 afternoon").
  */
 export function canFreeChunks(): boolean {
-  return typeof (ArrayBuffer.prototype as Transferable).transfer === 'function';
+  return typeof (ArrayBuffer.prototype as TransferableBuffer).transfer === 'function';
 }
 
 /** Marks `chunk` disposable: the caller promises it is its buffer's only live view and never reads it again. */
@@ -33,7 +33,7 @@ export function markChunkDisposable(chunk: Uint8Array): void {
 
 /** Frees a disposable chunk's memory once written (it then reads as empty); any other chunk is left alone. */
 export function freeDisposableChunk(chunk: Uint8Array): void {
-  const buffer = chunk.buffer as Transferable;
+  const buffer = chunk.buffer as TransferableBuffer;
   if (!disposable.delete(buffer) || typeof buffer.transfer !== 'function') return;
   try {
     buffer.transfer(0);
