@@ -17,7 +17,7 @@ import type { ColumnType, SourceRecord, Stream } from '../connectors/sdk/types.j
 import { nullVector } from './column-batches.js';
 import { ValidationError } from './errors.js';
 import type { SecretStore } from './ports.js';
-import type { SecretRef } from './secrets.js';
+import { newSecretRevision, type SecretRef, secretName } from './secrets.js';
 
 export const PiiAction = {
   /** Salted HMAC-SHA-256, hex: equal clear values give equal masks, so keys still join and merge. */
@@ -64,14 +64,15 @@ export function parsePii(input: unknown): PiiDeclarations {
   return out;
 }
 
-/** The secret-store name of a source's salt. */
-export function saltSecretName(source: string): string {
-  return `${source}/pii-salt`;
-}
-
-/** Creates a source's salt (32 random bytes, hex) in the secret store; returns the reference kept in state. */
+/**
+ * Creates a source's salt (32 random bytes, hex) in the secret store; returns
+ * the reference kept in state. Named like a config secret at path
+ * `pii-salt`, with a revision of its own, so undoing a failed registration
+ * never removes another registration's salt.
+ */
 export async function createSalt(source: string, store: SecretStore): Promise<SecretRef> {
-  return { $secret: await store.put(saltSecretName(source), randomBytes(32).toString('hex')) };
+  const name = secretName(source, 'pii-salt', newSecretRevision());
+  return { $secret: await store.put(name, randomBytes(32).toString('hex')) };
 }
 
 /** Rewrites one stream's records; undefined when the stream masks nothing. */

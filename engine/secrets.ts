@@ -3,8 +3,15 @@
  * value marked `secret: true` in the connector's schema is stored in the
  * secret store and replaced by `{ "$secret": "<ref>" }`; a sync resolves the
  * references just before it reads.
+ *
+ * Every write goes to a name of its own (`<source>/<path>@<revision>`): a
+ * request that fails, or loses a race for the source's name, deletes only
+ * what it wrote, and a changed value takes effect only when the source
+ * definition that points at it is stored.
  */
+import { randomBytes } from 'node:crypto';
 import type { ConfigProperty, ConfigSchema } from '../connectors/sdk/types.js';
+import { NotFoundError } from './errors.js';
 import type { SecretStore } from './ports.js';
 
 export interface SecretRef {
@@ -20,18 +27,33 @@ export function isSecretRef(value: unknown): value is SecretRef {
   );
 }
 
-/** Replaces secret values with references, storing them as `<source>/<path>`. */
+/** A fresh revision for secret names: 8 hex digits, so names stay short and never repeat in practice. */
+export function newSecretRevision(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** The secret-store name of one write of a source's secret at `path`. */
+export function secretName(source: string, path: string, revision: string): string {
+  return `${source}/${path}@${revision}`;
+}
+
+/**
+ * Replaces secret values with references, storing each under
+ * `secretName(source, path, revision)`. Values that are references already
+ * (kept from a stored config) are left as they are.
+ */
 export async function extractSecrets(
   schema: ConfigSchema,
   config: Record<string, unknown>,
   source: string,
   store: SecretStore,
+  revision: string = newSecretRevision(),
 ): Promise<Record<string, unknown>> {
   const walk = async (property: ConfigProperty, value: unknown, path: string): Promise<unknown> => {
     if (value === undefined || value === null || isSecretRef(value)) return value;
     if (property.secret) {
       const text = typeof value === 'string' ? value : JSON.stringify(value);
-      return { $secret: await store.put(`${source}/${path}`, text) } satisfies SecretRef;
+      return { $secret: await store.put(secretName(source, path, revision), text) } satisfies SecretRef;
     }
     if (property.type === 'object' && typeof value === 'object' && !Array.isArray(value)) {
       const out: Record<string, unknown> = {};
@@ -50,13 +72,30 @@ export async function extractSecrets(
   return (await walk(schema as ConfigProperty, config, '')) as Record<string, unknown>;
 }
 
-/** Replaces every `{ "$secret": ref }` with the stored value. */
-export async function resolveSecrets(config: unknown, store: SecretStore): Promise<unknown> {
-  if (isSecretRef(config)) return store.get(config.$secret);
-  if (Array.isArray(config)) return Promise.all(config.map((item) => resolveSecrets(item, store)));
+/**
+ * Replaces every `{ "$secret": ref }` with the stored value. A missing secret
+ * is named by its config field, not by its store reference (on AWS an ARN
+ * with the account in it).
+ */
+export async function resolveSecrets(config: unknown, store: SecretStore, path = ''): Promise<unknown> {
+  if (isSecretRef(config)) {
+    try {
+      return await store.get(config.$secret);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      const field = path === '' ? 'a secret field' : `config field "${path}"`;
+      throw new NotFoundError(
+        `the stored secret of ${field} does not exist (or was deleted); give its value again`,
+        { what: `secret of ${path === '' ? 'config' : path}`, cause: error },
+      );
+    }
+  }
+  if (Array.isArray(config))
+    return Promise.all(config.map((item, i) => resolveSecrets(item, store, `${path}[${i}]`)));
   if (typeof config === 'object' && config !== null && !(config instanceof Date)) {
     const out: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(config)) out[name] = await resolveSecrets(value, store);
+    for (const [name, value] of Object.entries(config))
+      out[name] = await resolveSecrets(value, store, path === '' ? name : `${path}.${name}`);
     return out;
   }
   return config;

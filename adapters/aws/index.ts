@@ -7,7 +7,7 @@
  *   dynamodb <table>                                                 sources, cursors, runs, leases
  *   glue <glueDatabase>.<source>__<stream>                             one raw table per stream
  *   athena workgroup <athenaWorkgroup>                               queries over those tables
- *   secretsmanager sluice/<source>/<field>                           connector secrets
+ *   secretsmanager sluice/<source>/<field>@<revision>                connector secrets
  *
  * Clients come from the standard AWS variables (config.ts), so the same code
  * targets AWS, LocalStack or moto through `AWS_ENDPOINT_URL`.

@@ -1,6 +1,6 @@
 /**
  * SecretStore on Secrets Manager. Each connector secret is one secret named
- * `<prefix><name>` (default prefix `sluice/`), e.g. `sluice/shop/api_key`;
+ * `<prefix><name>` (default prefix `sluice/`), e.g. `sluice/shop/api_key@1f2e3d4c`;
  * the reference kept in the state store is the secret's ARN. Values are never
  * logged or put in error messages.
  */

@@ -161,7 +161,10 @@ describe('the API handler', () => {
       State: 'ENABLED',
     });
     expect(JSON.parse(schedule!.Target!.Input!)).toEqual({ source: 'pg' });
-    expect(await secretNames()).toEqual([`${names.secretsPrefix}pg/password`]);
+    // One write, one secret of its own: `<source>/<field>@<revision>`.
+    expect(await secretNames()).toEqual([
+      expect.stringMatching(new RegExp(`^${names.secretsPrefix}pg/password@[0-9a-f]{8}$`)),
+    ]);
   });
 
   it('answers malformed JSON, unknown fields and wrong types with 400 naming the field, creating nothing', async () => {
@@ -224,6 +227,42 @@ describe('the API handler', () => {
     expect(noToken.status).toBe(409);
   });
 
+  it('keeps the winner’s secret when two creates of one name race, and answers a racing retry with 200', async () => {
+    // Prepare
+    const state = openAwsBackend({
+      bucket: names.bucket,
+      table: names.table,
+      glueDatabase: names.glueDatabase,
+    });
+    const pg = (name: string, password: string) => ({
+      name,
+      type: 'postgres',
+      config: { host: 'h', database: 'd', user: 'u', password },
+    });
+    const passwordOf = async (name: string) => {
+      const source = await state.state.getSource(name);
+      if (!source) throw new Error(`source ${name} was not stored`);
+      return state.secrets.get((source.config.password as { $secret: string }).$secret);
+    };
+
+    // Act
+    const raced = await Promise.all([
+      call('POST', '/sources', pg('racy', 'first-password'), { 'Idempotency-Key': 'one' }),
+      call('POST', '/sources', pg('racy', 'second-password'), { 'Idempotency-Key': 'two' }),
+    ]);
+    const retried = await Promise.all([
+      call('POST', '/sources', pg('retried', 'the-password'), { 'Idempotency-Key': 'same' }),
+      call('POST', '/sources', pg('retried', 'the-password'), { 'Idempotency-Key': 'same' }),
+    ]);
+
+    // Assess
+    expect(raced.map((r) => r.status).sort()).toEqual([201, 409]);
+    expect(await passwordOf('racy')).toBe(raced[0]!.status === 201 ? 'first-password' : 'second-password');
+    expect((await secretNames()).filter((n) => n.includes('/racy/'))).toHaveLength(1);
+    expect(retried.map((r) => r.status).sort()).toEqual([200, 201]);
+    expect(await passwordOf('retried')).toBe('the-password');
+  });
+
   it('refuses to delete a source mid-run, then deletes it with its schedule and secrets', async () => {
     // Prepare
     await call('POST', '/sources', {
@@ -262,19 +301,18 @@ describe('the API handler', () => {
       type: 'postgres',
       config: { host: 'h', database: 'd', user: 'u', password: PASSWORD },
     });
-    await secretsClient.send(
-      new DeleteSecretCommand({
-        SecretId: `${names.secretsPrefix}lost/password`,
-        ForceDeleteWithoutRecovery: true,
-      }),
+    const [stored] = (await secretNames()).filter((n) =>
+      n.startsWith(`${names.secretsPrefix}lost/password@`),
     );
+    await secretsClient.send(new DeleteSecretCommand({ SecretId: stored, ForceDeleteWithoutRecovery: true }));
 
     // Act
     const reset = await call('POST', '/sources/lost/reset', {});
 
-    // Assess
+    // Assess: named by its field, without the secret's ARN (account and region)
     expect(reset.status).toBe(404);
-    expect(reset.body.error.message).toContain('lost/password');
+    expect(reset.body.error.message).toContain('config field "password"');
+    expect(reset.body.error.message).not.toContain('arn:');
   });
 
   it('pauses a schedule, then removes it, with PATCH', async () => {
