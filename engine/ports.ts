@@ -191,7 +191,13 @@ export interface Lease {
 }
 
 export interface StateStore {
-  putSource(source: SourceDefinition): Promise<void>;
+  /**
+   * Stores a definition. With `expected`, only over the one last stored at
+   * that `updatedAt`: a source changed or deleted meanwhile is a
+   * ConflictError, so an update never brings back a deleted source or
+   * overwrites another update.
+   */
+  putSource(source: SourceDefinition, expected?: { readonly updatedAt: string }): Promise<void>;
   /** Creates only if absent; throws ConflictError if it exists. */
   createSource(source: SourceDefinition): Promise<void>;
   getSource(name: string): Promise<SourceDefinition | undefined>;

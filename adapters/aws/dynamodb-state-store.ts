@@ -103,9 +103,25 @@ export class DynamoDbStateStore implements StateStore {
 
   // ---------- sources ----------
 
-  public async putSource(source: SourceDefinition): Promise<void> {
+  public async putSource(source: SourceDefinition, expected?: { readonly updatedAt: string }): Promise<void> {
     validateName('name', source.name);
-    await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: sourceItem(source) }));
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: sourceItem(source),
+          ...(expected === undefined
+            ? {}
+            : {
+                ConditionExpression: 'updatedAt = :expected',
+                ExpressionAttributeValues: { ':expected': str(expected.updatedAt) },
+              }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw changedMeanwhile(source.name, error);
+      throw error;
+    }
   }
 
   public async createSource(source: SourceDefinition): Promise<void> {
@@ -535,6 +551,13 @@ function num(value: number): AttributeValue {
 
 function key(pk: string, sk: string): Item {
   return { pk: str(pk), sk: str(sk) };
+}
+
+function changedMeanwhile(name: string, cause: unknown): ConflictError {
+  return new ConflictError(`source "${name}" was changed or deleted meanwhile; read it again and retry`, {
+    what: `source ${name}`,
+    cause,
+  });
 }
 
 function sourceItem(source: SourceDefinition): Item {

@@ -72,9 +72,19 @@ export class LocalStateStore implements StateStore {
 
   // ---------- sources ----------
 
-  public async putSource(source: SourceDefinition): Promise<void> {
+  public async putSource(source: SourceDefinition, expected?: { readonly updatedAt: string }): Promise<void> {
     const name = validateName('name', source.name);
-    await this.lock('sources', name).withLock(() => writeJsonAtomic(this.sourcePath(name), source));
+    await this.lock('sources', name).withLock(async () => {
+      if (expected !== undefined) {
+        const stored = await readJson<SourceDefinition>(this.sourcePath(name));
+        if (stored?.updatedAt !== expected.updatedAt) {
+          throw new ConflictError(`source "${name}" was changed or deleted meanwhile; read it again and retry`, {
+            what: `source ${name}`,
+          });
+        }
+      }
+      await writeJsonAtomic(this.sourcePath(name), source);
+    });
   }
 
   public async createSource(source: SourceDefinition): Promise<void> {

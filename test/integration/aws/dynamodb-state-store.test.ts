@@ -60,6 +60,13 @@ function manualClock(start = 1_800_000_000_000): { now: () => number; advance: (
   return { now: () => t, advance: (ms) => (t += ms) };
 }
 
+/** What a promise settled with: its value, or the error it was rejected with (awaited at once, so never unhandled). */
+const settled = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    (v) => v,
+    (e: unknown) => e,
+  );
+
 describe('createStateTable', () => {
   beforeAll(async () => {
     await createStateTable({ tableName, client });
@@ -135,6 +142,24 @@ describe('DynamoDbStateStore', () => {
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
       expect(rejected.reason).toBeInstanceOf(ConflictError);
+    });
+
+    it('updates only over the definition it read, so a deleted source stays deleted', async () => {
+      // Prepare
+      await store.createSource(source('src_cas'));
+      const read = (await store.getSource('src_cas'))!;
+      const next = source('src_cas', { schedule: 'rate(1 hour)', updatedAt: '2026-02-01T00:00:00.000Z' });
+
+      // Act
+      await store.putSource(next, { updatedAt: read.updatedAt });
+      const stale = await settled(store.putSource({ ...next, paused: true }, { updatedAt: read.updatedAt }));
+      await store.deleteSource('src_cas');
+      const afterDelete = await settled(store.putSource(next, { updatedAt: next.updatedAt }));
+
+      // Assess
+      expect(stale).toMatchObject({ statusCode: 409, what: 'source src_cas' });
+      expect(afterDelete).toBeInstanceOf(ConflictError);
+      expect(await store.getSource('src_cas')).toBeUndefined();
     });
 
     it('updates with putSource and deletes the definition', async () => {

@@ -20,6 +20,13 @@ function run(sourceName: string, runId: string, startedAt: string): RunRecord {
   return { runId, source: sourceName, status: 'SUCCEEDED', startedAt, streams: {} };
 }
 
+/** What a promise settled with: its value, or the error it was rejected with (awaited at once, so never unhandled). */
+const settled = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    (v) => v,
+    (e: unknown) => e,
+  );
+
 describe('LocalStateStore', () => {
   let dir: string;
   let clock: number;
@@ -74,6 +81,26 @@ describe('LocalStateStore', () => {
       expect(
         results.filter((r) => r.status === 'rejected' && r.reason instanceof ConflictError),
       ).toHaveLength(9);
+    });
+
+    it('updates only over the definition it read, so a deleted source stays deleted', async () => {
+      // Prepare
+      await store.createSource(source('shop', { v: 1 }));
+      const read = (await store.getSource('shop'))!;
+      const next = { ...source('shop', { v: 2 }), updatedAt: '2026-01-02T00:00:00.000Z' };
+
+      // Act
+      await store.putSource(next, { updatedAt: read.updatedAt });
+      const stale = await settled(
+        store.putSource({ ...next, config: { v: 3 } }, { updatedAt: read.updatedAt }),
+      );
+      await store.deleteSource('shop');
+      const afterDelete = await settled(store.putSource(next, { updatedAt: next.updatedAt }));
+
+      // Assess
+      expect(stale).toMatchObject({ statusCode: 409, what: 'source shop' });
+      expect(afterDelete).toBeInstanceOf(ConflictError);
+      expect(await store.getSource('shop')).toBeUndefined();
     });
 
     it('rejects names that are not snake_case, so nothing escapes the state directory', async () => {
