@@ -30,6 +30,13 @@ export function createRegistry(connectors: readonly Connector<never>[]): Connect
  */
 export const SOURCE_NAME = /^(?=.{1,63}$)[a-z](?:_?[a-z0-9])*$/;
 
+/**
+ * A source is one DynamoDB item, and an item holds at most 400 KiB with its
+ * attribute names and keys: the rest is headroom for those and for secret
+ * references, which are longer than short secret values.
+ */
+export const MAX_SOURCE_BYTES = 350 * 1024;
+
 export interface SourceInput {
   readonly name: string;
   readonly type: string;
@@ -72,6 +79,13 @@ export function parseSourceInput(input: unknown, registry: ConnectorRegistry): S
     throw new ValidationError('a source definition must be a JSON object', { field: 'source' });
   }
   const body = input as Record<string, unknown>;
+  const bytes = Buffer.byteLength(JSON.stringify(body));
+  if (bytes > MAX_SOURCE_BYTES) {
+    throw new ValidationError(
+      `a source definition may hold at most ${MAX_SOURCE_BYTES / 1024} KiB of JSON; this one holds ${Math.ceil(bytes / 1024)} KiB`,
+      { field: 'source' },
+    );
+  }
   for (const field of Object.keys(body)) {
     if (!KNOWN_FIELDS.includes(field)) {
       throw new ValidationError(`"${field}" is not a source field (known: ${KNOWN_FIELDS.join(', ')})`, {

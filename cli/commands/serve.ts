@@ -120,7 +120,21 @@ export async function startServer(ctx: CliContext, options: ServeOptions): Promi
   );
   const server = createServer((req, res) => {
     const requestId = randomUUID();
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      // A request line no URL parser takes (`GET //[`) is the client's error, not a crash of the server.
+      const error = {
+        code: 'ValidationError',
+        message: `the request path is not a URL: ${req.url}`,
+        requestId,
+      };
+      res.writeHead(400, { 'content-type': 'application/json', 'x-request-id': requestId });
+      res.end(`${JSON.stringify({ error })}\n`);
+      req.resume();
+      return;
+    }
     readBody(req)
       .then(async (body) => {
         const request: ApiRequest = {

@@ -4,9 +4,9 @@
  *
  *   { "error": { "code": "ValidationError", "message": "…", "field": "config.rows", "requestId": "…" } }
  *
- * 4xx errors (SluiceError subclasses with a 4xx statusCode) are shown as
- * they are; anything else becomes a 500 with a generic message, the detail
- * going to the log only.
+ * 4xx errors (SluiceError subclasses with a 4xx statusCode), and the 501
+ * and 503 our own errors declare, are shown as they are; anything else
+ * becomes a 500 with a generic message, the detail going to the log only.
  */
 import { ConnectorError } from '../../connectors/sdk/errors.js';
 import { SluiceError, ValidationError } from '../../engine/errors.js';
@@ -61,10 +61,18 @@ export class MethodNotAllowedError extends SluiceError {
   }
 }
 
-/** The field a validation message names: `"rows" must be …` inside a config → `config.rows`. */
+/**
+ * The field a validation message names: the connector's own check of a config
+ * (`"rows" must be …`) → `config.rows`. Any other error on `config` (say, `"config"
+ * must be an object`) names `config` itself.
+ */
 function fieldOf(error: unknown): string | undefined {
   if (error instanceof ValidationError) {
-    if (error.field === 'config') {
+    if (
+      error.field === 'config' &&
+      error.cause instanceof ConnectorError &&
+      error.cause.name === 'ConfigError'
+    ) {
       const inner = /"([^"]+)"/.exec(error.message)?.[1];
       return inner ? `config.${inner}` : 'config';
     }
@@ -84,7 +92,10 @@ export function errorResponse(
       : error instanceof ConnectorError && error.name === 'ConfigError'
         ? 400
         : 500;
-  const exposed = status >= 400 && status < 500;
+  // 4xx, and the two 5xx our own code declares (501: push not configured here; 503: retry the push):
+  // their messages are written for the caller. Anything else may carry internals.
+  const exposed =
+    (status >= 400 && status < 500) || (error instanceof SluiceError && (status === 501 || status === 503));
   const field = exposed ? fieldOf(error) : undefined;
   const body: ErrorBody = {
     error: {

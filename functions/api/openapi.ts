@@ -5,7 +5,7 @@
  * (`npx tsx scripts/write-openapi.ts`; a test fails when it is stale).
  */
 import type { ConfigProperty } from '../../connectors/sdk/types.js';
-import type { ConnectorRegistry } from '../../engine/sources.js';
+import { type ConnectorRegistry, SOURCE_NAME } from '../../engine/sources.js';
 
 type Schema = Record<string, unknown>;
 
@@ -101,6 +101,24 @@ export function openApiDocument(registry: ConnectorRegistry): Schema {
       additionalProperties: false,
       properties: {
         freshness: { type: 'string', description: 'ISO-8601 duration, e.g. PT2H (stored as slaMinutes)' },
+      },
+    },
+    quality: {
+      type: 'object',
+      description:
+        'Checks per stream, run after each sync (docs/transforms.md): not_null, unique, accepted_values, range, regex, freshness, volume; severity error (the default) or warn',
+      additionalProperties: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['type'],
+          properties: {
+            type: {
+              enum: ['not_null', 'unique', 'accepted_values', 'range', 'regex', 'freshness', 'volume'],
+            },
+            severity: { enum: ['error', 'warn'], default: 'error' },
+          },
+        },
       },
     },
     pii: {
@@ -346,7 +364,7 @@ export function openApiDocument(registry: ConnectorRegistry): Schema {
           additionalProperties: false,
           required: ['name', 'type'],
           properties: {
-            name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
+            name: { type: 'string', pattern: SOURCE_NAME.source },
             type: { type: 'string', enum: connectors.map((c) => c.type) },
             config: { oneOf: connectors.map((c) => ref(`${c.type}Config`)) },
             ...sourceFields,
@@ -361,10 +379,15 @@ export function openApiDocument(registry: ConnectorRegistry): Schema {
               description: 'Merged field by field; secrets left out keep their value',
             },
             ...sourceFields,
-            schedule: {
-              oneOf: [sourceFields.schedule, { type: 'null' }],
-              description: 'null removes the schedule',
-            },
+            // null removes a field, as the route does (routes.ts).
+            ...Object.fromEntries(
+              ['streams', 'schedule', 'timezone', 'paused', 'slaMinutes', 'sla', 'quality', 'pii'].map(
+                (field) => [
+                  field,
+                  { oneOf: [sourceFields[field], { type: 'null' }], description: `null removes ${field}` },
+                ],
+              ),
+            ),
           },
         },
         Source: {

@@ -95,6 +95,11 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     return { ...rest, config: withoutSecrets(source.config) as Record<string, unknown>, secrets };
   };
 
+  /** Deletes secrets no stored definition points at (best effort: a leftover is only unused). */
+  const undo = async (refs: readonly string[]): Promise<void> => {
+    for (const ref of refs) await deps.secrets.delete(ref).catch(() => undefined);
+  };
+
   const scheduleOf = (source: SourceDefinition): ScheduleSpec | undefined =>
     source.schedule === undefined
       ? undefined
@@ -129,6 +134,8 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       createdAt: now,
       updatedAt: now,
     };
+    // The secrets were written under names of this request's own (engine/secrets.ts): undoing them
+    // never touches those of a concurrent create that won the name.
     const undoSecrets = async () => {
       for (const ref of secretRefs({ config, piiSalt }))
         await deps.secrets.delete(ref).catch(() => undefined);
@@ -137,6 +144,11 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       await deps.state.createSource(source);
     } catch (error) {
       await undoSecrets();
+      // Lost a race to a create with the same client token (a retry sent before the first answered).
+      if (error instanceof ConflictError && token !== undefined) {
+        const winner = await deps.state.getSource(parsed.name);
+        if (winner?.clientToken === token) return json(200, view(winner));
+      }
       throw error;
     }
     const schedule = scheduleOf(source);
@@ -215,14 +227,24 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       const value = field in body ? body[field] : existing[field];
       if (value !== undefined && value !== null) next[field] = value;
     }
-    // `sla` ({"freshness": "PT2H"}) replaces the stored `slaMinutes`.
-    if (body.sla !== undefined && body.sla !== null) {
+    // `sla` ({"freshness": "PT2H"}) replaces the stored `slaMinutes`; `"sla": null` removes it, as
+    // `"slaMinutes": null` does.
+    if (body.sla === null) {
+      if (body.slaMinutes !== undefined && body.slaMinutes !== null) {
+        throw new ValidationError('give "sla" or "slaMinutes", not both', { field: 'sla' });
+      }
+      delete next.slaMinutes;
+    } else if (body.sla !== undefined) {
       delete next.slaMinutes;
       next.sla = body.sla;
     }
     const parsed = parseSourceInput(next, deps.registry);
+    // Changed secrets go to new names (engine/secrets.ts): the stored ones stay as they are until
+    // the definition pointing at the new ones is stored, so a PATCH that fails changes nothing.
     const stored = await extractSecrets(connector.configSchema, config, existing.name, deps.secrets);
     const piiSalt = await piiSaltFor(parsed, existing, deps.secrets);
+    const kept = new Set(secretRefs({ config: existing.config, piiSalt: existing.piiSalt }));
+    const written = secretRefs({ config: stored, piiSalt }).filter((ref) => !kept.has(ref));
     const updated: SourceDefinition = {
       ...parsed,
       config: stored,
@@ -233,21 +255,27 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     };
     const before = scheduleOf(existing);
     const after = scheduleOf(updated);
-    if (after) await deps.scheduler.put(updated.name, after);
-    else if (before) await deps.scheduler.delete(updated.name);
+    try {
+      if (after) await deps.scheduler.put(updated.name, after);
+      else if (before) await deps.scheduler.delete(updated.name);
+    } catch (error) {
+      await undo(written);
+      throw error;
+    }
     try {
       await syncSourceAlarm(deps, existing, updated);
-      await deps.state.putSource(updated);
+      // Only over the definition this PATCH read: a DELETE or another PATCH meanwhile is a 409.
+      await deps.state.putSource(updated, { updatedAt: existing.updatedAt });
     } catch (error) {
       // Put the schedule and alarm back as they were: the source did not change.
       if (before) await deps.scheduler.put(existing.name, before).catch(() => undefined);
       else if (after) await deps.scheduler.delete(existing.name).catch(() => undefined);
       await syncSourceAlarm(deps, updated, existing).catch(() => undefined);
+      await undo(written);
       throw error;
     }
-    for (const ref of secretRefs(existing.config)) {
-      if (!secretRefs(stored).includes(ref)) await deps.secrets.delete(ref).catch(() => undefined);
-    }
+    const now = new Set(secretRefs({ config: stored, piiSalt }));
+    await undo([...kept].filter((ref) => !now.has(ref)));
     return json(200, view(updated));
   };
 
@@ -294,18 +322,23 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       if (field !== 'stream')
         throw new ValidationError(`"${field}" is not a reset field (known: stream)`, { field });
     }
-    if (body.stream !== undefined && typeof body.stream !== 'string') {
-      throw new ValidationError('"stream" must be a stream name', { field: 'stream' });
+    // An empty name must not read as "every stream": leaving `stream` out is how to ask for that.
+    if (body.stream !== undefined && (typeof body.stream !== 'string' || body.stream === '')) {
+      throw new ValidationError('"stream" must be a stream name (leave it out to reset every stream)', {
+        field: 'stream',
+      });
     }
     const source = await sourceOf(name!);
     const { connector, config } = await resolveSource(source, deps);
     const streams = await connector.streams(config as never);
-    const reset = await resetCursors(
-      deps,
-      source.name,
-      streams,
-      body.stream ? [body.stream as string] : undefined,
-    );
+    const stream = body.stream as string | undefined;
+    if (stream !== undefined && !streams.some((s) => s.name === stream)) {
+      throw new ValidationError(
+        `"stream" must be one of ${streams.map((s) => s.name).join(', ')} (got "${stream}")`,
+        { field: 'stream' },
+      );
+    }
+    const reset = await resetCursors(deps, source.name, streams, stream === undefined ? undefined : [stream]);
     return json(200, { source: source.name, reset });
   };
 
@@ -404,18 +437,30 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
           const handler = candidate.methods[request.method.toUpperCase()];
           if (!handler) throw new MethodNotAllowedError(request.method, path, Object.keys(candidate.methods));
           const params = Object.fromEntries(
-            Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]),
+            Object.entries(match.groups ?? {}).map(([k, v]) => [k, decodeParam(k, v)]),
           );
           return await handler(request, params);
         }
         throw new RouteNotFoundError(request.method, path);
       } catch (error) {
-        const { response, exposed } = errorResponse(error, request.requestId);
-        if (!exposed) options.onError?.(error, request);
+        const { response } = errorResponse(error, request.requestId);
+        if (response.statusCode >= 500) options.onError?.(error, request);
         return response;
       }
     },
   };
+}
+
+/** A path parameter, percent-decoded; malformed escapes (`%zz`, a cut-off `%E0%A4`) are the caller's error. */
+function decodeParam(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch (error) {
+    throw new ValidationError(`the path parameter {${name}} is not valid percent-encoding: "${raw}"`, {
+      field: name,
+      cause: error,
+    });
+  }
 }
 
 function route(template: string, methods: Record<string, RouteHandler>): Route {

@@ -1,0 +1,207 @@
+/**
+ * The API's routes over real HTTP (`sluice serve` on the local backend):
+ * racing creates, a PATCH that fails half-way, and input that used to get
+ * past validation (an empty stream name, broken percent-encoding, a request
+ * line that is no URL, a definition too large to store). The oracle for
+ * secrets is the secret store itself, read through the stored definition.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../../../../cli/commands/serve.js';
+import { type CliContext, openContext } from '../../../../cli/context.js';
+import { resolveSecrets } from '../../../../engine/secrets.js';
+
+const PG = (name: string, password: string) => ({
+  name,
+  type: 'postgres',
+  config: { host: 'localhost', database: 'shop', user: 'loader', password },
+});
+
+describe('the API routes', () => {
+  let home: string;
+  let ctx: CliContext;
+  let server: RunningServer;
+  const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted on by shape
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  };
+  /** The stored source's config with its secrets resolved: what its next sync would use. */
+  const resolvedConfig = async (name: string) => {
+    const source = await ctx.state.getSource(name);
+    return (await resolveSecrets(source?.config, ctx.secrets)) as Record<string, unknown>;
+  };
+  const secretFiles = async (source: string) =>
+    (await readdir(join(home, 'secrets')).catch(() => [] as string[])).filter((f) =>
+      decodeURIComponent(f).startsWith(`${source}/`),
+    );
+
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'sluice-routes-'));
+    ctx = await openContext({ home, backend: 'local' });
+    server = await startServer(ctx, { port: 0, host: '127.0.0.1' });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('keeps the winner’s secret when two creates of one name race', async () => {
+    // Act
+    const replies = await Promise.all([
+      api('POST', '/sources', PG('racy', 'first-password'), { 'Idempotency-Key': 'one' }),
+      api('POST', '/sources', PG('racy', 'second-password'), { 'Idempotency-Key': 'two' }),
+    ]);
+
+    // Assess
+    expect(replies.map((r) => r.status).sort()).toEqual([201, 409]);
+    const winner = replies.find((r) => r.status === 201)!;
+    const password = winner === replies[0] ? 'first-password' : 'second-password';
+    expect((await resolvedConfig('racy')).password).toBe(password);
+    expect(await secretFiles('racy')).toHaveLength(1);
+  });
+
+  it('answers a retried create that races its first attempt with the source, not a conflict', async () => {
+    // Act
+    const replies = await Promise.all([
+      api('POST', '/sources', PG('retried', 'the-password'), { 'Idempotency-Key': 'same' }),
+      api('POST', '/sources', PG('retried', 'the-password'), { 'Idempotency-Key': 'same' }),
+    ]);
+
+    // Assess
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 201]);
+    expect((await resolvedConfig('retried')).password).toBe('the-password');
+    expect(await secretFiles('retried')).toHaveLength(1);
+  });
+
+  it('leaves the stored secret as it was when a PATCH fails after validating the config', async () => {
+    // Prepare
+    await api('POST', '/sources', PG('patched', 'old-password'));
+
+    // Act: the local scheduler refuses `L`, after the new password has been written
+    const failed = await api('PATCH', '/sources/patched', {
+      config: { password: 'new-password' },
+      schedule: 'cron(0 0 L * ? *)',
+    });
+
+    // Assess
+    expect(failed).toMatchObject({ status: 400, body: { error: { field: 'schedule' } } });
+    expect((await resolvedConfig('patched')).password).toBe('old-password');
+    expect(await secretFiles('patched')).toHaveLength(1);
+  });
+
+  it('switches to a new secret when a PATCH succeeds, and removes the old one', async () => {
+    // Prepare
+    await api('POST', '/sources', PG('rotated', 'old-password'));
+    const [before] = await secretFiles('rotated');
+
+    // Act
+    const patched = await api('PATCH', '/sources/rotated', { config: { password: 'new-password' } });
+
+    // Assess
+    expect(patched.status).toBe(200);
+    expect((await resolvedConfig('rotated')).password).toBe('new-password');
+    const after = await secretFiles('rotated');
+    expect(after).toHaveLength(1);
+    expect(after).not.toContain(before);
+  });
+
+  it('removes the SLA when a PATCH sets "sla" to null', async () => {
+    // Prepare
+    await api('POST', '/sources', { name: 'fresh', type: 'sample', sla: { freshness: 'PT2H' } });
+
+    // Act
+    const patched = await api('PATCH', '/sources/fresh', { sla: null });
+    const both = await api('PATCH', '/sources/fresh', { sla: null, slaMinutes: 30 });
+
+    // Assess
+    expect(patched.status).toBe(200);
+    expect(patched.body.slaMinutes).toBeUndefined();
+    expect((await ctx.state.getSource('fresh'))?.slaMinutes).toBeUndefined();
+    expect(both).toMatchObject({ status: 400, body: { error: { field: 'sla' } } });
+  });
+
+  it('refuses an empty or unknown stream name on reset instead of resetting every stream', async () => {
+    // Prepare
+    await api('POST', '/sources', { name: 'resettable', type: 'sample', config: { rows: 10 } });
+
+    // Act
+    const empty = await api('POST', '/sources/resettable/reset', { stream: '' });
+    const unknown = await api('POST', '/sources/resettable/reset', { stream: 'nope' });
+    const one = await api('POST', '/sources/resettable/reset', { stream: 'orders' });
+
+    // Assess
+    expect(empty).toMatchObject({ status: 400, body: { error: { field: 'stream' } } });
+    expect(unknown).toMatchObject({ status: 400, body: { error: { field: 'stream' } } });
+    expect(unknown.body.error.message).toContain('orders');
+    // Never synced: nothing to reset, but the name is taken.
+    expect(one).toMatchObject({ status: 200, body: { reset: [] } });
+  });
+
+  it('answers 400 naming the parameter when a path has broken percent-encoding', async () => {
+    // Act
+    const source = await api('GET', '/sources/a%zz');
+    const run = await api('GET', '/runs/%E0%A4%A');
+
+    // Assess
+    expect(source).toMatchObject({
+      status: 400,
+      body: { error: { code: 'ValidationError', field: 'name' } },
+    });
+    expect(run).toMatchObject({ status: 400, body: { error: { field: 'id' } } });
+  });
+
+  it('answers 400 to a request line that is no URL, and goes on serving', async () => {
+    // Act
+    const { port } = new URL(server.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write('GET //[ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'),
+      );
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const after = await api('GET', '/sources');
+
+    // Assess
+    expect(raw).toMatch(/^HTTP\/1\.1 400/);
+    expect(raw).toContain('ValidationError');
+    expect(after.status).toBe(200);
+  });
+
+  it('refuses a source definition too large to store, naming its size', async () => {
+    // Act
+    const streams = Array.from({ length: 30_000 }, (_, i) => `stream_number_${i}`);
+    const reply = await api('POST', '/sources', { name: 'huge', type: 'sample', streams });
+
+    // Assess
+    expect(reply).toMatchObject({
+      status: 400,
+      body: { error: { code: 'ValidationError', field: 'source' } },
+    });
+    expect(reply.body.error.message).toMatch(/at most 350 KiB/);
+    expect(await ctx.state.getSource('huge')).toBeUndefined();
+  });
+
+  it('names "config" itself, not "config.config", when config is not an object', async () => {
+    // Act
+    const created = await api('POST', '/sources', { name: 'nulled', type: 'sample', config: null });
+    const wrong = await api('POST', '/sources', { name: 'nulled', type: 'sample', config: { rows: 'ten' } });
+
+    // Assess
+    expect(created).toMatchObject({ status: 400, body: { error: { field: 'config' } } });
+    expect(wrong).toMatchObject({ status: 400, body: { error: { field: 'config.rows' } } });
+  });
+});
