@@ -131,8 +131,13 @@ export function buildProgram(): Command {
     .hook('preAction', (_program, action) => {
       const path = commandPath(action);
       if (globals(action).api !== undefined && !REMOTE_COMMANDS.has(path)) {
+        // Say where the API came from: an exported SLUICE_API_URL is easy to forget.
+        const how =
+          program.getOptionValueSource('api') === 'env'
+            ? 'while SLUICE_API_URL is set (unset it to use the backend here)'
+            : 'with --api';
         throw new ValidationError(
-          `"${path}" does not work with --api (these do: ${[...REMOTE_COMMANDS].join(', ')})`,
+          `"${path}" does not work ${how} (these do: ${[...REMOTE_COMMANDS].join(', ')})`,
           { field: 'api' },
         );
       }

@@ -1,5 +1,6 @@
 /** `sluice sources add|update|list|show|remove`. */
 import { readFile } from 'node:fs/promises';
+import { parseSchedule } from '../../adapters/local/scheduler.js';
 import { redactConfig, validateConfig } from '../../connectors/sdk/config.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import { NotFoundError, ValidationError } from '../../engine/errors.js';
@@ -97,9 +98,20 @@ function shown(ctx: CliContext, source: SourceDefinition): Omit<SourceDefinition
   };
 }
 
+/**
+ * Locally `sluice serve` runs schedules: one its scheduler cannot run is
+ * refused here, not ignored with a warning at serve time. On AWS,
+ * EventBridge Scheduler judges the expression when the API stores it.
+ */
+function checkLocalSchedule(ctx: CliContext, parsed: SourceInput): void {
+  if (ctx.backend !== 'local' || parsed.schedule === undefined) return;
+  parseSchedule({ expression: parsed.schedule, timezone: parsed.timezone ?? 'UTC', enabled: true });
+}
+
 export async function addSource(ctx: CliContext, file: string, json: boolean): Promise<void> {
   const input = await readJsonFile(file);
   const parsed = parseSourceInput(input, ctx.registry);
+  checkLocalSchedule(ctx, parsed);
   await checkStreams(ctx.registry.get(parsed.type)!, parsed, parsed.config);
   const source = await createSource(input, ctx);
   printResult(json, shown(ctx, source), (s) => added(s, 'added'));
@@ -157,6 +169,7 @@ export async function updateSource(ctx: CliContext, file: string, json: boolean)
     );
   }
   const parsed = parseSourceInput(body, ctx.registry);
+  checkLocalSchedule(ctx, parsed);
   const existing = before ?? (await sourceOrFail(ctx, parsed.name));
   const connector = ctx.registry.get(parsed.type)!;
   const merged = keepRedactedSecrets(parsed.config, existing.config) as Record<string, unknown>;
@@ -172,25 +185,29 @@ export async function updateSource(ctx: CliContext, file: string, json: boolean)
   await checkStreams(connector, parsed, resolved);
   const config = await extractSecrets(connector.configSchema, merged, parsed.name, ctx.secrets);
   const piiSalt = await piiSaltFor(parsed, existing, ctx.secrets);
+  // Every field the file gives, as `add` stores them: one left out (say `paused`) is removed.
   const source: SourceDefinition = {
-    name: parsed.name,
-    type: parsed.type,
+    ...parsed,
     config,
-    ...(parsed.streams ? { streams: parsed.streams } : {}),
-    ...(parsed.schedule ? { schedule: parsed.schedule } : {}),
-    ...(parsed.slaMinutes ? { slaMinutes: parsed.slaMinutes } : {}),
-    ...(parsed.quality ? { quality: parsed.quality } : {}),
-    ...(parsed.pii ? { pii: parsed.pii } : {}),
     ...(piiSalt ? { piiSalt } : {}),
     createdAt: existing.createdAt,
     updatedAt: new Date().toISOString(),
   };
-  await ctx.state.putSource(source);
+  // Changed secrets were written under new names: until the definition is stored, the old ones stand.
+  const stored = new Set(secretRefs(existing.config));
+  try {
+    await ctx.state.putSource(source, { updatedAt: existing.updatedAt });
+  } catch (error) {
+    for (const ref of secretRefs(config)) {
+      if (!stored.has(ref)) await ctx.secrets.delete(ref).catch(() => undefined);
+    }
+    throw error;
+  }
   const kept = new Set(secretRefs(config));
-  for (const ref of secretRefs(existing.config)) if (!kept.has(ref)) await ctx.secrets.delete(ref);
-  const changed = (['config', 'streams', 'schedule', 'slaMinutes'] as const).filter(
-    (field) => JSON.stringify(existing[field]) !== JSON.stringify(source[field]),
-  );
+  for (const ref of stored) if (!kept.has(ref)) await ctx.secrets.delete(ref);
+  const changed = (
+    ['config', 'streams', 'schedule', 'timezone', 'paused', 'slaMinutes', 'quality', 'pii'] as const
+  ).filter((field) => JSON.stringify(existing[field]) !== JSON.stringify(source[field]));
   printResult(json, shown(ctx, source), (s) => added(s, 'updated', changed));
 }
 

@@ -203,4 +203,13 @@ describe('sluice --api', () => {
       '"query" does not work with --api (these do: sources add, sources list, sync, runs)',
     );
   });
+
+  it('names SLUICE_API_URL, not --api, when the API came from the environment', async () => {
+    // Act
+    const result = await runCli(['query', 'select 1'], { home: cliHome, env: { SLUICE_API_URL: url } });
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('"query" does not work while SLUICE_API_URL is set (unset it');
+  });
 });

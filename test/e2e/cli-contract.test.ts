@@ -294,6 +294,43 @@ describe('stream names', () => {
     expect(streams.orders!.incremental).toBe(true);
   });
 
+  it('refuses a schedule the local scheduler cannot run, storing nothing', async () => {
+    // Act
+    const negative = await add({ name: 'neg', type: 'sample', schedule: 'rate(-1 hour)' });
+    const outOfRange = await add({ name: 'neg', type: 'sample', schedule: 'cron(99 99 * * ? *)' });
+    const listed = await runCli(['sources', 'list', '--json'], { home });
+
+    // Assess
+    expect(expectOneLineError(negative)).toContain('"schedule"');
+    expect(expectOneLineError(outOfRange)).toContain('out of range');
+    expect((JSON.parse(listed.stdout) as { name: string }[]).map((s) => s.name)).not.toContain('neg');
+  });
+
+  it('keeps paused and timezone through show and update, and names them when they change', async () => {
+    // Prepare
+    const definition = {
+      name: 'held',
+      type: 'sample',
+      config: { rows: 20 },
+      schedule: 'cron(0 6 * * ? *)',
+      timezone: 'Europe/Berlin',
+      paused: true,
+    };
+    await add(definition);
+    const shown = (await runCli(['sources', 'show', 'held'], { home })).stdout;
+
+    // Act
+    const same = await runCli(['sources', 'update', '--file', '-'], { home, input: shown });
+    const unpaused = await update({ ...definition, paused: false });
+    const stored = JSON.parse((await runCli(['sources', 'show', 'held'], { home })).stdout);
+
+    // Assess
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toContain('nothing changed');
+    expect(unpaused.stdout).toContain('changed: paused');
+    expect(stored).toMatchObject({ timezone: 'Europe/Berlin', paused: false, schedule: 'cron(0 6 * * ? *)' });
+  });
+
   it('keeps a stored secret when the update repeats the redaction sources show printed', async () => {
     // Prepare: a REST source with a bearer token, shown (redacted) and sent back with one change.
     const token = 'tok_keep_me_secret';
