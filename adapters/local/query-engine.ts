@@ -330,9 +330,11 @@ function renderCell(value: unknown): string {
 }
 
 /**
- * DuckDB values as plain, JSON-friendly JS: bigints become numbers when
- * exact (strings otherwise), timestamps ISO-8601 UTC strings, dates
- * `YYYY-MM-DD`, times/intervals/UUIDs/blobs their SQL text.
+ * DuckDB values as plain, JSON-friendly JS, never rounded: bigints become
+ * numbers when exact (strings otherwise), decimals numbers up to 15 digits
+ * (which a double holds exactly) and their exact text beyond, timestamps
+ * ISO-8601 UTC strings (with microseconds or nanoseconds where the value has
+ * them), dates `YYYY-MM-DD`, times/intervals/UUIDs/blobs their SQL text.
  */
 export function plainConverter({
   DuckDBTypeId,
@@ -353,11 +355,18 @@ export function plainConverter({
           ? Number(number)
           : number.toString();
       }
+      case DuckDBTypeId.DECIMAL: {
+        // Per column type, not per value: a column is all numbers or all strings.
+        const decimal = value as InstanceType<typeof DuckDb.DuckDBDecimalValue>;
+        return decimal.width <= 15 ? decimal.toDouble() : decimal.toString();
+      }
       case DuckDBTypeId.TIMESTAMP:
+      case DuckDBTypeId.TIMESTAMP_TZ:
+        return isoWithFraction((value as { micros: bigint }).micros, 1000n) ?? String(value);
+      case DuckDBTypeId.TIMESTAMP_NS:
+        return isoWithFraction((value as { nanos: bigint }).nanos, 1_000_000n) ?? String(value);
       case DuckDBTypeId.TIMESTAMP_S:
       case DuckDBTypeId.TIMESTAMP_MS:
-      case DuckDBTypeId.TIMESTAMP_NS:
-      case DuckDBTypeId.TIMESTAMP_TZ:
         try {
           const date = js(value, type, self);
           return date instanceof Date ? date.toISOString() : String(value);
@@ -378,6 +387,24 @@ export function plainConverter({
         return js(value, type, self);
     }
   };
+}
+
+/**
+ * An epoch count of `1 / perMilli` milliseconds as ISO-8601 UTC: milliseconds
+ * as `toISOString` writes them, and the digits below them only where the
+ * value has any (`…10:00:00.000001Z`). Undefined for infinity, or a value
+ * beyond what a JS Date holds (the caller then shows DuckDB's own text).
+ */
+function isoWithFraction(count: bigint, perMilli: bigint): string | undefined {
+  let millis = count / perMilli;
+  if (count % perMilli < 0n) millis -= 1n; // floor, for instants before 1970
+  const below = count - millis * perMilli;
+  const date = new Date(Number(millis));
+  if (Number.isNaN(date.getTime())) return undefined;
+  const iso = date.toISOString();
+  if (below === 0n) return iso;
+  const digits = perMilli === 1000n ? 3 : 6;
+  return `${iso.slice(0, -1)}${below.toString().padStart(digits, '0')}Z`;
 }
 
 function withSlash(prefix: string): string {

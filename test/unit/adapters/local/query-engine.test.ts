@@ -231,6 +231,30 @@ describe('DuckDbQueryEngine', () => {
     ]);
   });
 
+  it('never rounds a wide decimal or a timestamp below the millisecond', async () => {
+    // Act
+    const result = await engine.query(`
+      SELECT 12345678901234567.8912345678::DECIMAL(38, 10) AS wide, 0.1000000001::DECIMAL(38, 10) AS small,
+             123456789012.345::DECIMAL(15, 3) AS fits, sum(x)::DECIMAL(38, 2) AS total,
+             TIMESTAMPTZ '2026-01-01 10:00:00.000001+00' AS micro, TIMESTAMP '1969-12-31 23:59:59.999999' AS before,
+             TIMESTAMP_NS '2026-01-01 10:00:00.123456789' AS nano, TIMESTAMP '2026-01-01 10:00:00' AS whole
+      FROM (VALUES (1.25::DECIMAL(5, 2))) AS t(x)`);
+
+    // Assess: the exact text beyond 15 digits, a number up to 15; microseconds only where present
+    expect(result.rows).toEqual([
+      {
+        wide: '12345678901234567.8912345678',
+        small: '0.1000000001',
+        fits: 123456789012.345,
+        total: '1.25',
+        micro: '2026-01-01T10:00:00.000001Z',
+        before: '1969-12-31T23:59:59.999999Z',
+        nano: '2026-01-01T10:00:00.123456789Z',
+        whole: '2026-01-01T10:00:00.000Z',
+      },
+    ]);
+  });
+
   it('runs several statements and returns the last result', async () => {
     // Act
     const result = await engine.query(

@@ -71,7 +71,7 @@ describe('rest streams with declared columns', () => {
     );
     expect(rows.map((r) => [r.id, r.updated_at, r.amount, r.amount__string]).sort()).toEqual([
       [1, '2026-03-01T10:00:00.000Z', '12.50', null],
-      [2, '2026-03-01T10:30:00.123Z', '7.00', null],
+      [2, '2026-03-01T10:30:00.123456Z', '7.00', null], // microseconds as the source sent them
       [3, '2026-03-02T00:00:00.000Z', '0.10', null],
       [4, '2026-03-03T00:00:00.000Z', null, '99.999'],
     ]);
