@@ -9,7 +9,7 @@ import { STAGES } from '../../engine/stages/declarations.js';
 import { CompactionSchedule, type CompactionScheduleSettings } from '../constructs/compaction-schedule.js';
 import { IngestStream } from '../constructs/ingest-stream.js';
 import { MaintenanceSchedule } from '../constructs/maintenance-schedule.js';
-import { Monitoring } from '../constructs/monitoring.js';
+import { Monitoring, Severity } from '../constructs/monitoring.js';
 import { SluiceApi } from '../constructs/sluice-api.js';
 import { SluiceFunction } from '../constructs/sluice-function.js';
 import { StreamConsumer } from '../constructs/stream-consumer.js';
@@ -71,10 +71,31 @@ export class SluiceServiceStack extends Stack {
       SLUICE_SECRETS_PREFIX: secretsPrefix,
     };
 
+    // Every alarm's name starts with it: the stack's (Monitoring, CompactionSchedule) and the API's freshness alarms.
+    const alarmPrefix = `sluice-${stageName}-`;
     const alarms = new sns.Topic(this, 'Alarms', {
       displayName: `Sluice ${stageName} alarms`,
       enforceSSL: true,
     });
+    // enforceSSL makes a topic policy, and a topic policy replaces SNS's default one: without this
+    // statement no alarm could publish. Only this account's alarms of this stage (`<prefix><severity>-…`).
+    alarms.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarms',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [alarms.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: {
+            'aws:SourceArn': Object.values(Severity).map(
+              (severity) =>
+                `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${alarmPrefix}${severity}-*`,
+            ),
+          },
+        },
+      }),
+    );
     if (props.alertEmail) alarms.addSubscription(new subscriptions.EmailSubscription(props.alertEmail));
 
     this.syncFunction = new SluiceFunction(this, 'Sync', {
@@ -125,7 +146,6 @@ export class SluiceServiceStack extends Stack {
       ...(props.ingest?.batchSize === undefined ? {} : { batchSize: props.ingest.batchSize }),
       ...(props.ingest?.batchingWindow === undefined ? {} : { batchingWindow: props.ingest.batchingWindow }),
     });
-    const alarmPrefix = `sluice-${stageName}-`;
     this.monitoring = new Monitoring(this, 'Monitoring', {
       alarmPrefix,
       topic: alarms,
