@@ -26,7 +26,8 @@ export interface LakeStorageProps {
    */
   readonly workgroupName?: string;
   /**
-   * Days a replaced or deleted object under `raw/` or `_manifests/` stays restorable.
+   * Days a replaced or deleted object stays restorable, under every prefix but
+   * `_staging/` and `_athena/` (one day there).
    * @default 30
    */
   readonly noncurrentDays?: number;
@@ -46,8 +47,26 @@ export interface LakeStorageProps {
 export const ATHENA_RESULTS_PREFIX = '_athena/';
 
 /**
- * The lake: one bucket holding raw/, _staging/ and _manifests/ (see
- * engine/layout.ts), its Glue database and a dedicated Athena workgroup.
+ * The top-level prefixes Sluice writes besides `_staging/` and `_athena/` (engine/layout.ts,
+ * engine/stages/*): landed data, commit records and run state, the current tables, models and
+ * lineage the stages derive, and the SQL models published for the service. Each keeps a replaced
+ * or deleted object `noncurrentDays`.
+ */
+export const RESTORABLE_PREFIXES = {
+  raw: 'raw/',
+  manifests: '_manifests/',
+  runs: '_runs/',
+  current: 'current/',
+  models: 'models/',
+  lineage: '_lineage/',
+  'published-models': '_models/',
+} as const;
+
+/**
+ * The lake: one bucket holding raw/, _staging/, _manifests/ and _runs/ (see
+ * engine/layout.ts), the stages' current/, models/ and _lineage/, the
+ * published SQL models (_models/) and Athena's results (_athena/); its Glue
+ * database and a dedicated Athena workgroup.
  *
  * Lifecycle, and why:
  * - Current objects under `_staging/` are never expired by age. A staged file
@@ -58,8 +77,13 @@ export const ATHENA_RESULTS_PREFIX = '_athena/';
  *   the delete leaves a noncurrent copy, so without a rule every landed byte
  *   would be stored twice for the retention window: noncurrent versions under
  *   `_staging/` expire after 1 day (the minimum), with their delete markers.
- * - `raw/` and `_manifests/` keep noncurrent versions for `noncurrentDays`, so
- *   an accidental overwrite or delete of landed data can be undone.
+ * - Every other prefix keeps noncurrent versions for `noncurrentDays`, so an
+ *   accidental overwrite or delete of landed data can be undone, and what the
+ *   stages delete (Athena's VACUUM, a model's DROP, a finished run's state) is
+ *   not billed forever: a versioned delete only adds a delete marker.
+ * - One rule per prefix, none overlapping, so no window depends on how S3
+ *   resolves overlapping rules; each also removes expired delete markers and
+ *   aborts multipart uploads unfinished after a day.
  */
 export class LakeStorage extends Construct {
   public readonly bucket: s3.Bucket;
@@ -104,22 +128,20 @@ export class LakeStorage extends Construct {
           expiredObjectDeleteMarker: true,
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
-        {
-          id: 'raw-noncurrent-versions',
-          prefix: 'raw/',
+        ...Object.entries(RESTORABLE_PREFIXES).map(([name, prefix]) => ({
+          id: `${name}-noncurrent-versions`,
+          prefix,
           noncurrentVersionExpiration: Duration.days(props.noncurrentDays ?? 30),
+          expiredObjectDeleteMarker: true,
           abortIncompleteMultipartUploadAfter: Duration.days(1),
-        },
+        })),
         {
-          id: 'manifests-noncurrent-versions',
-          prefix: '_manifests/',
-          noncurrentVersionExpiration: Duration.days(props.noncurrentDays ?? 30),
-        },
-        {
+          // Expiry by age also removes expired delete markers once that old (S3 takes no flag beside it).
           id: 'athena-results',
           prefix: ATHENA_RESULTS_PREFIX,
           expiration: Duration.days(props.athenaResultDays ?? 7),
           noncurrentVersionExpiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
     });
