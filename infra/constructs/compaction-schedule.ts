@@ -86,6 +86,8 @@ export class CompactionSchedule extends Construct {
       schedule: events.Schedule.rate(settings.rate),
       targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
     });
+    // Nor does Lambda run a failed job again (it would, twice): the alarm reports it, the next run resumes.
+    fn.configureAsyncInvoke({ retryAttempts: 0 });
 
     // The lake (read, rewrite, move, delete superseded versions), leases and cursors, and the catalog's partitions.
     props.bucket.grantReadWrite(fn);

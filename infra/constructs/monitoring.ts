@@ -78,6 +78,8 @@ export class Monitoring extends Construct {
       schedule: events.Schedule.rate(interval),
       targets: [new targets.LambdaFunction(this.monitor.function, { retryAttempts: 0 })],
     });
+    // A failed check is not retried by Lambda either (it would, twice, beside the next scheduled run).
+    this.monitor.function.configureAsyncInvoke({ retryAttempts: 0 });
 
     const action = new cloudwatchActions.SnsAction(props.topic);
     const alarm = (
