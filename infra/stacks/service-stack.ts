@@ -270,10 +270,15 @@ export class SluiceServiceStack extends Stack {
     if (api.role) this.orchestration.schedulerRole.grantPassRole(api.role);
 
     // Consumer: lands push batches (S3, DynamoDB, Glue). Monitor: rolls stuck commits forward (the same).
+    // Both publish manifests, whose putTable may create or evolve a table (GlueCatalog); neither lists nor deletes.
+    const glueTables = new iam.PolicyStatement({
+      actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable'],
+      resources: glueResources,
+    });
     for (const fn of [consumer, monitor]) {
       bucket.grantReadWrite(fn);
       table.grantReadWriteData(fn);
-      fn.addToRolePolicy(glueWrite);
+      fn.addToRolePolicy(glueTables);
     }
 
     // ---- compaction of push tables (infra/constructs/compaction-schedule.ts, docs/push.md "Compaction") ----
