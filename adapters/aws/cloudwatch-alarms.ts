@@ -2,7 +2,9 @@
  * Each source's freshness SLA as a CloudWatch alarm on the `freshness`
  * metric the monitor publishes (functions/monitor), created, updated and
  * deleted with the source through the API. Missing data breaches: a monitor
- * that stopped publishing is as bad as a stale source.
+ * that stopped publishing is as bad as a stale source. It takes two breaching
+ * periods in a row: a monitor run that starts late leaves one period empty,
+ * which alone must not page, while a real breach alarms within two periods.
  */
 import {
   type CloudWatchClient,
@@ -27,6 +29,9 @@ export interface CloudWatchSourceAlarmsOptions {
 
 export const FRESHNESS_METRIC = 'freshness';
 
+/** Consecutive breaching periods (of `periodSeconds`) that put a freshness alarm in ALARM. */
+export const FRESHNESS_BREACHING_PERIODS = 2;
+
 export class CloudWatchSourceAlarms implements SourceAlarms {
   public constructor(private readonly options: CloudWatchSourceAlarmsOptions) {}
 
@@ -50,7 +55,8 @@ export class CloudWatchSourceAlarms implements SourceAlarms {
         ],
         Statistic: 'Maximum',
         Period: period,
-        EvaluationPeriods: 1,
+        EvaluationPeriods: FRESHNESS_BREACHING_PERIODS,
+        DatapointsToAlarm: FRESHNESS_BREACHING_PERIODS,
         Threshold: slaMinutes * 60,
         ComparisonOperator: 'GreaterThanThreshold',
         TreatMissingData: 'breaching',

@@ -84,6 +84,13 @@ describe('the monitor', () => {
       [`${prefix}P2-freshness-hooks`, 7200, 'freshness'],
     ]);
     expect((await alarm())[0]!.Dimensions).toContainEqual({ Name: 'source', Value: 'hooks' });
+    // One late monitor run (an empty 5-minute period, breaching) does not page; two in a row do.
+    expect((await alarm())[0]).toMatchObject({
+      Period: 300,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'breaching',
+    });
     expect((await call('PATCH', '/sources/hooks', { slaMinutes: 30 })).statusCode).toBe(200);
     expect((await alarm()).map((a) => a.Threshold)).toEqual([1800]);
     expect((await call('PATCH', '/sources/hooks', { slaMinutes: null })).statusCode).toBe(200);
