@@ -297,7 +297,10 @@ async function fail(event: SyncEvent): Promise<{ readonly runId: string; readonl
   return { runId: event.runId, status: 'FAILED' };
 }
 
-/** Per-run and per-stream EMF metrics of a finished run (dimension `source`, and `stream` per stream). */
+/**
+ * Per-run and per-stream EMF metrics of a finished run (dimension `source`, and `stream` per stream).
+ * The run totals get `source` from `step`, which adds it to the invocation's metrics before they are flushed.
+ */
 function publishRunMetrics(run: RunRecord, result: SyncStepResult): void {
   metrics.addMetric('rows', MetricUnit.Count, result.rows);
   metrics.addMetric('bytes', MetricUnit.Bytes, result.bytes);

@@ -88,6 +88,9 @@ describe('a pulled run’s metrics and logs', () => {
     const dimensionsOf = (d: Emf) => d._aws.CloudWatchMetrics[0]?.Dimensions[0]?.join(',');
     const perSource = emf.filter((d) => dimensionsOf(d) === 'service,source' && d.rows !== undefined);
     expect(perSource).toHaveLength(1);
+    // The dashboard's rows and bytes widgets search {Sluice,service,source}: no total may go without its source.
+    const landedTotals = emf.filter((d) => d.rows !== undefined || d.bytes !== undefined);
+    for (const d of landedTotals) expect(d._aws.CloudWatchMetrics[0]?.Dimensions[0]).toContain('source');
     const streams = Object.entries(run?.streams ?? {});
     const sum = (field: 'rows' | 'bytes' | 'files') => streams.reduce((s, [, x]) => s + x[field], 0);
     expect(perSource[0]).toMatchObject({
