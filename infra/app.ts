@@ -2,7 +2,7 @@
  * The CDK app: `npx cdk deploy --all` deploys Sluice into the account and
  * region of the caller's credentials. Context (`-c key=value` or cdk.json):
  * - `stage`: name of this deployment (resource names, stack names). @default 'dev'
- * - `alertEmail`: e-mailed when a sync fails. @default none
+ * - `alertEmail`: subscribed to the alarm topic (every alarm). @default none
  * - `retainData`: keep the lake and state table on `cdk destroy`. @default true
  * - `ingestShards`: the push stream's shards; 0 makes it on-demand. @default 0
  * - `pushBatchSize`, `pushBatchWindowSeconds`: the consumer's batching. @default 500, 10

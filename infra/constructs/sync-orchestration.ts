@@ -22,7 +22,8 @@ export interface SyncOrchestrationProps {
   /** Name of the EventBridge Scheduler group that holds one schedule per source. */
   readonly scheduleGroupName: string;
   /**
-   * Attempts of a step that failed transiently (Lambda throttling, `TransientError`).
+   * Retries of a step that failed transiently (Lambda's own errors, `TransientError`): Step Functions'
+   * `MaxAttempts`, which counts retries, so 6 means up to 7 attempts in all.
    * @default 6
    */
   readonly maxAttempts?: number;

@@ -20,7 +20,7 @@ export interface SluiceServiceStackProps extends StackProps {
   /** The stage name, part of resource names (secret prefix, schedule group). */
   readonly stageName: string;
   /**
-   * Who is e-mailed when a sync fails.
+   * Who is e-mailed when an alarm goes off (or back to OK).
    * @default no subscription (the topic is still created)
    */
   readonly alertEmail?: string;
@@ -36,8 +36,10 @@ export interface SluiceServiceStackProps extends StackProps {
 
 /**
  * The service: the sync and stages Lambdas, the sync state machine with its
- * Scheduler group, the HTTP API, and the alarm topic. Each function gets only
- * the actions its adapters call, on Sluice's own resources.
+ * Scheduler group, the HTTP API, push ingestion (stream, consumer, DLQ), the
+ * monitor with its alarms and dashboard, the maintenance and compaction
+ * schedules, and the alarm topic. Each function's grants are on Sluice's own
+ * resources of this stage.
  */
 export class SluiceServiceStack extends Stack {
   public readonly api: SluiceApi;
