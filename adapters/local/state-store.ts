@@ -78,9 +78,12 @@ export class LocalStateStore implements StateStore {
       if (expected !== undefined) {
         const stored = await readJson<SourceDefinition>(this.sourcePath(name));
         if (stored?.updatedAt !== expected.updatedAt) {
-          throw new ConflictError(`source "${name}" was changed or deleted meanwhile; read it again and retry`, {
-            what: `source ${name}`,
-          });
+          throw new ConflictError(
+            `source "${name}" was changed or deleted meanwhile; read it again and retry`,
+            {
+              what: `source ${name}`,
+            },
+          );
         }
       }
       await writeJsonAtomic(this.sourcePath(name), source);
