@@ -139,7 +139,9 @@ export function parseSourceInput(input: unknown, registry: ConnectorRegistry): S
     throw new ValidationError('"slaMinutes" must be a positive number', { field: 'slaMinutes' });
   }
   try {
-    validateConfig(connector.configSchema, config ?? {});
+    // Not `validate?.(validateConfig(…))`: an optional call would skip the schema check with it.
+    const valid = validateConfig(connector.configSchema, config ?? {});
+    connector.validate?.(valid as never);
   } catch (error) {
     if (error instanceof ConfigError)
       throw new ValidationError(error.message, { field: 'config', cause: error });

@@ -81,6 +81,9 @@ export const restConnector: Connector<RestConfig> = {
   configSchema: restConfigSchema,
   check,
   streams: (config) => createRestSource(parseRestConfig(config)).streams,
+  validate: (config) => {
+    parseRestConfig(config);
+  },
 };
 
 export type {

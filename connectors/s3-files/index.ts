@@ -19,6 +19,9 @@ export const s3FilesConnector: Connector<S3FilesConfig> = {
     const resolved = resolveConfig(config);
     return resolved.streams.map((stream) => buildStream(resolved, stream));
   },
+  validate: (config) => {
+    resolveConfig(config);
+  },
 };
 
 export type { S3FilesCheckResult } from './check.js';

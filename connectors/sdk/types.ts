@@ -217,4 +217,12 @@ export interface Connector<Config = Record<string, unknown>> {
   check(config: Config, signal?: AbortSignal): Promise<CheckResult>;
   /** Cheap: builds stream declarations, reads nothing. May discover (e.g. list tables). */
   streams(config: Config): Promise<readonly Stream[]> | readonly Stream[];
+  /**
+   * What the schema cannot say (a URL that parses, a date, a glob), checked
+   * without I/O when a source is registered or changed, so a config that
+   * could never sync is refused then, not at its first run. Throws a
+   * ConfigError naming each field at fault. Secret fields may hold a
+   * placeholder here, never the stored value.
+   */
+  validate?(config: Config): void;
 }

@@ -195,6 +195,38 @@ describe('the API routes', () => {
     expect(await ctx.state.getSource('huge')).toBeUndefined();
   });
 
+  it('refuses a config its connector could never sync, before storing anything', async () => {
+    // Act
+    const rest = await api('POST', '/sources', {
+      name: 'badurl',
+      type: 'rest',
+      config: { baseUrl: 'not a url', streams: [{ name: 'items', path: '/items' }] },
+    });
+    const files = await api('POST', '/sources', {
+      name: 'baddate',
+      type: 's3-files',
+      config: {
+        bucket: 'lake',
+        startDate: 'yesterday',
+        streams: [{ name: 'events', glob: '*.csv', format: 'csv' }],
+      },
+    });
+    await api('POST', '/sources', {
+      name: 'goodurl',
+      type: 'rest',
+      config: { baseUrl: 'http://127.0.0.1:9', streams: [{ name: 'items', path: '/items' }] },
+    });
+    const patched = await api('PATCH', '/sources/goodurl', { config: { baseUrl: 'ftp:/nowhere' } });
+
+    // Assess
+    expect(rest).toMatchObject({ status: 400, body: { error: { field: 'config.baseUrl' } } });
+    expect(files).toMatchObject({ status: 400, body: { error: { field: 'config.startDate' } } });
+    expect(patched).toMatchObject({ status: 400, body: { error: { field: 'config.baseUrl' } } });
+    expect(await ctx.state.getSource('badurl')).toBeUndefined();
+    expect(await ctx.state.getSource('baddate')).toBeUndefined();
+    expect((await ctx.state.getSource('goodurl'))?.config.baseUrl).toBe('http://127.0.0.1:9');
+  });
+
   it('names "config" itself, not "config.config", when config is not an object', async () => {
     // Act
     const created = await api('POST', '/sources', { name: 'nulled', type: 'sample', config: null });
