@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ConfigProperty, ConfigSchema } from '../connectors/sdk/types.js';
-import { NotFoundError } from './errors.js';
+import { NotFoundError, ValidationError } from './errors.js';
 import type { SecretStore } from './ports.js';
 
 export interface SecretRef {
@@ -99,6 +99,48 @@ export async function resolveSecrets(config: unknown, store: SecretStore, path =
     return out;
   }
   return config;
+}
+
+/**
+ * A view of `store` that notes the reference of every secret written through
+ * it, so a request that fails removes exactly what it wrote, even when it
+ * failed half-way through writing.
+ */
+export function recordingWrites(store: SecretStore): {
+  readonly store: SecretStore;
+  readonly written: string[];
+} {
+  const written: string[] = [];
+  return {
+    written,
+    store: {
+      put: async (name, value) => {
+        const ref = await store.put(name, value);
+        written.push(ref);
+        return ref;
+      },
+      get: (ref) => store.get(ref),
+      delete: (ref) => store.delete(ref),
+    },
+  };
+}
+
+/**
+ * Refuses a `{ "$secret": … }` given in a request: a reference names a stored
+ * secret, possibly another source's, and only the engine writes them.
+ */
+export function assertNoSecretRefs(value: unknown, path = 'config'): void {
+  if (isSecretRef(value)) {
+    throw new ValidationError(
+      `"${path}" holds a {"$secret": …} reference; give the secret's value, or leave the field out to keep the stored one`,
+      { field: path },
+    );
+  }
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) assertNoSecretRefs(item, `${path}[${i}]`);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [name, child] of Object.entries(value)) assertNoSecretRefs(child, `${path}.${name}`);
+  }
 }
 
 /** Every reference inside a config, to delete them with the source. */

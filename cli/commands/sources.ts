@@ -5,7 +5,13 @@ import { redactConfig, validateConfig } from '../../connectors/sdk/config.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import { NotFoundError, ValidationError } from '../../engine/errors.js';
 import type { SourceDefinition } from '../../engine/ports.js';
-import { extractSecrets, isSecretRef, resolveSecrets, secretRefs } from '../../engine/secrets.js';
+import {
+  extractSecrets,
+  isSecretRef,
+  recordingWrites,
+  resolveSecrets,
+  secretRefs,
+} from '../../engine/secrets.js';
 import { createSource, parseSourceInput, piiSaltFor, type SourceInput } from '../../engine/sources.js';
 import type { CliContext } from '../context.js';
 import { renderTable } from '../format.js';
@@ -183,28 +189,30 @@ export async function updateSource(ctx: CliContext, file: string, json: boolean)
   const resolved = await resolveSecrets(merged, ctx.secrets);
   validateConfig(connector.configSchema, resolved);
   await checkStreams(connector, parsed, resolved);
-  const config = await extractSecrets(connector.configSchema, merged, parsed.name, ctx.secrets);
-  const piiSalt = await piiSaltFor(parsed, existing, ctx.secrets);
-  // Every field the file gives, as `add` stores them: one left out (say `paused`) is removed.
-  const source: SourceDefinition = {
-    ...parsed,
-    config,
-    ...(piiSalt ? { piiSalt } : {}),
-    createdAt: existing.createdAt,
-    updatedAt: new Date().toISOString(),
-  };
-  // Changed secrets were written under new names: until the definition is stored, the old ones stand.
-  const stored = new Set(secretRefs(existing.config));
+  // Changed secrets go to new names: until the definition is stored, the old ones stand, and a
+  // failure removes exactly what this update wrote.
+  const secrets = recordingWrites(ctx.secrets);
+  let source: SourceDefinition;
   try {
+    const config = await extractSecrets(connector.configSchema, merged, parsed.name, secrets.store);
+    const piiSalt = await piiSaltFor(parsed, existing, secrets.store);
+    // Every field the file gives, as `add` stores them: one left out (say `paused`) is removed.
+    source = {
+      ...parsed,
+      config,
+      ...(piiSalt ? { piiSalt } : {}),
+      createdAt: existing.createdAt,
+      updatedAt: new Date().toISOString(),
+    };
     await ctx.state.putSource(source, { updatedAt: existing.updatedAt });
   } catch (error) {
-    for (const ref of secretRefs(config)) {
-      if (!stored.has(ref)) await ctx.secrets.delete(ref).catch(() => undefined);
-    }
+    for (const ref of secrets.written) await ctx.secrets.delete(ref).catch(() => undefined);
     throw error;
   }
-  const kept = new Set(secretRefs(config));
-  for (const ref of stored) if (!kept.has(ref)) await ctx.secrets.delete(ref);
+  const kept = new Set(secretRefs([source.config, source.piiSalt]));
+  for (const ref of secretRefs([existing.config, existing.piiSalt])) {
+    if (!kept.has(ref)) await ctx.secrets.delete(ref);
+  }
   const changed = (
     ['config', 'streams', 'schedule', 'timezone', 'paused', 'slaMinutes', 'quality', 'pii'] as const
   ).filter((field) => JSON.stringify(existing[field]) !== JSON.stringify(source[field]));

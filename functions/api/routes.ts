@@ -14,7 +14,13 @@ import { ConflictError, NotFoundError, ValidationError } from '../../engine/erro
 import { newRunId } from '../../engine/layout.js';
 import type { RunPosition, SourceDefinition } from '../../engine/ports.js';
 import { resetCursors } from '../../engine/reset.js';
-import { extractSecrets, isSecretRef, secretRefs } from '../../engine/secrets.js';
+import {
+  assertNoSecretRefs,
+  extractSecrets,
+  isSecretRef,
+  recordingWrites,
+  secretRefs,
+} from '../../engine/secrets.js';
 import { parseSourceInput, piiSaltFor, resolveSource } from '../../engine/sources.js';
 import { lineageOfTable } from '../../engine/stages/lineage.js';
 import { syncSourceAlarm } from './alarms.js';
@@ -123,8 +129,19 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       throw new ConflictError(`source "${parsed.name}" already exists`, { what: `source ${parsed.name}` });
     }
     const connector = connectorOf(parsed.type);
-    const config = await extractSecrets(connector.configSchema, parsed.config, parsed.name, deps.secrets);
-    const piiSalt = await piiSaltFor(parsed, undefined, deps.secrets);
+    // The secrets this request writes, under names of its own (engine/secrets.ts): undoing them never
+    // touches those of a concurrent create that won the name.
+    const secrets = recordingWrites(deps.secrets);
+    const undoSecrets = () => undo(secrets.written);
+    let config: Record<string, unknown>;
+    let piiSalt: SourceDefinition['piiSalt'];
+    try {
+      config = await extractSecrets(connector.configSchema, parsed.config, parsed.name, secrets.store);
+      piiSalt = await piiSaltFor(parsed, undefined, secrets.store);
+    } catch (error) {
+      await undoSecrets();
+      throw error;
+    }
     const now = clock().toISOString();
     const source: SourceDefinition = {
       ...parsed,
@@ -133,12 +150,6 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       ...(token === undefined ? {} : { clientToken: token }),
       createdAt: now,
       updatedAt: now,
-    };
-    // The secrets were written under names of this request's own (engine/secrets.ts): undoing them
-    // never touches those of a concurrent create that won the name.
-    const undoSecrets = async () => {
-      for (const ref of secretRefs({ config, piiSalt }))
-        await deps.secrets.delete(ref).catch(() => undefined);
     };
     try {
       await deps.state.createSource(source);
@@ -206,6 +217,8 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     ) {
       throw new ValidationError('"config" must be an object', { field: 'config' });
     }
+    // Checked before the merge below hides stored references behind a placeholder.
+    assertNoSecretRefs(body.config);
     const connector = connectorOf(existing.type);
     // Config merges field by field: a secret left out keeps its stored value.
     const config = { ...existing.config, ...((body.config as Record<string, unknown> | undefined) ?? {}) };
@@ -238,13 +251,21 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       delete next.slaMinutes;
       next.sla = body.sla;
     }
-    const parsed = parseSourceInput(next, deps.registry);
+    const parsed = parseSourceInput(next, deps.registry, { validateConfig: body.config !== undefined });
     // Changed secrets go to new names (engine/secrets.ts): the stored ones stay as they are until
     // the definition pointing at the new ones is stored, so a PATCH that fails changes nothing.
-    const stored = await extractSecrets(connector.configSchema, config, existing.name, deps.secrets);
-    const piiSalt = await piiSaltFor(parsed, existing, deps.secrets);
+    const secrets = recordingWrites(deps.secrets);
+    const written = secrets.written;
+    let stored: Record<string, unknown>;
+    let piiSalt: SourceDefinition['piiSalt'];
+    try {
+      stored = await extractSecrets(connector.configSchema, config, existing.name, secrets.store);
+      piiSalt = await piiSaltFor(parsed, existing, secrets.store);
+    } catch (error) {
+      await undo(written);
+      throw error;
+    }
     const kept = new Set(secretRefs({ config: existing.config, piiSalt: existing.piiSalt }));
-    const written = secretRefs({ config: stored, piiSalt }).filter((ref) => !kept.has(ref));
     const updated: SourceDefinition = {
       ...parsed,
       config: stored,
@@ -267,10 +288,13 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       // Only over the definition this PATCH read: a DELETE or another PATCH meanwhile is a 409.
       await deps.state.putSource(updated, { updatedAt: existing.updatedAt });
     } catch (error) {
-      // Put the schedule and alarm back as they were: the source did not change.
-      if (before) await deps.scheduler.put(existing.name, before).catch(() => undefined);
-      else if (after) await deps.scheduler.delete(existing.name).catch(() => undefined);
-      await syncSourceAlarm(deps, updated, existing).catch(() => undefined);
+      // This PATCH changed nothing stored: make the schedule and alarm match what is stored now (as
+      // it was, another PATCH's, or nothing when a DELETE came first).
+      const current = await deps.state.getSource(existing.name).catch(() => existing);
+      const standing = current === undefined ? undefined : scheduleOf(current);
+      if (standing) await deps.scheduler.put(existing.name, standing).catch(() => undefined);
+      else if (before || after) await deps.scheduler.delete(existing.name).catch(() => undefined);
+      await syncSourceAlarm(deps, updated, current).catch(() => undefined);
       await undo(written);
       throw error;
     }

@@ -54,12 +54,28 @@ describe('the API routes', () => {
     await rm(home, { recursive: true, force: true });
   });
 
+  /** Holds every createSource back a while, so two creates surely both pass the "does it exist" check. */
+  const slowCreates = async <T>(act: () => Promise<T>): Promise<T> => {
+    const original = ctx.state.createSource.bind(ctx.state);
+    ctx.state.createSource = async (source) => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return original(source);
+    };
+    try {
+      return await act();
+    } finally {
+      ctx.state.createSource = original;
+    }
+  };
+
   it('keeps the winner’s secret when two creates of one name race', async () => {
     // Act
-    const replies = await Promise.all([
-      api('POST', '/sources', PG('racy', 'first-password'), { 'Idempotency-Key': 'one' }),
-      api('POST', '/sources', PG('racy', 'second-password'), { 'Idempotency-Key': 'two' }),
-    ]);
+    const replies = await slowCreates(() =>
+      Promise.all([
+        api('POST', '/sources', PG('racy', 'first-password'), { 'Idempotency-Key': 'one' }),
+        api('POST', '/sources', PG('racy', 'second-password'), { 'Idempotency-Key': 'two' }),
+      ]),
+    );
 
     // Assess
     expect(replies.map((r) => r.status).sort()).toEqual([201, 409]);
@@ -71,10 +87,12 @@ describe('the API routes', () => {
 
   it('answers a retried create that races its first attempt with the source, not a conflict', async () => {
     // Act
-    const replies = await Promise.all([
-      api('POST', '/sources', PG('retried', 'the-password'), { 'Idempotency-Key': 'same' }),
-      api('POST', '/sources', PG('retried', 'the-password'), { 'Idempotency-Key': 'same' }),
-    ]);
+    const replies = await slowCreates(() =>
+      Promise.all([
+        api('POST', '/sources', PG('retried', 'the-password'), { 'Idempotency-Key': 'same' }),
+        api('POST', '/sources', PG('retried', 'the-password'), { 'Idempotency-Key': 'same' }),
+      ]),
+    );
 
     // Assess
     expect(replies.map((r) => r.status).sort()).toEqual([200, 201]);
@@ -112,6 +130,53 @@ describe('the API routes', () => {
     const after = await secretFiles('rotated');
     expect(after).toHaveLength(1);
     expect(after).not.toContain(before);
+  });
+
+  it('refuses a secret reference in a request, so no source can point at, or undo, another’s secret', async () => {
+    // Prepare
+    await api('POST', '/sources', PG('owner', 'owner-password'));
+    await api('POST', '/sources', PG('thief', 'thief-password'));
+    const ownerRef = (await ctx.state.getSource('owner'))?.config.password;
+
+    // Act
+    const patched = await api('PATCH', '/sources/thief', {
+      config: { password: ownerRef },
+      schedule: 'cron(0 0 L * ? *)',
+    });
+    const created = await api('POST', '/sources', {
+      ...PG('thief_two', 'x'),
+      config: { ...PG('x', 'x').config, password: ownerRef },
+    });
+
+    // Assess
+    expect(patched).toMatchObject({ status: 400, body: { error: { field: 'config.password' } } });
+    expect(created).toMatchObject({ status: 400, body: { error: { field: 'config.password' } } });
+    expect((await resolvedConfig('owner')).password).toBe('owner-password');
+    expect((await resolvedConfig('thief')).password).toBe('thief-password');
+  });
+
+  it('leaves no schedule and no new secret when a DELETE wins over a PATCH', async () => {
+    // Prepare: the DELETE runs while the PATCH is setting the new schedule
+    await api('POST', '/sources', { ...PG('contested', 'old-password'), schedule: 'rate(1 hour)' });
+    const scheduler = server.scheduler;
+    const original = scheduler.put.bind(scheduler);
+    scheduler.put = async (source, spec) => {
+      await original(source, spec);
+      scheduler.put = original;
+      expect((await api('DELETE', '/sources/contested')).status).toBe(200);
+    };
+
+    // Act
+    const patched = await api('PATCH', '/sources/contested', {
+      config: { password: 'new-password' },
+      schedule: 'rate(2 hours)',
+    });
+
+    // Assess
+    expect(patched).toMatchObject({ status: 409, body: { error: { code: 'ConflictError' } } });
+    expect(await ctx.state.getSource('contested')).toBeUndefined();
+    expect(scheduler.get('contested')).toBeUndefined();
+    expect(await secretFiles('contested')).toEqual([]);
   });
 
   it('removes the SLA when a PATCH sets "sla" to null', async () => {
@@ -225,6 +290,27 @@ describe('the API routes', () => {
     expect(await ctx.state.getSource('badurl')).toBeUndefined();
     expect(await ctx.state.getSource('baddate')).toBeUndefined();
     expect((await ctx.state.getSource('goodurl'))?.config.baseUrl).toBe('http://127.0.0.1:9');
+  });
+
+  it('still pauses a source stored before its connector refused such a config', async () => {
+    // Prepare: stored as an older version would have stored it
+    const now = new Date().toISOString();
+    await ctx.state.createSource({
+      name: 'legacy',
+      type: 'rest',
+      config: { baseUrl: 'not a url', streams: [{ name: 'items', path: '/items' }] },
+      schedule: 'rate(1 hour)',
+      createdAt: now,
+      updatedAt: now,
+    });
+
+    // Act
+    const paused = await api('PATCH', '/sources/legacy', { paused: true });
+    const reconfigured = await api('PATCH', '/sources/legacy', { config: { maxAttempts: 2 } });
+
+    // Assess: a change of config is checked whole; one that leaves it alone is not
+    expect(paused.status).toBe(200);
+    expect(reconfigured).toMatchObject({ status: 400, body: { error: { field: 'config.baseUrl' } } });
   });
 
   it('names "config" itself, not "config.config", when config is not an object', async () => {
