@@ -195,7 +195,8 @@ export interface StateStore {
    * Stores a definition. With `expected`, only over the one last stored at
    * that `updatedAt`: a source changed or deleted meanwhile is a
    * ConflictError, so an update never brings back a deleted source or
-   * overwrites another update.
+   * overwrites another update. Finding exactly `source` stored already is
+   * success: a retried put whose first answer was lost.
    */
   putSource(source: SourceDefinition, expected?: { readonly updatedAt: string }): Promise<void>;
   /** Creates only if absent; throws ConflictError if it exists. */

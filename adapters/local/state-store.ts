@@ -77,6 +77,7 @@ export class LocalStateStore implements StateStore {
     await this.lock('sources', name).withLock(async () => {
       if (expected !== undefined) {
         const stored = await readJson<SourceDefinition>(this.sourcePath(name));
+        if (JSON.stringify(stored) === JSON.stringify(source)) return;
         if (stored?.updatedAt !== expected.updatedAt) {
           throw new ConflictError(
             `source "${name}" was changed or deleted meanwhile; read it again and retry`,

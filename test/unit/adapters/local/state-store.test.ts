@@ -91,6 +91,7 @@ describe('LocalStateStore', () => {
 
       // Act
       await store.putSource(next, { updatedAt: read.updatedAt });
+      await store.putSource(next, { updatedAt: read.updatedAt }); // a retry of the same put
       const stale = await settled(
         store.putSource({ ...next, config: { v: 3 } }, { updatedAt: read.updatedAt }),
       );
