@@ -254,11 +254,12 @@ function convertRow(
 
 /**
  * One Athena value (always text on the wire) as a plain, JSON-friendly JS
- * value by its column type, the same shapes the local DuckDB engine returns:
- * numbers for integer and floating types (a bigint beyond 2^53 stays a
- * string), booleans, ISO-8601 UTC strings for timestamps (millisecond
- * precision); decimals, dates (yyyy-MM-dd), JSON text and everything else
- * stay strings. A missing value is SQL NULL.
+ * value by its column type: numbers for integer and floating types (a bigint
+ * beyond 2^53 stays a string), booleans, ISO-8601 UTC strings for
+ * timestamps (millisecond precision); decimals, dates (yyyy-MM-dd), JSON
+ * text and everything else stay strings. A missing value is SQL NULL. The
+ * local DuckDB engine differs in two ways: decimals of up to 15 digits are
+ * numbers there, and timestamps keep their microseconds.
  */
 export function convertValue(value: string | undefined, type: string | undefined): unknown {
   if (value === undefined) return null;
