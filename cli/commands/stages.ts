@@ -44,22 +44,53 @@ export async function runSourceStages(
   const { connector, config } = await resolveSource(source, ctx);
   const streams = await connector.streams(config as never);
   const models = await loadModels(options.modelsDir);
-  return runStages(
-    {
-      objects: ctx.objects,
-      state: ctx.state,
-      catalog: ctx.catalog,
-      logger: ctx.logger,
-      openQueryEngine: () => ctx.openQueryEngine(),
-    },
-    {
-      source,
-      streams,
-      models,
-      ...(options.runId ? { runId: options.runId } : {}),
-      leaseWaitMs: (options.waitSeconds ?? 0) * 1000,
-    },
-  );
+  // The stages stop where they are on Ctrl-C, as they would on a crash, and the next run takes them
+  // up again: say so instead of leaving silently. Locally the lease of a process that is gone is free
+  // at once; in DynamoDB it runs out (releasing it here could let another runner start while this
+  // process still writes).
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const code = signal === 'SIGINT' ? 130 : 143;
+    const say = (after: string): void => {
+      process.stderr.write(
+        `\ninterrupted during the stages of ${name}: the landed data is committed; ${after}\`sluice stages run ${name}\` or the next sync finishes them\n`,
+      );
+      process.exit(code);
+    };
+    if (ctx.backend === 'local') {
+      say('');
+      return;
+    }
+    ctx.state.getLease(name).then(
+      (lease) =>
+        say(
+          `once the stages' lease runs out${lease ? ` (${new Date(lease.expiresAt).toISOString()})` : ''}, add --wait 300 to wait for it, `,
+        ),
+      () => say("once the stages' lease runs out, "),
+    );
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await runStages(
+      {
+        objects: ctx.objects,
+        state: ctx.state,
+        catalog: ctx.catalog,
+        logger: ctx.logger,
+        openQueryEngine: () => ctx.openQueryEngine(),
+      },
+      {
+        source,
+        streams,
+        models,
+        ...(options.runId ? { runId: options.runId } : {}),
+        leaseWaitMs: (options.waitSeconds ?? 0) * 1000,
+      },
+    );
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 /** The error a command fails with when the stages did not succeed. */
