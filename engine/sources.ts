@@ -9,7 +9,7 @@ import type { Connector } from '../connectors/sdk/types.js';
 import { ConflictError, ValidationError } from './errors.js';
 import { createSalt, type PiiDeclarations, parsePii } from './masking.js';
 import type { SecretStore, SourceDefinition, StateStore } from './ports.js';
-import { assertNoSecretRefs, extractSecrets, resolveSecrets, secretRefs } from './secrets.js';
+import { assertNoSecretRefs, extractSecrets, recordingWrites, resolveSecrets } from './secrets.js';
 import { slaMinutesOf } from './sla.js';
 import { parseQuality, type QualityDeclarations } from './stages/quality.js';
 
@@ -189,23 +189,25 @@ export async function createSource(
   if (await deps.state.getSource(parsed.name)) {
     throw new ConflictError(`source "${parsed.name}" already exists`);
   }
-  const config = await extractSecrets(connector.configSchema, parsed.config, parsed.name, deps.secrets);
-  const now = (deps.now ?? new Date()).toISOString();
-  const piiSalt = await piiSaltFor(parsed, undefined, deps.secrets);
-  const source: SourceDefinition = {
-    ...parsed,
-    config,
-    ...(piiSalt ? { piiSalt } : {}),
-    createdAt: now,
-    updatedAt: now,
-  };
+  // Through a recording store: a failure, even half-way through the writes, removes what they wrote.
+  const secrets = recordingWrites(deps.secrets);
   try {
+    const config = await extractSecrets(connector.configSchema, parsed.config, parsed.name, secrets.store);
+    const now = (deps.now ?? new Date()).toISOString();
+    const piiSalt = await piiSaltFor(parsed, undefined, secrets.store);
+    const source: SourceDefinition = {
+      ...parsed,
+      config,
+      ...(piiSalt ? { piiSalt } : {}),
+      createdAt: now,
+      updatedAt: now,
+    };
     await deps.state.createSource(source);
+    return source;
   } catch (error) {
-    for (const ref of secretRefs({ config, piiSalt })) await deps.secrets.delete(ref).catch(() => undefined);
+    for (const ref of secrets.written) await deps.secrets.delete(ref).catch(() => undefined);
     throw error;
   }
-  return source;
 }
 
 /**
