@@ -199,7 +199,11 @@ export interface StateStore {
    * success: a retried put whose first answer was lost.
    */
   putSource(source: SourceDefinition, expected?: { readonly updatedAt: string }): Promise<void>;
-  /** Creates only if absent; throws ConflictError if it exists. */
+  /**
+   * Creates only if absent; throws ConflictError if it exists. Finding
+   * exactly `source` stored already is success: a retried create whose first
+   * answer was lost.
+   */
   createSource(source: SourceDefinition): Promise<void>;
   getSource(name: string): Promise<SourceDefinition | undefined>;
   listSources(): Promise<SourceDefinition[]>;

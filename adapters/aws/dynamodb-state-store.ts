@@ -139,13 +139,15 @@ export class DynamoDbStateStore implements StateStore {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        throw new ConflictError(`source "${source.name}" already exists`, {
-          what: `source ${source.name}`,
-          cause: error,
-        });
-      }
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // An SDK retry of a create whose answer was lost finds the item its first attempt wrote: that is
+      // success, or the caller would undo (delete the secrets of) a source that is stored.
+      const stored = await this.getItem(SOURCES_PK, `SOURCE#${source.name}`);
+      if (stored?.data?.S === JSON.stringify(source)) return;
+      throw new ConflictError(`source "${source.name}" already exists`, {
+        what: `source ${source.name}`,
+        cause: error,
+      });
     }
   }
 

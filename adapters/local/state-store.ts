@@ -94,7 +94,9 @@ export class LocalStateStore implements StateStore {
   public async createSource(source: SourceDefinition): Promise<void> {
     const name = validateName('name', source.name);
     await this.lock('sources', name).withLock(async () => {
-      if ((await readJson<SourceDefinition>(this.sourcePath(name))) !== undefined) {
+      const stored = await readJson<SourceDefinition>(this.sourcePath(name));
+      if (JSON.stringify(stored) === JSON.stringify(source)) return;
+      if (stored !== undefined) {
         throw new ConflictError(`source "${name}" already exists`, { what: `source ${name}` });
       }
       await writeJsonAtomic(this.sourcePath(name), source);

@@ -122,7 +122,8 @@ describe('DynamoDbStateStore', () => {
     });
 
     it('refuses to create a source that exists, with a ConflictError', async () => {
-      // Prepare
+      // Prepare; a repeat of the very same create (an SDK retry after a lost answer) succeeds
+      await store.createSource(source('src_dup'));
       await store.createSource(source('src_dup'));
 
       // Act

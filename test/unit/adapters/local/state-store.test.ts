@@ -58,7 +58,8 @@ describe('LocalStateStore', () => {
     });
 
     it('throws ConflictError when creating a source that exists', async () => {
-      // Prepare
+      // Prepare; the very same create again (a retry) succeeds
+      await store.createSource(source('shop', { v: 1 }));
       await store.createSource(source('shop', { v: 1 }));
 
       // Act
@@ -464,7 +465,7 @@ describe('LocalStateStore', () => {
       await store.commitCursor('shop', 'orders', 0, { value: 1, keysAtValue: [] });
 
       // Act
-      const created = await store.createSource(source('shop')).catch((e: unknown) => e);
+      const created = await store.createSource(source('shop', { other: true })).catch((e: unknown) => e);
       const committed = await store
         .commitCursor('shop', 'orders', 0, { value: 2, keysAtValue: [] })
         .catch((e: unknown) => e);
