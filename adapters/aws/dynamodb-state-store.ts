@@ -122,8 +122,7 @@ export class DynamoDbStateStore implements StateStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // The SDK retries a put whose answer was lost; the retry then fails the condition its first
       // attempt made false. What is stored tells: this very definition is success, anything else not.
-      const stored = await this.getItem(SOURCES_PK, `SOURCE#${source.name}`);
-      if (stored?.data?.S === JSON.stringify(source)) return;
+      if (await this.storesExactly(source)) return;
       throw changedMeanwhile(source.name, error);
     }
   }
@@ -142,8 +141,7 @@ export class DynamoDbStateStore implements StateStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // An SDK retry of a create whose answer was lost finds the item its first attempt wrote: that is
       // success, or the caller would undo (delete the secrets of) a source that is stored.
-      const stored = await this.getItem(SOURCES_PK, `SOURCE#${source.name}`);
-      if (stored?.data?.S === JSON.stringify(source)) return;
+      if (await this.storesExactly(source)) return;
       throw new ConflictError(`source "${source.name}" already exists`, {
         what: `source ${source.name}`,
         cause: error,
@@ -447,6 +445,12 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   // ---------- helpers ----------
+
+  /** Whether the table holds exactly this definition (a retried write finding its first attempt's). */
+  private async storesExactly(source: SourceDefinition): Promise<boolean> {
+    const stored = await this.getItem(SOURCES_PK, `SOURCE#${source.name}`);
+    return stored?.data?.S === JSON.stringify(source);
+  }
 
   private async getItem(pk: string, sk: string): Promise<Item | undefined> {
     const response = await this.client.send(
