@@ -294,6 +294,21 @@ describe('stream names', () => {
     expect(streams.orders!.incremental).toBe(true);
   });
 
+  it('refuses a mistyped --stream before a run starts, recording no run', async () => {
+    // Prepare
+    await add({ name: 'typo_run', type: 'sample', config: { rows: 10 } });
+
+    // Act
+    const result = await runCli(['sync', 'typo_run', '--stream', 'ordrs'], { home });
+    const runs = await runCli(['runs', 'typo_run', '--json'], { home });
+
+    // Assess
+    expect(expectOneLineError(result)).toBe(
+      '--stream ordrs: source "typo_run" has no such stream; available: customers, orders, events',
+    );
+    expect(JSON.parse(runs.stdout)).toEqual([]);
+  });
+
   it('refuses a schedule the local scheduler cannot run, storing nothing', async () => {
     // Act
     const negative = await add({ name: 'neg', type: 'sample', schedule: 'rate(-1 hour)' });
