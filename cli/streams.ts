@@ -12,17 +12,22 @@ export async function streamNames(connector: Connector<never>, config: unknown):
   return streams.map((s) => s.name);
 }
 
-/** Throws naming the first selected stream that does not exist, with the ones that do. */
+/**
+ * Throws naming the first selected stream that does not exist, with the ones
+ * that do; `label` names where the selection came from (a definition's
+ * `"streams"`, or `--stream`).
+ */
 export function checkStreamSelection(
   source: string,
   selected: readonly string[] | undefined,
   available: readonly string[],
+  label: { readonly text: string; readonly field: string } = { text: '"streams"', field: 'streams' },
 ): void {
   for (const name of selected ?? []) {
     if (!available.includes(name)) {
       throw new ValidationError(
-        `"streams": source "${source}" has no stream "${name}"; available: ${available.join(', ') || 'none'}`,
-        { field: 'streams' },
+        `${label.text}: source "${source}" has no stream "${name}"; available: ${available.join(', ') || 'none'}`,
+        { field: label.field },
       );
     }
   }

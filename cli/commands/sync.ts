@@ -5,13 +5,13 @@
  * Ctrl-C stops the slice in flight; finished slices stay published and the
  * next `sluice sync` continues the run.
  */
-import { NotFoundError, SluiceError, ValidationError } from '../../engine/errors.js';
+import { NotFoundError, SluiceError } from '../../engine/errors.js';
 import type { RunRecord } from '../../engine/ports.js';
 import { resolveSource } from '../../engine/sources.js';
 import { type RunCheckpoint, RunInterruptedError, runSync, type SyncProgress } from '../../engine/sync.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, formatCount, formatEstimate } from '../format.js';
-import { streamNames } from '../streams.js';
+import { checkStreamSelection, streamNames } from '../streams.js';
 
 export interface SyncCommandOptions {
   readonly streams?: readonly string[];
@@ -101,15 +101,10 @@ export async function syncSource(
   const { connector, config, piiSalt } = await resolveSource(source, ctx);
   // A mistyped --stream is refused here, before a run is recorded FAILED for it.
   if (options.streams && options.streams.length > 0) {
-    const available = await streamNames(connector, config);
-    for (const name of options.streams) {
-      if (!available.includes(name)) {
-        throw new ValidationError(
-          `--stream ${name}: source "${source.name}" has no such stream; available: ${available.join(', ') || 'none'}`,
-          { field: 'stream' },
-        );
-      }
-    }
+    checkStreamSelection(source.name, options.streams, await streamNames(connector, config), {
+      text: '--stream',
+      field: 'stream',
+    });
   }
   const view = options.quiet ? undefined : new ProgressView(process.stderr, process.stderr.isTTY === true);
   const controller = new AbortController();

@@ -304,7 +304,7 @@ describe('stream names', () => {
 
     // Assess
     expect(expectOneLineError(result)).toBe(
-      '--stream ordrs: source "typo_run" has no such stream; available: customers, orders, events',
+      '--stream: source "typo_run" has no stream "ordrs"; available: customers, orders, events',
     );
     expect(JSON.parse(runs.stdout)).toEqual([]);
   });
