@@ -125,6 +125,11 @@ export function recordingWrites(store: SecretStore): {
   };
 }
 
+/** Deletes secrets no stored definition points at; best effort, since a leftover is only unused. */
+export async function discardSecrets(store: SecretStore, refs: readonly string[]): Promise<void> {
+  for (const ref of refs) await store.delete(ref).catch(() => undefined);
+}
+
 /**
  * Refuses a `{ "$secret": … }` given in a request: a reference names a stored
  * secret, possibly another source's, and only the engine writes them.

@@ -9,7 +9,13 @@ import type { Connector } from '../connectors/sdk/types.js';
 import { ConflictError, ValidationError } from './errors.js';
 import { createSalt, type PiiDeclarations, parsePii } from './masking.js';
 import type { SecretStore, SourceDefinition, StateStore } from './ports.js';
-import { assertNoSecretRefs, extractSecrets, recordingWrites, resolveSecrets } from './secrets.js';
+import {
+  assertNoSecretRefs,
+  discardSecrets,
+  extractSecrets,
+  recordingWrites,
+  resolveSecrets,
+} from './secrets.js';
 import { slaMinutesOf } from './sla.js';
 import { parseQuality, type QualityDeclarations } from './stages/quality.js';
 
@@ -189,23 +195,55 @@ export async function createSource(
   if (await deps.state.getSource(parsed.name)) {
     throw new ConflictError(`source "${parsed.name}" already exists`);
   }
-  // Through a recording store: a failure, even half-way through the writes, removes what they wrote.
-  const secrets = recordingWrites(deps.secrets);
+  const { config, piiSalt, written } = await writeSourceSecrets(
+    connector,
+    parsed,
+    parsed.config,
+    undefined,
+    deps.secrets,
+  );
+  const now = (deps.now ?? new Date()).toISOString();
+  const source: SourceDefinition = {
+    ...parsed,
+    config,
+    ...(piiSalt ? { piiSalt } : {}),
+    createdAt: now,
+    updatedAt: now,
+  };
   try {
-    const config = await extractSecrets(connector.configSchema, parsed.config, parsed.name, secrets.store);
-    const now = (deps.now ?? new Date()).toISOString();
-    const piiSalt = await piiSaltFor(parsed, undefined, secrets.store);
-    const source: SourceDefinition = {
-      ...parsed,
-      config,
-      ...(piiSalt ? { piiSalt } : {}),
-      createdAt: now,
-      updatedAt: now,
-    };
     await deps.state.createSource(source);
-    return source;
   } catch (error) {
-    for (const ref of secrets.written) await deps.secrets.delete(ref).catch(() => undefined);
+    await discardSecrets(deps.secrets, written);
+    throw error;
+  }
+  return source;
+}
+
+/**
+ * Writes a definition's secrets: its secret config fields (each under a name
+ * of its own, engine/secrets.ts) and a pii salt when the source first masks a
+ * field. Returns the config with references, the salt, and `written`, every
+ * secret this call wrote. A failure part-way removes what was written before
+ * it is rethrown; the caller undoes `written` if a later step fails.
+ */
+export async function writeSourceSecrets(
+  connector: Connector<never>,
+  parsed: SourceInput,
+  config: Record<string, unknown>,
+  existing: SourceDefinition | undefined,
+  store: SecretStore,
+): Promise<{
+  readonly config: Record<string, unknown>;
+  readonly piiSalt: SourceDefinition['piiSalt'];
+  readonly written: readonly string[];
+}> {
+  const secrets = recordingWrites(store);
+  try {
+    const stored = await extractSecrets(connector.configSchema, config, parsed.name, secrets.store);
+    const piiSalt = await piiSaltFor(parsed, existing, secrets.store);
+    return { config: stored, piiSalt, written: secrets.written };
+  } catch (error) {
+    await discardSecrets(store, secrets.written);
     throw error;
   }
 }

@@ -5,14 +5,13 @@ import { redactConfig, validateConfig } from '../../connectors/sdk/config.js';
 import type { Connector } from '../../connectors/sdk/types.js';
 import { NotFoundError, ValidationError } from '../../engine/errors.js';
 import type { SourceDefinition } from '../../engine/ports.js';
+import { discardSecrets, isSecretRef, resolveSecrets, secretRefs } from '../../engine/secrets.js';
 import {
-  extractSecrets,
-  isSecretRef,
-  recordingWrites,
-  resolveSecrets,
-  secretRefs,
-} from '../../engine/secrets.js';
-import { createSource, parseSourceInput, piiSaltFor, type SourceInput } from '../../engine/sources.js';
+  createSource,
+  parseSourceInput,
+  type SourceInput,
+  writeSourceSecrets,
+} from '../../engine/sources.js';
 import type { CliContext } from '../context.js';
 import { renderTable } from '../format.js';
 import { printResult, warn } from '../output.js';
@@ -191,22 +190,25 @@ export async function updateSource(ctx: CliContext, file: string, json: boolean)
   await checkStreams(connector, parsed, resolved);
   // Changed secrets go to new names: until the definition is stored, the old ones stand, and a
   // failure removes exactly what this update wrote.
-  const secrets = recordingWrites(ctx.secrets);
-  let source: SourceDefinition;
+  const { config, piiSalt, written } = await writeSourceSecrets(
+    connector,
+    parsed,
+    merged,
+    existing,
+    ctx.secrets,
+  );
+  // Every field the file gives, as `add` stores them: one left out (say `paused`) is removed.
+  const source: SourceDefinition = {
+    ...parsed,
+    config,
+    ...(piiSalt ? { piiSalt } : {}),
+    createdAt: existing.createdAt,
+    updatedAt: new Date().toISOString(),
+  };
   try {
-    const config = await extractSecrets(connector.configSchema, merged, parsed.name, secrets.store);
-    const piiSalt = await piiSaltFor(parsed, existing, secrets.store);
-    // Every field the file gives, as `add` stores them: one left out (say `paused`) is removed.
-    source = {
-      ...parsed,
-      config,
-      ...(piiSalt ? { piiSalt } : {}),
-      createdAt: existing.createdAt,
-      updatedAt: new Date().toISOString(),
-    };
     await ctx.state.putSource(source, { updatedAt: existing.updatedAt });
   } catch (error) {
-    for (const ref of secrets.written) await ctx.secrets.delete(ref).catch(() => undefined);
+    await discardSecrets(ctx.secrets, written);
     throw error;
   }
   const kept = new Set(secretRefs([source.config, source.piiSalt]));

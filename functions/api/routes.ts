@@ -14,14 +14,8 @@ import { ConflictError, NotFoundError, ValidationError } from '../../engine/erro
 import { newRunId } from '../../engine/layout.js';
 import type { RunPosition, SourceDefinition } from '../../engine/ports.js';
 import { resetCursors } from '../../engine/reset.js';
-import {
-  assertNoSecretRefs,
-  extractSecrets,
-  isSecretRef,
-  recordingWrites,
-  secretRefs,
-} from '../../engine/secrets.js';
-import { parseSourceInput, piiSaltFor, resolveSource } from '../../engine/sources.js';
+import { assertNoSecretRefs, discardSecrets, isSecretRef, secretRefs } from '../../engine/secrets.js';
+import { parseSourceInput, resolveSource, writeSourceSecrets } from '../../engine/sources.js';
 import { lineageOfTable } from '../../engine/stages/lineage.js';
 import { syncSourceAlarm } from './alarms.js';
 import { pushEvents } from './events.js';
@@ -101,10 +95,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     return { ...rest, config: withoutSecrets(source.config) as Record<string, unknown>, secrets };
   };
 
-  /** Deletes secrets no stored definition points at (best effort: a leftover is only unused). */
-  const undo = async (refs: readonly string[]): Promise<void> => {
-    for (const ref of refs) await deps.secrets.delete(ref).catch(() => undefined);
-  };
+  const undo = (refs: readonly string[]): Promise<void> => discardSecrets(deps.secrets, refs);
 
   const scheduleOf = (source: SourceDefinition): ScheduleSpec | undefined =>
     source.schedule === undefined
@@ -131,17 +122,14 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     const connector = connectorOf(parsed.type);
     // The secrets this request writes, under names of its own (engine/secrets.ts): undoing them never
     // touches those of a concurrent create that won the name.
-    const secrets = recordingWrites(deps.secrets);
-    const undoSecrets = () => undo(secrets.written);
-    let config: Record<string, unknown>;
-    let piiSalt: SourceDefinition['piiSalt'];
-    try {
-      config = await extractSecrets(connector.configSchema, parsed.config, parsed.name, secrets.store);
-      piiSalt = await piiSaltFor(parsed, undefined, secrets.store);
-    } catch (error) {
-      await undoSecrets();
-      throw error;
-    }
+    const { config, piiSalt, written } = await writeSourceSecrets(
+      connector,
+      parsed,
+      parsed.config,
+      undefined,
+      deps.secrets,
+    );
+    const undoSecrets = () => undo(written);
     const now = clock().toISOString();
     const source: SourceDefinition = {
       ...parsed,
@@ -254,17 +242,11 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     const parsed = parseSourceInput(next, deps.registry, { validateConfig: body.config !== undefined });
     // Changed secrets go to new names (engine/secrets.ts): the stored ones stay as they are until
     // the definition pointing at the new ones is stored, so a PATCH that fails changes nothing.
-    const secrets = recordingWrites(deps.secrets);
-    const written = secrets.written;
-    let stored: Record<string, unknown>;
-    let piiSalt: SourceDefinition['piiSalt'];
-    try {
-      stored = await extractSecrets(connector.configSchema, config, existing.name, secrets.store);
-      piiSalt = await piiSaltFor(parsed, existing, secrets.store);
-    } catch (error) {
-      await undo(written);
-      throw error;
-    }
+    const {
+      config: stored,
+      piiSalt,
+      written,
+    } = await writeSourceSecrets(connector, parsed, config, existing, deps.secrets);
     const kept = new Set(secretRefs({ config: existing.config, piiSalt: existing.piiSalt }));
     const updated: SourceDefinition = {
       ...parsed,
