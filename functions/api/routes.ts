@@ -317,6 +317,20 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       throw new ValidationError('"streams" must be an array of stream names', { field: 'streams' });
     }
     const source = await sourceOf(name!);
+    // A mistyped stream is refused here, before a run is started (and recorded FAILED) for it.
+    if (Array.isArray(streams) && streams.length > 0) {
+      const { connector, config } = await resolveSource(source, deps);
+      const known = (await connector.streams(config as never)).map((s) => s.name);
+      const unknown = (streams as string[]).find((s) => !known.includes(s));
+      if (unknown !== undefined) {
+        throw new ValidationError(
+          `"streams": source "${source.name}" has no stream "${unknown}"; available: ${known.join(', ')}`,
+          {
+            field: 'streams',
+          },
+        );
+      }
+    }
     const runId = newRunId(clock());
     const started = await deps.trigger.start(source.name, runId, streams as string[] | undefined);
     return json(202, { source: source.name, ...started });

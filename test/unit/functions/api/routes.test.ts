@@ -211,6 +211,20 @@ describe('the API routes', () => {
     expect(one).toMatchObject({ status: 200, body: { reset: [] } });
   });
 
+  it('refuses a sync of a stream the source does not have, before a run starts', async () => {
+    // Prepare
+    await api('POST', '/sources', { name: 'selective', type: 'sample', config: { rows: 10 } });
+
+    // Act
+    const unknown = await api('POST', '/sources/selective/sync', { streams: ['orders', 'ordrs'] });
+
+    // Assess
+    expect(unknown).toMatchObject({ status: 400, body: { error: { field: 'streams' } } });
+    expect(unknown.body.error.message).toContain('"ordrs"');
+    expect(unknown.body.error.message).toContain('available: ');
+    expect(await ctx.state.listRuns('selective')).toEqual([]);
+  });
+
   it('answers 400 naming the parameter when a path has broken percent-encoding', async () => {
     // Act
     const source = await api('GET', '/sources/a%zz');
