@@ -4,9 +4,10 @@
  *
  *   { "error": { "code": "ValidationError", "message": "…", "field": "config.rows", "requestId": "…" } }
  *
- * 4xx errors (SluiceError subclasses with a 4xx statusCode), and the 501
- * and 503 our own errors declare, are shown as they are; anything else
- * becomes a 500 with a generic message, the detail going to the log only.
+ * 4xx errors (SluiceError subclasses with a 4xx statusCode), the 501 and
+ * 503 our own errors declare, and a source's transient failure (503) are
+ * shown as they are; anything else becomes a 500 with a generic message, the
+ * detail going to the log only.
  */
 import { ConnectorError } from '../../connectors/sdk/errors.js';
 import { SluiceError, ValidationError } from '../../engine/errors.js';
@@ -81,6 +82,18 @@ function fieldOf(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A connector's failure while a route asked the source something (its
+ * streams, for a sync or a reset): a wrong config is the caller's to fix
+ * (400); a source that timed out or dropped the connection may answer a
+ * retry (503, its message redacted by the connector). Anything else is ours.
+ */
+function connectorStatus(error: ConnectorError): number {
+  if (error.name === 'ConfigError') return 400;
+  if (error.retryable || error.name === 'RetriesExhaustedError') return 503;
+  return 500;
+}
+
 /** The error body and status for anything a route threw. */
 export function errorResponse(
   error: unknown,
@@ -89,13 +102,14 @@ export function errorResponse(
   const status =
     error instanceof SluiceError
       ? error.statusCode
-      : error instanceof ConnectorError && error.name === 'ConfigError'
-        ? 400
+      : error instanceof ConnectorError
+        ? connectorStatus(error)
         : 500;
-  // 4xx, and the two 5xx our own code declares (501: push not configured here; 503: retry the push):
-  // their messages are written for the caller. Anything else may carry internals.
+  // 4xx, the two 5xx our own code declares (501: push not configured here; 503: retry the push), and a
+  // source that did not answer (503): their messages are written for the caller. Anything else may carry internals.
   const exposed =
-    (status >= 400 && status < 500) || (error instanceof SluiceError && (status === 501 || status === 503));
+    (status >= 400 && status < 500) ||
+    ((error instanceof SluiceError || error instanceof ConnectorError) && (status === 501 || status === 503));
   const field = exposed ? fieldOf(error) : undefined;
   const body: ErrorBody = {
     error: {

@@ -56,7 +56,7 @@ const ERROR_TEXT: Record<number, string> = {
   409: 'Conflict: exists already, or a run of the source is in progress',
   500: 'Internal error (detail in the logs under the request id)',
   501: 'Not configured on this deployment (no ingest stream)',
-  503: 'The ingest stream refused records; retry',
+  503: 'Temporarily unavailable (the ingest stream refused records, or the source did not answer); retry',
 };
 const page = (item: Schema) => ({
   type: 'object',
@@ -200,7 +200,7 @@ export function openApiDocument(registry: ConnectorRegistry): Schema {
                 executionArn: { type: 'string' },
               },
             }),
-            ...errors(400, 404),
+            ...errors(400, 404, 503),
           },
         },
       },
@@ -219,7 +219,7 @@ export function openApiDocument(registry: ConnectorRegistry): Schema {
               type: 'object',
               properties: { source: { type: 'string' }, reset: { type: 'array', items: { type: 'string' } } },
             }),
-            ...errors(400, 404, 409),
+            ...errors(400, 404, 409, 503),
           },
         },
       },

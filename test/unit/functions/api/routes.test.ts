@@ -6,7 +6,7 @@
  * secrets is the secret store itself, read through the stored definition.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -223,6 +223,30 @@ describe('the API routes', () => {
     expect(unknown.body.error.message).toContain('"ordrs"');
     expect(unknown.body.error.message).toContain('available: ');
     expect(await ctx.state.listRuns('selective')).toEqual([]);
+  });
+
+  it('answers 503 with the source’s own message when the database does not answer a reset', async () => {
+    // Prepare: a port that takes the connection and never speaks, as a database behind a dropping firewall.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const definition = PG('unanswered', 'secret-password');
+      await api('POST', '/sources', {
+        ...definition,
+        config: { ...definition.config, host: '127.0.0.1', port, connectTimeoutSeconds: 1 },
+      });
+
+      // Act
+      const reset = await api('POST', '/sources/unanswered/reset', {});
+
+      // Assess
+      expect(reset).toMatchObject({ status: 503, body: { error: { code: 'TransientError' } } });
+      expect(reset.body.error.message).toContain(`127.0.0.1:${port}`);
+      expect(reset.body.error.message).not.toContain('secret-password');
+    } finally {
+      silent.close();
+    }
   });
 
   it('answers 400 naming the parameter when a path has broken percent-encoding', async () => {
