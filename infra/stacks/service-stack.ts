@@ -190,16 +190,18 @@ export class SluiceServiceStack extends Stack {
       arn('glue', `table/${names.database}/*`),
     ];
     const secrets = arn('secretsmanager', `secret:${secretsPrefix}*`);
-    const glueRead = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables'];
+    // What GlueCatalog.getTable and putTable call: a commit (or one rolled forward) creates or evolves its table.
+    const tableCommits = ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable'];
+    // Athena's DDL (CTAS, DROP TABLE, Iceberg tables) acts with the caller's rights on the whole database.
     const glueWrite = new iam.PolicyStatement({
-      actions: [...glueRead, 'glue:CreateTable', 'glue:UpdateTable', 'glue:DeleteTable'],
+      actions: [...tableCommits, 'glue:GetDatabase', 'glue:GetTables', 'glue:DeleteTable'],
       resources: glueResources,
     });
 
     // Sync: lands files (S3), cursors, runs and leases (DynamoDB), tables (Glue), reads its secrets.
     bucket.grantReadWrite(sync);
     table.grantReadWriteData(sync);
-    sync.addToRolePolicy(glueWrite);
+    sync.addToRolePolicy(new iam.PolicyStatement({ actions: tableCommits, resources: glueResources }));
     sync.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
@@ -242,7 +244,10 @@ export class SluiceServiceStack extends Stack {
     // starting syncs, and the sources' schedules (passing the role schedules assume).
     bucket.grantReadWrite(api);
     table.grantReadWriteData(api);
-    api.addToRolePolicy(glueWrite);
+    // GetTables: the lineage route lists the raw tables.
+    api.addToRolePolicy(
+      new iam.PolicyStatement({ actions: [...tableCommits, 'glue:GetTables'], resources: glueResources }),
+    );
     api.addToRolePolicy(
       new iam.PolicyStatement({
         actions: [

@@ -56,6 +56,27 @@ describe('Glue grants', () => {
     expect(resources).toContain(':database/sluice_test');
   });
 
+  it('lets the sync steps read, create and evolve the tables they commit to, and delete nothing', () => {
+    // land-stream: getTable; commit (and recovery rolling a commit forward): putTable.
+    const { actions, resources } = glueOf('Sluice sync steps');
+    expect(actions).toEqual(['glue:CreateTable', 'glue:GetTable', 'glue:UpdateTable']);
+    expect(resources).toContain(':database/sluice_test');
+  });
+
+  it('lets the API roll a commit forward on reset and list tables for lineage, and delete nothing', () => {
+    // reset → recoverSource → publishManifest → putTable; GET /lineage → listTables (GetTables).
+    const { actions, resources } = glueOf('Sluice HTTP API');
+    expect(actions).toEqual(['glue:CreateTable', 'glue:GetTable', 'glue:GetTables', 'glue:UpdateTable']);
+    expect(resources).toContain(':database/sluice_test');
+  });
+
+  it('lets the stages use Athena DDL on the database, which needs delete', () => {
+    const { actions } = glueOf('Sluice stages');
+    expect(actions).toEqual(
+      expect.arrayContaining(['glue:DeleteTable', 'glue:GetDatabase', 'glue:CreateTable']),
+    );
+  });
+
   it('lets the monitor create and evolve the tables of the commits it rolls forward, and delete nothing', () => {
     // rollForwardStuck → publishManifest → putTable (GetTable, CreateTable, UpdateTable).
     const { actions, resources } = glueOf('Sluice monitor');
