@@ -232,6 +232,23 @@ function describe(response: HttpResponse, redactor: Redactor): string {
 
 const RETRYABLE = new Set([408, 425, 429]);
 
+/**
+ * A 403 that is a rate limit rather than a refusal (GitHub answers its rate
+ * limits so): it carries `Retry-After`, or says no requests remain
+ * (`X-RateLimit-Remaining: 0`, with the reset time in epoch seconds when
+ * given). `ms` is how long to wait, when the answer says.
+ */
+export function rateLimitWait(
+  headers: Headers,
+  now = Date.now(),
+): { readonly ms: number | undefined } | undefined {
+  const retryAfter = headers.get('retry-after');
+  if (retryAfter !== null) return { ms: parseRetryAfter(retryAfter, now) };
+  if (headers.get('x-ratelimit-remaining')?.trim() !== '0') return undefined;
+  const reset = Number(headers.get('x-ratelimit-reset') ?? Number.NaN);
+  return { ms: Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - now) : undefined };
+}
+
 /** The typed error for a non-2xx answer, or undefined for 2xx. */
 export function statusError(
   response: HttpResponse,
@@ -244,6 +261,12 @@ export function statusError(
   const head = `${describe(response, redactor)}${body ? ` ("${body}")` : ''}`;
   if (status >= 500 || RETRYABLE.has(status)) {
     return new TransientError(head, { retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) });
+  }
+  const rateLimited = status === 403 ? rateLimitWait(response.headers) : undefined;
+  if (rateLimited) {
+    return new TransientError(`${head}; the API signals a rate limit, not a permission`, {
+      retryAfterMs: rateLimited.ms,
+    });
   }
   const hint =
     status === 401

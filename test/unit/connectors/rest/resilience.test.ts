@@ -77,6 +77,39 @@ describe('rest client resilience', () => {
     expect(second[1]!.at - second[0]!.at).toBeGreaterThanOrEqual(950);
   });
 
+  it('retries a 403 that carries Retry-After as a rate limit, not a refusal', async () => {
+    // Prepare: GitHub's secondary rate limit answers so.
+    const failed = failSecondPage(1, 403, () => ({ 'retry-after': '0' }));
+    const stream = await onlyStream(config());
+
+    // Act
+    const records = await readStream(stream);
+
+    // Assess
+    expect(records).toHaveLength(12);
+    expect(failed()).toBe(1);
+  });
+
+  it('retries a 403 saying no requests remain, and still refuses a plain 403', async () => {
+    // Prepare
+    const failed = failSecondPage(1, 403, () => ({
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000)),
+    }));
+    const stream = await onlyStream(config());
+
+    // Act
+    const records = await readStream(stream);
+    failSecondPage(1, 403);
+    const refused = await rejection(readStream(await onlyStream(config())));
+
+    // Assess
+    expect(records).toHaveLength(12);
+    expect(failed()).toBe(1);
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as Error).message).toContain('403');
+  });
+
   it('honours Retry-After given as an HTTP date', async () => {
     const failed = failSecondPage(1, 429, () => ({
       'retry-after': new Date(Date.now() + 2000).toUTCString(),
