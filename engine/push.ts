@@ -51,6 +51,7 @@ import {
   RunStatus,
   type SourceDefinition,
   type StreamRunStats,
+  type TableDefinition,
 } from './ports.js';
 import { DEFAULT_ROW_GROUP_BYTES, type SyncDeps } from './run.js';
 import { emptyStats, StreamStatus } from './run-state.js';
@@ -255,6 +256,54 @@ export async function rollForwardPush(
   return rolled;
 }
 
+/** The lease under which a schema change of one push table is checked and stored. */
+export function schemaLeaseName(source: string, stream: string): string {
+  return `${source}__schema__${stream}`;
+}
+
+/**
+ * Shards infer a stream's schema each on their own. Two that add or change a
+ * column at once (one sees `10`, another `10.5`) would each write files by
+ * their own schema, and the last catalog write would leave the other's files
+ * of a type the column cannot read (Athena: HIVE_BAD_DATA). So a batch
+ * stores its schema change only over the version it landed against, checked
+ * under the table's lease; if another shard changed the table meanwhile, the
+ * batch fails before its commit point and its retry lands against the schema
+ * stored now (the value that no longer fits goes to a variant column).
+ */
+async function storeSchemaChange(
+  deps: SyncDeps,
+  table: TableDefinition,
+  runId: string,
+  options: PushOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  const lease = await takeLease(
+    deps.state,
+    schemaLeaseName(table.source, table.stream),
+    {
+      owner: `push/${runId}/${createHash('sha1').update(String(Math.random())).digest('hex').slice(0, 8)}`,
+      ttlMs: options.leaseTtlMs ?? 120_000,
+      waitMs: 30_000,
+      keep: false,
+    },
+    signal,
+  );
+  try {
+    const landedOn = table.schemaVersions.findLast((v) => v.runId !== runId);
+    const stored = (await deps.catalog.getTable(table.source, table.stream))?.schemaVersions.at(-1);
+    if (stored?.version !== landedOn?.version || stored?.runId !== landedOn?.runId) {
+      throw new ConflictError(
+        `the schema of ${table.source}.${table.stream} changed (version ${stored?.version ?? 'none'}, by ${stored?.runId ?? '?'}) while batch ${runId} landed on version ${landedOn?.version ?? 'none'}; the batch is retried against the new schema`,
+      );
+    }
+    lease.signal.throwIfAborted();
+    await deps.catalog.putTable(table);
+  } finally {
+    await lease.release();
+  }
+}
+
 /** Lands one shard's micro-batch for one source, exactly once. */
 export async function landPushBatch(
   deps: SyncDeps,
@@ -378,7 +427,7 @@ export async function landPushBatch(
     // Register each partition before the commit point, so published files are never outside every partition.
     for (const { name, location } of landed) {
       const table = streams.find((s) => s.name === name)?.table;
-      if (table) await deps.catalog.putTable(table);
+      if (table) await storeSchemaChange(deps, table, runId, options, held.signal);
       const at = await deps.catalog.ensurePartition(source, name, partition, location);
       if (at !== location) {
         throw new ConflictError(

@@ -1,0 +1,93 @@
+/**
+ * Two shards of one push source that first see a field with different types
+ * each infer their own. The oracle is the query engine, which applies
+ * Athena's rule (a column reads only files of its own physical type, or
+ * INT32 under BIGINT): every pushed value must be readable from the table.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type CliContext, openContext } from '../../../cli/context.js';
+import { pushStreams } from '../../../connectors/push/index.js';
+import type { SourceRecord } from '../../../connectors/sdk/types.js';
+import { ConflictError } from '../../../engine/errors.js';
+import type { SourceDefinition } from '../../../engine/ports.js';
+import { landPushBatch, type PushOptions } from '../../../engine/push.js';
+
+const SOURCE: SourceDefinition = {
+  name: 'hooks',
+  type: 'push',
+  config: { streams: [{ name: 'clicks' }], spread: 2 },
+  createdAt: '2026-11-28T00:00:00.000Z',
+  updatedAt: '2026-11-28T00:00:00.000Z',
+};
+
+describe('schema changes of a push table from two shards', () => {
+  let home: string;
+  let ctx: CliContext;
+
+  beforeEach(async () => {
+    home = await mkdtemp(join(tmpdir(), 'sluice-push-schema-'));
+    ctx = await openContext({ home, backend: 'local' });
+    await ctx.state.putSource(SOURCE);
+  });
+
+  afterEach(async () => {
+    await rm(home, { recursive: true, force: true });
+  });
+
+  const land = (shard: string, id: number, x: unknown, options: PushOptions = {}) =>
+    landPushBatch(
+      ctx,
+      {
+        source: SOURCE,
+        streams: pushStreams(SOURCE.config as never),
+        shardId: `arn:aws:kinesis:us-east-1:123456789012:stream/ingest/${shard}`,
+        records: [
+          { stream: 'clicks', data: { id, x } as SourceRecord, sequenceNumber: '100', arrivedAt: new Date() },
+        ],
+      },
+      options,
+    );
+
+  it('retries the batch that landed on a schema another shard changed, so every file stays readable', async () => {
+    // Prepare: shard 0 infers `x` a double and stops before storing it, while shard 1 lands `x` an int.
+    let resume: () => void = () => undefined;
+    const paused = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    let staged: () => void = () => undefined;
+    const reachedStaged = new Promise<void>((resolve) => {
+      staged = resolve;
+    });
+    const first = land('shardId-000000000000', 1, 10.5, {
+      onPhase: async (phase) => {
+        if (phase !== 'staged') return;
+        staged();
+        await paused;
+      },
+    });
+    await reachedStaged;
+    await land('shardId-000000000001', 2, 10);
+
+    // Act
+    resume();
+    const conflict = await first.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const retried = await land('shardId-000000000000', 1, 10.5);
+
+    // Assess
+    expect(conflict).toBeInstanceOf(ConflictError);
+    expect((conflict as Error).message).toContain('hooks.clicks');
+    expect(retried.landed).toBe(1);
+    const engine = await ctx.openQueryEngine();
+    const { rows } = await engine.query('SELECT id, x, x__double FROM hooks.clicks ORDER BY id');
+    expect(rows).toEqual([
+      { id: 1, x: null, x__double: 10.5 },
+      { id: 2, x: 10, x__double: null },
+    ]);
+  });
+});
