@@ -290,11 +290,15 @@ async function storeSchemaChange(
     signal,
   );
   try {
-    const landedOn = table.schemaVersions.findLast((v) => v.runId !== runId);
+    // The stored version must be one this batch's table builds on: the one it landed on, or one this
+    // batch stored itself in an attempt that stopped before its commit point.
     const stored = (await deps.catalog.getTable(table.source, table.stream))?.schemaVersions.at(-1);
-    if (stored?.version !== landedOn?.version || stored?.runId !== landedOn?.runId) {
+    if (
+      stored &&
+      !table.schemaVersions.some((v) => v.version === stored.version && v.runId === stored.runId)
+    ) {
       throw new ConflictError(
-        `the schema of ${table.source}.${table.stream} changed (version ${stored?.version ?? 'none'}, by ${stored?.runId ?? '?'}) while batch ${runId} landed on version ${landedOn?.version ?? 'none'}; the batch is retried against the new schema`,
+        `the schema of ${table.source}.${table.stream} changed (version ${stored.version}, by ${stored.runId}) while batch ${runId} landed; the batch is retried against the new schema`,
       );
     }
     lease.signal.throwIfAborted();

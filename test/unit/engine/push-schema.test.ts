@@ -23,6 +23,9 @@ const SOURCE: SourceDefinition = {
   updatedAt: '2026-11-28T00:00:00.000Z',
 };
 
+/** A redelivered record keeps its arrival time (and so its batch's run id). */
+const ARRIVED = new Date();
+
 describe('schema changes of a push table from two shards', () => {
   let home: string;
   let ctx: CliContext;
@@ -45,7 +48,7 @@ describe('schema changes of a push table from two shards', () => {
         streams: pushStreams(SOURCE.config as never),
         shardId: `arn:aws:kinesis:us-east-1:123456789012:stream/ingest/${shard}`,
         records: [
-          { stream: 'clicks', data: { id, x } as SourceRecord, sequenceNumber: '100', arrivedAt: new Date() },
+          { stream: 'clicks', data: { id, x } as SourceRecord, sequenceNumber: '100', arrivedAt: ARRIVED },
         ],
       },
       options,
@@ -83,11 +86,36 @@ describe('schema changes of a push table from two shards', () => {
     expect(conflict).toBeInstanceOf(ConflictError);
     expect((conflict as Error).message).toContain('hooks.clicks');
     expect(retried.landed).toBe(1);
+    expect(retried.runId).not.toBe(undefined);
     const engine = await ctx.openQueryEngine();
     const { rows } = await engine.query('SELECT id, x, x__double FROM hooks.clicks ORDER BY id');
     expect(rows).toEqual([
       { id: 1, x: null, x__double: 10.5 },
       { id: 2, x: 10, x__double: null },
     ]);
+  });
+
+  it('lands the retry of a batch that stopped after its catalog write, before its commit point', async () => {
+    // Prepare: the first attempt stores its new column, then fails registering its partition.
+    const ensurePartition = ctx.catalog.ensurePartition.bind(ctx.catalog);
+    ctx.catalog.ensurePartition = async () => {
+      throw new Error('killed after the catalog write');
+    };
+    const stopped = await land('shardId-000000000000', 1, 10.5).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    ctx.catalog.ensurePartition = ensurePartition;
+
+    // Act
+    const retried = await land('shardId-000000000000', 1, 10.5);
+
+    // Assess
+    expect((stopped as Error).message).toBe('killed after the catalog write');
+    expect((await ctx.catalog.getTable('hooks', 'clicks'))?.schemaVersions).toHaveLength(1);
+    expect(retried.landed).toBe(1);
+    const engine = await ctx.openQueryEngine();
+    const { rows } = await engine.query('SELECT id, x FROM hooks.clicks');
+    expect(rows).toEqual([{ id: 1, x: 10.5 }]);
   });
 });
