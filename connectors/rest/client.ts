@@ -17,6 +17,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { ConfigError, type ConnectorError, RetriesExhaustedError, TransientError } from '../sdk/errors.js';
+import { parseJsonExact } from '../sdk/json.js';
 import { sleep } from '../sdk/sleep.js';
 import type { Logger } from '../sdk/types.js';
 import type { Authenticator } from './auth.js';
@@ -283,7 +284,7 @@ export function statusError(
 export function parseJsonBody(response: HttpResponse, redactor: Redactor, advice: StatusAdvice): unknown {
   if (response.text.trim() === '' && (response.status === 204 || response.status === 202)) return null;
   try {
-    return JSON.parse(response.text);
+    return parseJsonExact(response.text);
   } catch (error) {
     const type = response.headers.get('content-type') ?? 'no content type';
     const body = snippet(response.text, redactor);

@@ -1,3 +1,4 @@
+import { parseJsonExact } from '../../sdk/json.js';
 import type { PhysicalLine } from './text.js';
 import type { MalformedHandler, Row } from './types.js';
 
@@ -18,7 +19,7 @@ export async function* jsonlRows(
       if (BLANK.test(line.text)) continue;
       let value: unknown;
       try {
-        value = JSON.parse(line.text);
+        value = parseJsonExact(line.text);
       } catch (error) {
         malformed.line(line.number, `invalid JSON (${(error as Error).message})`);
         continue;
