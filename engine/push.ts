@@ -44,11 +44,13 @@ import {
   versionOfLocation,
 } from './layout.js';
 import { type HeldLease, takeLease } from './lease.js';
+import { type StreamMasker, streamMasker } from './masking.js';
 import {
   type Catalog,
   Partitioning,
   type RunRecord,
   RunStatus,
+  type SecretStore,
   type SourceDefinition,
   type StreamRunStats,
   type TableDefinition,
@@ -73,6 +75,11 @@ export interface PushBatch {
   readonly shardId: string;
   /** In sequence order, as Kinesis delivers them. */
   readonly records: readonly PushedRecord[];
+  /**
+   * The source's pii salt, resolved from the secret store (`pushSalt`):
+   * required when the source masks a field of a pushed stream, or nothing lands.
+   */
+  readonly piiSalt?: string;
 }
 
 export type PushPhase = 'staged' | 'manifest-written' | 'published';
@@ -308,6 +315,20 @@ async function storeSchemaChange(
   }
 }
 
+/**
+ * The pii salt a push batch of the source needs (`PushBatch.piiSalt`): read
+ * from the secret store when the source masks any field, else undefined
+ * (no secret is read for a source that masks nothing).
+ */
+export async function pushSalt(
+  source: SourceDefinition,
+  secrets: Pick<SecretStore, 'get'>,
+): Promise<string | undefined> {
+  const masks = Object.values(source.pii ?? {}).some((fields) => Object.keys(fields).length > 0);
+  if (!masks || source.piiSalt === undefined) return undefined;
+  return secrets.get(source.piiSalt.$secret);
+}
+
 /** Lands one shard's micro-batch for one source, exactly once. */
 export async function landPushBatch(
   deps: SyncDeps,
@@ -324,6 +345,14 @@ export async function landPushBatch(
         { field: 'stream' },
       );
     }
+  }
+  // Masked before anything else sees a record (engine/masking.ts), as pulled streams are; a source
+  // that masks a field but has no salt fails here, before anything lands.
+  const maskers = new Map<string, StreamMasker>();
+  const pushed = new Set(batch.records.map((r) => r.stream));
+  for (const stream of batch.streams.filter((s) => pushed.has(s.name))) {
+    const masker = streamMasker(source, stream, batch.source.pii, batch.piiSalt);
+    if (masker) maskers.set(stream.name, masker);
   }
   const held = await takeLease(
     deps.state,
@@ -397,9 +426,14 @@ export async function landPushBatch(
           yield records;
         },
       };
+      const masker = maskers.get(name);
       const result = await landStreamSlice(
         { ...deps, clock },
-        { ...settings, partition: partitionVersion(partition, version) },
+        {
+          ...settings,
+          partition: partitionVersion(partition, version),
+          ...(masker ? { masker } : {}),
+        },
         pushed,
         {
           name,

@@ -9,11 +9,12 @@
 import { pushStreams } from '../../connectors/push/index.js';
 import type { Logger } from '../../connectors/sdk/types.js';
 import { NotFoundError, ValidationError } from '../../engine/errors.js';
-import type { Catalog, ObjectStore, StateStore } from '../../engine/ports.js';
+import type { Catalog, ObjectStore, SecretStore, StateStore } from '../../engine/ports.js';
 import {
   landPushBatch,
   type PushOptions,
   type PushResult,
+  pushSalt,
   rollForwardPush,
   shardMarkStream,
 } from '../../engine/push.js';
@@ -26,6 +27,8 @@ export interface LocalEventSinkDeps {
   readonly objects: ObjectStore;
   readonly state: StateStore;
   readonly catalog: Catalog;
+  /** The pii salt of a source that masks fields. */
+  readonly secrets: Pick<SecretStore, 'get'>;
   readonly logger: Logger;
   readonly clock?: () => Date;
   readonly options?: PushOptions;
@@ -59,6 +62,7 @@ export class LocalEventSink implements EventSink {
       await rollForwardPush(this.deps, name, { shardId: LOCAL_SHARD });
       const mark = await this.deps.state.getCursor(name, shardMarkStream(LOCAL_SHARD));
       const base = mark.cursor === undefined ? 0n : BigInt(String(mark.cursor.value));
+      const piiSalt = await pushSalt(source, this.deps.secrets);
       results.push(
         await landPushBatch(
           this.deps,
@@ -72,6 +76,7 @@ export class LocalEventSink implements EventSink {
               sequenceNumber: String(base + BigInt(i + 1)),
               arrivedAt: new Date(e.receivedAt),
             })),
+            ...(piiSalt === undefined ? {} : { piiSalt }),
           },
           this.deps.options,
         ),

@@ -112,6 +112,7 @@ export async function startServer(ctx: CliContext, options: ServeOptions): Promi
     objects: ctx.objects,
     state: ctx.state,
     catalog: ctx.catalog,
+    secrets: ctx.secrets,
     logger: ctx.logger,
   });
   const api = createApi(

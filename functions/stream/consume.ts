@@ -29,11 +29,13 @@ import {
   type PushedRecord,
   type PushOptions,
   type PushResult,
+  pushSalt,
 } from '../../engine/push.js';
 import { decodeEnvelope } from '../../engine/push-events.js';
 
 export interface ConsumeDeps {
-  readonly backend: Pick<Backend, 'objects' | 'state' | 'catalog'>;
+  /** `secrets`: the pii salt of a source that masks fields. */
+  readonly backend: Pick<Backend, 'objects' | 'state' | 'catalog' | 'secrets'>;
   readonly logger: Logger;
   readonly clock?: () => Date;
   readonly options?: PushOptions;
@@ -146,9 +148,16 @@ export async function consumeBatch(
   const landings = await Promise.all(
     [...bySource].map(async ([name, items]): Promise<SourceLanding> => {
       const { source, streams } = await sourceOf(name);
+      const piiSalt = await pushSalt(source, deps.backend.secrets);
       const result = await landPushBatch(
         { ...deps.backend, logger: deps.logger, clock },
-        { source, streams, shardId: shardId as string, records: items.map((d) => d.record) },
+        {
+          source,
+          streams,
+          shardId: shardId as string,
+          records: items.map((d) => d.record),
+          ...(piiSalt === undefined ? {} : { piiSalt }),
+        },
         deps.options,
       );
       const newest = Math.max(...items.map((d) => d.receivedAt));

@@ -287,6 +287,10 @@ export class SluiceServiceStack extends Stack {
       table.grantReadWriteData(fn);
       fn.addToRolePolicy(glueTables);
     }
+    // The consumer masks a source's `pii` fields with the source's salt, kept under the secret prefix.
+    consumer.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secrets] }),
+    );
 
     // ---- compaction of push tables (infra/constructs/compaction-schedule.ts, docs/push.md "Compaction") ----
     this.compaction = new CompactionSchedule(this, 'Compaction', {

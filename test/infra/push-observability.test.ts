@@ -74,6 +74,32 @@ describe('push ingestion and observability', () => {
     });
   });
 
+  it("lets the push consumer read the sources' pii salts under the stage's secret prefix, and change no secret", () => {
+    // Prepare
+    const functions = Object.values(onDemand.findResources('AWS::Lambda::Function')) as {
+      Properties: { Description: string; Role: { 'Fn::GetAtt': [string, string] } };
+    }[];
+    const consumer = functions.filter((f) => f.Properties.Description.startsWith('Sluice push consumer'));
+    const policies = Object.values(onDemand.findResources('AWS::IAM::Policy')) as {
+      Properties: {
+        Roles: unknown[];
+        PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] };
+      };
+    }[];
+
+    // Act
+    expect(consumer).toHaveLength(1);
+    const role = consumer[0]!.Properties.Role['Fn::GetAtt'][0];
+    const secrets = policies
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${role}"`))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((s) => JSON.stringify(s.Action).includes('secretsmanager:'));
+
+    // Assess: the salt is read when a source masks fields (engine/push.ts pushSalt).
+    expect(secrets.flatMap((s) => [s.Action].flat()).sort()).toEqual(['secretsmanager:GetSecretValue']);
+    expect(JSON.stringify(secrets.map((s) => s.Resource))).toContain(':secret:sluice/test/*');
+  });
+
   it('runs the monitor on a schedule', () => {
     onDemand.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
     onDemand.hasResourceProperties('AWS::Lambda::Function', {

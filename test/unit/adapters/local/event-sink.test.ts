@@ -3,13 +3,15 @@
  * after its commit point is rolled forward, and the next put's records
  * still land (its sequence numbers continue past the rolled-forward mark).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEventSink } from '../../../../adapters/local/event-sink.js';
 import { type CliContext, openContext } from '../../../../cli/context.js';
+import { hashValue } from '../../../../engine/masking.js';
 import type { PushEnvelope } from '../../../../engine/push-events.js';
+import { createSource } from '../../../../engine/sources.js';
 
 describe('LocalEventSink', () => {
   let home: string;
@@ -59,5 +61,45 @@ describe('LocalEventSink', () => {
     } finally {
       await engine.close();
     }
+  });
+
+  it('lands a masked field hashed under the source salt when the push source declares pii', async () => {
+    // Prepare
+    const source = await createSource(
+      {
+        name: 'signups_app',
+        type: 'push',
+        config: { streams: [{ name: 'signups' }] },
+        pii: { signups: { email: 'hash' } },
+      },
+      ctx,
+    );
+    const clear = 'bob.pii-check@example.com';
+
+    // Act
+    await new LocalEventSink(ctx).put([
+      {
+        v: 1,
+        source: 'signups_app',
+        stream: 'signups',
+        record: { id: 7, email: clear },
+        receivedAt: '2026-11-27T10:00:00Z',
+      },
+    ]);
+
+    // Assess
+    const salt = await ctx.secrets.get(source.piiSalt!.$secret);
+    const engine = await ctx.openQueryEngine();
+    try {
+      const result = await engine.query('SELECT id, email FROM signups_app.signups');
+      expect(result.rows.map((r) => [Number(r.id), r.email])).toEqual([[7, hashValue(clear, salt)]]);
+    } finally {
+      await engine.close();
+    }
+    const files = (await readdir(home, { withFileTypes: true, recursive: true }))
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name));
+    expect(files.some((f) => f.endsWith('.parquet'))).toBe(true);
+    for (const file of files) expect((await readFile(file)).includes(clear), file).toBe(false);
   });
 });
