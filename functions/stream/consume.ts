@@ -8,9 +8,17 @@
  * Why only before the first failure: for Kinesis, Lambda resumes a shard
  * from the lowest failed sequence number, so records after it come again
  * anyway; landing them now would move the shard's high-water mark past the
- * poison record and make its retry look like a duplicate. Bisection then
- * isolates the poison record, which alone reaches the on-failure DLQ.
- * A landing failure throws: the whole batch is retried (and bisected).
+ * poison record and make its retry look like a duplicate.
+ *
+ * How the poison record ends alone in the DLQ: with a partial batch
+ * response Lambda splits the batch at the returned sequence number and
+ * retries only the records from it, as one batch; it halves a batch only
+ * when the function fails (BisectBatchOnFunctionError). So when the first
+ * failure is the first record of a batch of several, answering it would
+ * retry the same records until the retries run out and send them all to
+ * the DLQ: the handler throws instead (PoisonHeadError), Lambda halves the
+ * batch, and the halves narrow down to the poison record alone. A landing
+ * failure throws too: the whole batch is retried (and halved).
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type {
@@ -32,6 +40,7 @@ import {
   pushSalt,
 } from '../../engine/push.js';
 import { decodeEnvelope } from '../../engine/push-events.js';
+import { PoisonHeadError } from './errors.js';
 
 export interface ConsumeDeps {
   /** `secrets`: the pii salt of a source that masks fields. */
@@ -132,6 +141,10 @@ export async function consumeBatch(
   });
 
   const firstFailure = failedSequences.sort(compareSequence)[0];
+  const head = event.Records.map((r) => r.kinesis.sequenceNumber).sort(compareSequence)[0];
+  if (firstFailure !== undefined && firstFailure === head && event.Records.length > 1) {
+    throw new PoisonHeadError(firstFailure, event.Records.length);
+  }
   const landable = event.Records.filter(
     (r) => firstFailure === undefined || compareSequence(r.kinesis.sequenceNumber, firstFailure) < 0,
   )

@@ -2,11 +2,19 @@
  * What Lambda's Kinesis event source mapping does, for tests against an
  * emulator that cannot run it (moto runs no Lambda): reads each shard of a
  * real stream with GetRecords, hands batches to a handler as Kinesis events,
- * and applies the mapping's rules — a partial batch response resumes from
- * the lowest failed sequence number, a failed batch is bisected
- * (BisectBatchOnFunctionError) and retried up to `maxRetryAttempts`, and a
- * batch that exhausts its retries is sent to the SQS on-failure destination
- * as Lambda sends it (metadata: shard and sequence range, not the records).
+ * and applies the mapping's rules as the Lambda developer guide documents
+ * them ("Configuring partial batch response with Kinesis Data Streams and
+ * Lambda"):
+ *
+ * - a partial batch response (ReportBatchItemFailures) splits the batch at
+ *   the lowest returned sequence number: the records from it are retried,
+ *   as one batch, up to `maxRetryAttempts`; the batch is *not* halved;
+ * - a function error halves a batch of several records
+ *   (BisectBatchOnFunctionError; each half retried on its own), and retries
+ *   a single record up to `maxRetryAttempts`;
+ * - records that exhaust their retries are sent to the SQS on-failure
+ *   destination as Lambda sends them (metadata: shard and sequence range,
+ *   not the records), and the shard moves on past them.
  */
 import {
   type _Record,
@@ -122,22 +130,25 @@ export class EventSourceMapping {
         const response = await this.options.handler(toEvent(shardId, this.options.streamArn, batch.records));
         const failed = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
         if (failed.length > 0) {
+          // Split at the lowest returned sequence number: the records from it are retried as one batch.
           const lowest = batch.records.findIndex((r) => failed.includes(r.SequenceNumber ?? ''));
           rest = batch.records.slice(Math.max(lowest, 0));
         }
       } catch {
         this.stats.errors++;
+        if (batch.records.length > 1) {
+          // Bisect on a function error: each half is retried on its own.
+          const half = Math.ceil(batch.records.length / 2);
+          queue.unshift(
+            { records: batch.records.slice(0, half), attempts: batch.attempts + 1 },
+            { records: batch.records.slice(half), attempts: batch.attempts + 1 },
+          );
+          continue;
+        }
         rest = batch.records;
       }
       if (rest.length === 0) continue;
-      if (rest.length > 1) {
-        // Bisect: each half is retried on its own.
-        const half = Math.ceil(rest.length / 2);
-        queue.unshift(
-          { records: rest.slice(0, half), attempts: batch.attempts + 1 },
-          { records: rest.slice(half), attempts: batch.attempts + 1 },
-        );
-      } else if (batch.attempts < maxRetries) {
+      if (batch.attempts < maxRetries) {
         queue.unshift({ records: rest, attempts: batch.attempts + 1 });
       } else {
         this.stats.dlqBatches++;

@@ -145,6 +145,50 @@ describe('the stream consumer', () => {
     expect(runs.every((r) => r.cost !== undefined && r.cost.usd > 0 && r.cost.requests === 1)).toBe(true);
   });
 
+  it('sends only the poison record to the DLQ when it heads a batch, and lands the records after it', async () => {
+    // Prepare: the poison record is the first of the shard, so the first batch starts with it.
+    const stream = await createStream(1);
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('sluice-dlq') }));
+    const poison = await kinesis.send(
+      new PutRecordCommand({
+        StreamName: stream.name,
+        PartitionKey: 'orders_app',
+        Data: Buffer.from('nope'),
+      }),
+    );
+    const rows = Array.from({ length: 9 }, (_, i) => ({ id: 5000 + i, amount: 2 }));
+    expect((await push(stream.name, 'orders_app', rows)).statusCode).toBe(202);
+    const mapping = new EventSourceMapping({
+      kinesis,
+      sqs,
+      streamName: stream.name,
+      streamArn: stream.arn,
+      dlqUrl: dlq.QueueUrl!,
+      batchSize: 10,
+      maxRetryAttempts: 2,
+      handler: async (event) => (await consumeBatch(deps, event)).response,
+    });
+
+    // Act
+    const read = await mapping.drain();
+
+    // Assess
+    expect(read).toBe(10);
+    expect(await count('SELECT count(*) AS n FROM orders_app__orders WHERE id >= 5000 AND id < 5009')).toBe(
+      9,
+    );
+    const messages = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl!, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    expect(messages.Messages?.map((m) => JSON.parse(m.Body!).KinesisBatchInfo)).toEqual([
+      expect.objectContaining({
+        batchSize: 1,
+        startSequenceNumber: poison.SequenceNumber,
+        endSequenceNumber: poison.SequenceNumber,
+      }),
+    ]);
+  });
+
   it('drops every record of a redelivered batch, after a crash before or after the commit point too', async () => {
     // Prepare
     const stream = await createStream(1);

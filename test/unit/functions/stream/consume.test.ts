@@ -15,6 +15,7 @@ import { hashValue } from '../../../../engine/masking.js';
 import { encodeEnvelope, envelopesOf } from '../../../../engine/push-events.js';
 import { createSource } from '../../../../engine/sources.js';
 import { consumeBatch } from '../../../../functions/stream/consume.js';
+import { PoisonHeadError } from '../../../../functions/stream/errors.js';
 import { toEvent } from '../../../support/kinesis-esm.js';
 
 const ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/ingest';
@@ -82,5 +83,41 @@ describe('consumeBatch', () => {
     const files = await filesUnder(home);
     expect(files.filter((f) => f.endsWith('.parquet')).length).toBeGreaterThan(0);
     for (const file of files) expect((await readFile(file)).includes(clear), file).toBe(false);
+  });
+
+  it('throws, landing nothing, when the first record of a batch of several cannot land', async () => {
+    // Prepare
+    await createSource({ name: 'clicks_app', type: 'push', config: { streams: [{ name: 'clicks' }] } }, ctx);
+    const good = envelopesOf('clicks_app', 'clicks', JSON.stringify([{ id: 1 }, { id: 2 }]), new Date());
+    const batch = event('shardId-000000000001', [
+      { seq: '200', data: new TextEncoder().encode('not json') },
+      ...good.map((e, i) => ({ seq: String(201 + i), data: encodeEnvelope(e) })),
+    ]);
+
+    // Act
+    const attempt = consumeBatch({ backend: ctx, logger: silentLogger }, batch);
+
+    // Assess: a function error, so Lambda halves the batch instead of retrying it whole from the poison record.
+    await expect(attempt).rejects.toBeInstanceOf(PoisonHeadError);
+    await expect(attempt).rejects.toThrow('the first record (200) of a batch of 3');
+    expect(await ctx.state.listRuns('clicks_app')).toEqual([]);
+  });
+
+  it('reports the first failed record and lands the records before it when a later record cannot land', async () => {
+    // Prepare
+    await createSource({ name: 'views_app', type: 'push', config: { streams: [{ name: 'views' }] } }, ctx);
+    const good = envelopesOf('views_app', 'views', JSON.stringify([{ id: 1 }, { id: 2 }]), new Date());
+    const batch = event('shardId-000000000002', [
+      { seq: '300', data: encodeEnvelope(good[0]!) },
+      { seq: '301', data: new TextEncoder().encode('not json') },
+      { seq: '302', data: encodeEnvelope(good[1]!) },
+    ]);
+
+    // Act
+    const result = await consumeBatch({ backend: ctx, logger: silentLogger }, batch);
+
+    // Assess
+    expect(result.response.batchItemFailures).toEqual([{ itemIdentifier: '301' }]);
+    expect(result.landings.map((l) => [l.source, l.landed])).toEqual([['views_app', 1]]);
   });
 });
