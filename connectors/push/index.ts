@@ -5,8 +5,15 @@
  * of a push source reads nothing. The Kinesis consumer (functions/stream)
  * lands what is pushed through engine/push.ts.
  */
+import { MAX_DECIMAL_PRECISION, parseColumnType } from '../sdk/column-types.js';
 import { ConfigError } from '../sdk/errors.js';
-import type { CheckResult, ColumnType, ConfigSchema, Connector, Stream } from '../sdk/types.js';
+import {
+  type CheckResult,
+  ColumnType,
+  type ConfigSchema,
+  type Connector,
+  type Stream,
+} from '../sdk/types.js';
 
 export interface PushStreamConfig {
   readonly name: string;
@@ -60,25 +67,48 @@ const configSchema: ConfigSchema = {
   },
 };
 
-/** Builds the declared streams; throws ConfigError naming a bad or repeated name. */
+const TYPE_NAMES = `${Object.values(ColumnType).join(', ')} or decimal(p,s) with 1 ≤ p ≤ ${MAX_DECIMAL_PRECISION} and s ≤ p`;
+
+/** Declared column types in their canonical spelling (column-types.ts); throws ConfigError naming an unknown one. */
+function declaredColumns(
+  columns: Readonly<Record<string, string>>,
+  at: string,
+): Readonly<Record<string, ColumnType>> {
+  const out: Record<string, ColumnType> = {};
+  for (const [field, text] of Object.entries(columns)) {
+    const type = typeof text === 'string' ? parseColumnType(text) : undefined;
+    if (type === undefined) {
+      throw new ConfigError(`"${at}.${field}" must be ${TYPE_NAMES}; got ${JSON.stringify(text)}`);
+    }
+    out[field] = type;
+  }
+  return out;
+}
+
+/**
+ * Builds the declared streams; throws ConfigError naming the field at fault
+ * (`"streams[1].columns.amount" …`: the API answers 400 with `field`
+ * `config.streams[1].columns.amount`).
+ */
 export function pushStreams(config: PushConfig): Stream[] {
   const seen = new Set<string>();
   if (!Array.isArray(config.streams) || config.streams.length === 0) {
-    throw new ConfigError('config.streams must list at least one stream');
+    throw new ConfigError('"streams" must list at least one stream');
   }
   return config.streams.map((declared, index) => {
+    const at = `streams[${index}]`;
     if (!STREAM_NAME.test(declared.name)) {
-      throw new ConfigError(`config.streams[${index}].name "${declared.name}" is not a snake_case name`);
+      throw new ConfigError(`"${at}.name" must be a snake_case name; got ${JSON.stringify(declared.name)}`);
     }
     if (seen.has(declared.name)) {
-      throw new ConfigError(`config.streams[${index}].name "${declared.name}" is declared twice`);
+      throw new ConfigError(`"${at}.name" ${JSON.stringify(declared.name)} is declared twice`);
     }
     seen.add(declared.name);
     return {
       name: declared.name,
       primaryKey: declared.primaryKey ?? [],
       writeDisposition: 'append',
-      ...(declared.columns ? { columns: declared.columns } : {}),
+      ...(declared.columns ? { columns: declaredColumns(declared.columns, `${at}.columns`) } : {}),
       // Records arrive through the stream consumer; a pull reads nothing.
       read: async function* () {},
     } satisfies Stream;
@@ -98,4 +128,8 @@ export const pushConnector: Connector<PushConfig> = {
     }
   },
   streams: (config) => pushStreams(config),
+  // Refused when the source is created or changed, not by every batch the consumer then fails to land.
+  validate: (config) => {
+    pushStreams(config);
+  },
 };

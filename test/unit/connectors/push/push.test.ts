@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pushConnector, pushStreams } from '../../../../connectors/push/index.js';
 import { validateConfig } from '../../../../connectors/sdk/config.js';
+import { ConfigError } from '../../../../connectors/sdk/errors.js';
 import { compareSequence, pushRunId, shardLeaseName, shardMarkStream } from '../../../../engine/push.js';
 import {
   decodeEnvelope,
@@ -28,13 +29,41 @@ describe('the push connector', () => {
   });
 
   it('refuses a bad or repeated stream name and an unknown config field, naming it', async () => {
-    expect(() => pushStreams({ streams: [{ name: 'Bad-Name' }] })).toThrow('streams[0].name "Bad-Name"');
+    expect(() => pushStreams({ streams: [{ name: 'Bad-Name' }] })).toThrow(
+      '"streams[0].name" must be a snake_case name; got "Bad-Name"',
+    );
     expect(() => pushStreams({ streams: [{ name: 'a' }, { name: 'a' }] })).toThrow('declared twice');
     expect(() => pushStreams({ streams: [] })).toThrow('at least one stream');
     expect(() => validateConfig(pushConnector.configSchema, { streams: [{ name: 'a' }], nope: 1 })).toThrow(
       'nope',
     );
     expect(await pushConnector.check({ streams: [{ name: 'a__b' }] })).toMatchObject({ ok: false });
+  });
+});
+
+describe('declared push columns', () => {
+  it('refuses an unknown column type when the config is validated, naming the column', () => {
+    // Prepare
+    const config = {
+      streams: [{ name: 'clicks' }, { name: 'orders', columns: { id: 'bigint', amount: 'float' } }],
+    };
+
+    // Act
+    const validate = () => pushConnector.validate?.(config as never);
+
+    // Assess
+    expect(validate).toThrow(ConfigError);
+    expect(validate).toThrow('"streams[1].columns.amount" must be boolean, int, bigint, double,');
+  });
+
+  it('declares a column type in its canonical spelling when it is written otherwise', () => {
+    // Act
+    const [stream] = pushStreams({
+      streams: [{ name: 'orders', columns: { amount: 'DOUBLE', total: 'Decimal(12, 2)' } as never }],
+    });
+
+    // Assess
+    expect(stream!.columns).toEqual({ amount: 'double', total: 'decimal(12,2)' });
   });
 });
 

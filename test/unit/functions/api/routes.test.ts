@@ -330,6 +330,46 @@ describe('the API routes', () => {
     expect((await ctx.state.getSource('goodurl'))?.config.baseUrl).toBe('http://127.0.0.1:9');
   });
 
+  it('refuses a push stream declaring a column type the lake has no such type for, naming the column', async () => {
+    // Prepare
+    const orders = (columns: Record<string, string>) => ({ name: 'orders', columns });
+    await api('POST', '/sources', {
+      name: 'typed_push',
+      type: 'push',
+      config: { streams: [orders({ amount: 'double' })] },
+    });
+
+    // Act
+    const created = await api('POST', '/sources', {
+      name: 'float_push',
+      type: 'push',
+      config: { streams: [orders({ id: 'bigint', amount: 'float' })] },
+    });
+    const patched = await api('PATCH', '/sources/typed_push', {
+      config: { streams: [orders({ amount: 'double' }), { name: 'refunds', columns: { total: 'money' } }] },
+    });
+    const badName = await api('POST', '/sources', {
+      name: 'named_push',
+      type: 'push',
+      config: { streams: [{ name: 'Orders-2' }] },
+    });
+
+    // Assess
+    expect(created).toMatchObject({
+      status: 400,
+      body: { error: { code: 'ValidationError', field: 'config.streams[0].columns.amount' } },
+    });
+    expect(created.body.error.message).toContain('got "float"');
+    expect(patched).toMatchObject({
+      status: 400,
+      body: { error: { field: 'config.streams[1].columns.total' } },
+    });
+    expect(badName).toMatchObject({ status: 400, body: { error: { field: 'config.streams[0].name' } } });
+    expect(await ctx.state.getSource('float_push')).toBeUndefined();
+    expect(await ctx.state.getSource('named_push')).toBeUndefined();
+    expect((await ctx.state.getSource('typed_push'))?.config.streams).toEqual([orders({ amount: 'double' })]);
+  });
+
   it('still pauses a source stored before its connector refused such a config', async () => {
     // Prepare: stored as an older version would have stored it
     const now = new Date().toISOString();
