@@ -17,7 +17,14 @@ export interface PushEnvelope {
   readonly receivedAt: string;
 }
 
-/** Limits of one push request (Kinesis: 1 MiB per record, 500 records and 5 MiB per PutRecords). */
+/**
+ * Limits of one push request, from Kinesis PutRecords: at most 500 records,
+ * 1 MiB per record and 5 MiB per request, each counting the records' data
+ * *and* partition keys. One push is one PutRecords, so its envelopes and
+ * their keys must fit in `maxRequestBytes` (and the raw body too, checked
+ * first so an oversized body is not parsed). A record keeps 1 KiB for its
+ * key (Kinesis allows 256 characters).
+ */
 export const PushLimits = {
   maxRecords: 500,
   maxRecordBytes: 1024 * 1024 - 1024,
@@ -76,13 +83,16 @@ export function decodeEnvelope(bytes: Uint8Array): PushEnvelope {
 
 /**
  * Validates a push request body (a JSON object or an array of them) for a
- * stream of a source, whole, before anything is put.
+ * stream of a source, whole, before anything is put: what goes on the
+ * stream (each envelope with the partition key `partitionKeyOf` gives it,
+ * the one the sink is then given) must fit in one PutRecords.
  */
 export function envelopesOf(
   source: string,
   stream: string,
   body: string | undefined,
   receivedAt: Date,
+  partitionKeyOf: (envelope: PushEnvelope, index: number) => string = (e) => e.source,
 ): PushEnvelope[] {
   if (body === undefined || body.trim() === '') {
     throw new ValidationError('the request needs a JSON object or an array of objects as its body', {
@@ -114,7 +124,8 @@ export function envelopesOf(
     );
   }
   const at = receivedAt.toISOString();
-  return records.map((record, index) => {
+  let requestBytes = 0;
+  const envelopes = records.map((record, index) => {
     const field = Array.isArray(value) ? `body[${index}]` : 'body';
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
       throw new ValidationError(`${field} must be a JSON object`, { field });
@@ -133,6 +144,14 @@ export function envelopesOf(
         { field },
       );
     }
+    requestBytes += bytes + encoder.encode(partitionKeyOf(envelope, index)).byteLength;
     return envelope;
   });
+  if (requestBytes > PushLimits.maxRequestBytes) {
+    throw new ValidationError(
+      `the records are ${requestBytes} bytes on the stream (each in its envelope, with its partition key); a push takes at most ${PushLimits.maxRequestBytes} (split it)`,
+      { field: 'body' },
+    );
+  }
+  return envelopes;
 }

@@ -46,8 +46,10 @@ export async function pushEvents(deps: ApiDeps, request: ApiRequest, name: strin
       },
     );
   }
-  const envelopes = envelopesOf(name, stream, request.body, (deps.clock ?? (() => new Date()))());
+  // The keys the envelopes are put under count against the PutRecords limit: checked with them.
+  const keyOf = partitionKeyFor((source.config as { spread?: number }).spread);
+  const envelopes = envelopesOf(name, stream, request.body, (deps.clock ?? (() => new Date()))(), keyOf);
   if (!deps.events) throw new PushUnavailableError();
-  await deps.events.put(envelopes, partitionKeyFor((source.config as { spread?: number }).spread));
+  await deps.events.put(envelopes, keyOf);
   return json(202, { source: name, stream, accepted: envelopes.length });
 }

@@ -349,6 +349,12 @@ describe('the stream consumer', () => {
         Array.from({ length: 501 }, () => ({})),
       ),
       push(stream.name, 'orders_app', { blob: 'x'.repeat(1024 * 1024) }),
+      // A body under 5 MiB whose envelopes (with their partition keys) are over PutRecords' 5 MiB.
+      push(
+        stream.name,
+        'orders_app',
+        Array.from({ length: 500 }, (_, i) => ({ id: i, pad: 'x'.repeat(10_440) })),
+      ),
       push(stream.name, 'no_such', { id: 1 }),
     ]);
     const mapping = new EventSourceMapping({
@@ -361,10 +367,20 @@ describe('the stream consumer', () => {
     });
 
     // Assess
-    expect(replies.map((r) => r.statusCode)).toEqual([400, 400, 400, 400, 400, 400, 400, 404]);
+    expect(replies.map((r) => r.statusCode)).toEqual([400, 400, 400, 400, 400, 400, 400, 400, 404]);
     const fields = replies.map((r) => JSON.parse(r.body).error.field);
-    expect(fields.slice(0, 7)).toEqual(['stream', 'stream', 'body[1]', 'body', 'body', 'body', 'body']);
+    expect(fields.slice(0, 8)).toEqual([
+      'stream',
+      'stream',
+      'body[1]',
+      'body',
+      'body',
+      'body',
+      'body',
+      'body',
+    ]);
     expect(JSON.parse(replies[1]!.body).error.message).toContain('declared: clicks, views');
+    expect(JSON.parse(replies[7]!.body).error.message).toContain('bytes on the stream');
     expect(await mapping.drain()).toBe(0);
   });
 

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { pushConnector, pushStreams } from '../../../../connectors/push/index.js';
 import { validateConfig } from '../../../../connectors/sdk/config.js';
 import { ConfigError } from '../../../../connectors/sdk/errors.js';
+import { ValidationError } from '../../../../engine/errors.js';
 import { compareSequence, pushRunId, shardLeaseName, shardMarkStream } from '../../../../engine/push.js';
 import {
   decodeEnvelope,
   encodeEnvelope,
   envelopesOf,
+  PushLimits,
   partitionKeyFor,
 } from '../../../../engine/push-events.js';
 
@@ -89,6 +91,39 @@ describe('push envelopes', () => {
     expect(() => envelopesOf('app', 's', '[]', at)).toThrow('no records');
     expect(() => decodeEnvelope(new TextEncoder().encode('{"v":2}'))).toThrow('version 1');
     expect(() => decodeEnvelope(new TextEncoder().encode('nope'))).toThrow('not JSON');
+  });
+
+  it('refuses a push whose envelopes exceed one PutRecords although its body is under 5 MiB', () => {
+    // Prepare: 500 records, each ~10 KiB, so the body is just under 5 MiB and the envelopes are over it.
+    const pad = 'x'.repeat(Math.floor((PushLimits.maxRequestBytes - 2 - 500 * 20) / 500));
+    const body = JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ i, p: pad })));
+
+    // Act
+    const push = () => envelopesOf('shop_events', 'orders', body, at);
+
+    // Assess
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(PushLimits.maxRequestBytes);
+    expect(push).toThrow(ValidationError);
+    expect(push).toThrow(
+      /bytes on the stream \(each in its envelope, with its partition key\); a push takes at most 5242880/,
+    );
+    expect(() => push()).toThrow(expect.objectContaining({ field: 'body' }));
+  });
+
+  it('counts the partition keys the records are put under against the PutRecords limit', () => {
+    // Prepare: envelopes of ~10,400 bytes: 500 of them fit with a 3-byte key, not with a 256-byte one.
+    const [empty] = envelopesOf('app', 's', '{"p":""}', at);
+    const pad = 'x'.repeat(10_400 - encodeEnvelope(empty!).byteLength);
+    const body = JSON.stringify(Array.from({ length: 500 }, () => ({ p: pad })));
+    const longKey = () => 'k'.repeat(256);
+
+    // Act
+    const shortKeys = envelopesOf('app', 's', body, at);
+    const longKeys = () => envelopesOf('app', 's', body, at, longKey);
+
+    // Assess
+    expect(shortKeys).toHaveLength(500);
+    expect(longKeys).toThrow(/bytes on the stream/);
   });
 
   it('spreads partition keys only when asked', () => {
