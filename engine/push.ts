@@ -50,6 +50,7 @@ import {
   Partitioning,
   type RunRecord,
   RunStatus,
+  type SchemaVersion,
   type SecretStore,
   type SourceDefinition,
   type StreamRunStats,
@@ -263,6 +264,23 @@ export async function rollForwardPush(
   return rolled;
 }
 
+/**
+ * Whether files written by `written` read under `stored`: every column of
+ * `written` is in `stored` with its type (or INT32 under BIGINT, ADR 0006),
+ * and every field is named as `written` named it.
+ */
+function readsFilesOf(stored: SchemaVersion, written: SchemaVersion): boolean {
+  const types = new Map(stored.columns.map((c) => [c.name, c.type]));
+  const columnsRead = written.columns.every((c) => {
+    const type = types.get(c.name);
+    return type === c.type || (type === 'bigint' && c.type === 'int');
+  });
+  return (
+    columnsRead &&
+    Object.entries(written.names ?? {}).every(([field, column]) => stored.names?.[field] === column)
+  );
+}
+
 /** The lease under which a schema change of one push table is checked and stored. */
 export function schemaLeaseName(source: string, stream: string): string {
   return `${source}__schema__${stream}`;
@@ -274,9 +292,11 @@ export function schemaLeaseName(source: string, stream: string): string {
  * their own schema, and the last catalog write would leave the other's files
  * of a type the column cannot read (Athena: HIVE_BAD_DATA). So a batch
  * stores its schema change only over the version it landed against, checked
- * under the table's lease; if another shard changed the table meanwhile, the
- * batch fails before its commit point and its retry lands against the schema
- * stored now (the value that no longer fits goes to a variant column).
+ * under the table's lease. If another shard changed the table meanwhile, a
+ * schema that reads this batch's files stays as it is (false: nothing
+ * stored); any other makes the batch fail before its commit point, and its
+ * retry lands against the schema stored now (the value that no longer fits
+ * goes to a variant column).
  */
 async function storeSchemaChange(
   deps: SyncDeps,
@@ -284,7 +304,7 @@ async function storeSchemaChange(
   runId: string,
   options: PushOptions,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<boolean> {
   const lease = await takeLease(
     deps.state,
     schemaLeaseName(table.source, table.stream),
@@ -297,19 +317,23 @@ async function storeSchemaChange(
     signal,
   );
   try {
-    // The stored version must be one this batch's table builds on: the one it landed on, or one this
-    // batch stored itself in an attempt that stopped before its commit point.
+    // Stored over a version this batch's table builds on: the one it landed on, or one this batch
+    // stored itself in an attempt that stopped before its commit point.
     const stored = (await deps.catalog.getTable(table.source, table.stream))?.schemaVersions.at(-1);
     if (
       stored &&
       !table.schemaVersions.some((v) => v.version === stored.version && v.runId === stored.runId)
     ) {
+      // Another shard changed it. If its schema reads these files (two shards inferring the same new
+      // columns), there is nothing to store; otherwise the batch lands again against it.
+      if (readsFilesOf(stored, table.schemaVersions.at(-1)!)) return false;
       throw new ConflictError(
         `the schema of ${table.source}.${table.stream} changed (version ${stored.version}, by ${stored.runId}) while batch ${runId} landed; the batch is retried against the new schema`,
       );
     }
     lease.signal.throwIfAborted();
     await deps.catalog.putTable(table);
+    return true;
   } finally {
     await lease.release();
   }
@@ -464,12 +488,17 @@ export async function landPushBatch(
     await options.onPhase?.('staged', runId);
     // Register each partition before the commit point, so published files are never outside every partition.
     for (const { name, location } of landed) {
-      const table = streams.find((s) => s.name === name)?.table;
-      if (table) await storeSchemaChange(deps, table, runId, options, held.signal);
-      const at = await deps.catalog.ensurePartition(source, name, partition, location);
-      if (at !== location) {
+      const at = streams.findIndex((s) => s.name === name);
+      const table = streams[at]?.table;
+      if (table && !(await storeSchemaChange(deps, table, runId, options, held.signal))) {
+        // Another shard stored a schema that reads these files already: the manifest must not undo it.
+        const { table: _stored, ...withoutTable } = streams[at]!;
+        streams[at] = withoutTable;
+      }
+      const registered = await deps.catalog.ensurePartition(source, name, partition, location);
+      if (registered !== location) {
         throw new ConflictError(
-          `partition ${partition} of ${source}.${name} moved to ${at} while batch ${runId} landed into ${location}; the batch is retried`,
+          `partition ${partition} of ${source}.${name} moved to ${registered} while batch ${runId} landed into ${location}; the batch is retried`,
         );
       }
     }

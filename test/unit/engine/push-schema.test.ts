@@ -41,15 +41,15 @@ describe('schema changes of a push table from two shards', () => {
   });
 
   const land = (shard: string, id: number, x: unknown, options: PushOptions = {}) =>
+    landWith(shard, { id, x }, options);
+  const landWith = (shard: string, data: SourceRecord, options: PushOptions = {}) =>
     landPushBatch(
       ctx,
       {
         source: SOURCE,
         streams: pushStreams(SOURCE.config as never),
         shardId: `arn:aws:kinesis:us-east-1:123456789012:stream/ingest/${shard}`,
-        records: [
-          { stream: 'clicks', data: { id, x } as SourceRecord, sequenceNumber: '100', arrivedAt: ARRIVED },
-        ],
+        records: [{ stream: 'clicks', data, sequenceNumber: '100', arrivedAt: ARRIVED }],
       },
       options,
     );
@@ -92,6 +92,40 @@ describe('schema changes of a push table from two shards', () => {
     expect(rows).toEqual([
       { id: 1, x: null, x__double: 10.5 },
       { id: 2, x: 10, x__double: null },
+    ]);
+  });
+
+  it('lands at once, keeping the other shard’s columns, when the stored schema reads the batch’s files', async () => {
+    // Prepare: shard 0 infers {id, x} and stops before storing it, while shard 1 lands {id, x, y}.
+    let resume: () => void = () => undefined;
+    const paused = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    let staged: () => void = () => undefined;
+    const reachedStaged = new Promise<void>((resolve) => {
+      staged = resolve;
+    });
+    const first = land('shardId-000000000000', 1, 1, {
+      onPhase: async (phase) => {
+        if (phase !== 'staged') return;
+        staged();
+        await paused;
+      },
+    });
+    await reachedStaged;
+    await landWith('shardId-000000000001', { id: 2, x: 2, y: 'b' });
+
+    // Act
+    resume();
+    const landed = await first;
+
+    // Assess
+    expect(landed.landed).toBe(1);
+    const engine = await ctx.openQueryEngine();
+    const { rows } = await engine.query('SELECT id, x, y FROM hooks.clicks ORDER BY id');
+    expect(rows).toEqual([
+      { id: 1, x: 1, y: null },
+      { id: 2, x: 2, y: 'b' },
     ]);
   });
 
