@@ -112,6 +112,12 @@ function addStats(a: StreamRunStats, b: Omit<StreamRunStats, 'incremental' | 'cu
 
 const encoder = new TextEncoder();
 
+/** The record's primary key as `id=5, region="eu"`, to name it in an error. */
+function describeKey(record: SourceRecord, primaryKey: readonly string[]): string {
+  if (primaryKey.length === 0) return 'the stream has no primary key';
+  return `primary key ${primaryKey.map((name) => `${name}=${JSON.stringify(record[name]) ?? 'undefined'}`).join(', ')}`;
+}
+
 /** Refuses, before the commit point, a cursor the state store could not hold. */
 function validateCursor(source: string, stream: string, next: CursorState): void {
   const bytes = encoder.encode(JSON.stringify(next)).byteLength;
@@ -186,14 +192,21 @@ export async function landStreamSlice(
   // A multiset: each landed record skips one re-read record with its key.
   const ties = new Map<string, number>();
   for (const key of landedBefore) ties.set(key, (ties.get(key) ?? 0) + 1);
+  const cursorType = incremental?.cursorType ?? 'auto';
+  const order = (a: CursorValue, b: CursorValue): number => compareCursor(a, b, cursorType);
+  // Read as the stream reads its records' values: a cursor committed as "9" by an older version orders as 9.
+  const committed: CursorValue | undefined =
+    incremental && cursor
+      ? (normalizeCursor(cursor.value, incremental.cursorField, cursorType) ?? cursor.value)
+      : undefined;
   const lag = incremental?.lag ?? 0;
   // After this run advanced an ascending stream, the lag window was read already: do not re-land it per slice.
   const lagDone = ascending && start.advanced;
   const since: CursorValue | undefined = incremental
-    ? cursor
+    ? committed !== undefined
       ? lagDone
-        ? cursor.value
-        : lowerByLag(cursor.value, lag)
+        ? committed
+        : lowerByLag(committed, lag, cursorType)
       : incremental.initialValue
     : undefined;
   const skipOlder = lag === 0 || lagDone;
@@ -225,7 +238,7 @@ export async function landStreamSlice(
 
   let rows = 0;
   let skipped = 0;
-  let maxCursor: CursorValue | undefined = staged?.maxCursor ?? cursor?.value;
+  let maxCursor: CursorValue | undefined = staged?.maxCursor ?? committed;
   // Tie keys of this run's records at `maxCursor`; the newest are kept as records and keyed in bulk.
   let keysAtMax: string[] = [...(staged?.keysAtMax ?? [])];
   let recordsAtMax: SourceRecord[] = [];
@@ -329,19 +342,19 @@ export async function landStreamSlice(
       if (column === undefined || range === undefined) return false;
       const low = batchValue(column, range.min);
       const high = batchValue(column, range.max);
-      // Cursor values beyond 2^53 compare as rounded numbers on the record path: keep its rules.
-      if (typeof low === 'bigint' || typeof high === 'bigint') return false;
-      const lowest = normalizeCursor(low, field)!;
-      if (cursor && compareCursor(lowest, cursor.value) <= 0) return false;
-      if (cursor) passedCursor = true;
-      const highest = normalizeCursor(high, field)!;
-      const order = maxCursor === undefined ? 1 : compareCursor(highest, maxCursor);
-      if (order > 0) {
+      // Beyond 2^53 only a number cursor is exact; otherwise the record path says what to declare.
+      if (cursorType !== 'number' && (typeof low === 'bigint' || typeof high === 'bigint')) return false;
+      const lowest = normalizeCursor(low, field, cursorType)!;
+      if (committed !== undefined && order(lowest, committed) <= 0) return false;
+      if (committed !== undefined) passedCursor = true;
+      const highest = normalizeCursor(high, field, cursorType)!;
+      const above = maxCursor === undefined ? 1 : order(highest, maxCursor);
+      if (above > 0) {
         maxCursor = highest;
         keysAtMax = [];
         recordsAtMax = [];
       }
-      if (order >= 0) {
+      if (above >= 0) {
         for (const i of range.atMax) {
           recordsAtMax.push(batchRecord(columnar, i));
           if (recordsAtMax.length >= RECORDS_AT_MAX_LIMIT) {
@@ -369,7 +382,7 @@ export async function landStreamSlice(
   try {
     const ctx = {
       since,
-      committedCursor: cursor?.value,
+      committedCursor: committed,
       signal: hooks.signal,
       logger: deps.logger,
       ...(start.position ? { resumeFrom: start.position } : {}),
@@ -402,22 +415,23 @@ export async function landStreamSlice(
       for (const read of page) {
         // Masked first: tie keys, cursor state and Parquet only ever see the masked value.
         const record = masker ? masker.mask(read) : read;
-        if (incremental) {
-          const value = cursorOf(record, incremental.cursorField);
-          if (value === undefined) {
-            throw new ValidationError(
-              `stream "${stream.name}" yielded a record without its cursor field "${incremental.cursorField}"`,
-              { field: incremental.cursorField },
-            );
-          }
-          if (cursor) {
-            const order = compareCursor(value, cursor.value);
+        const value = incremental ? cursorOf(record, incremental.cursorField, cursorType) : undefined;
+        if (incremental && value === undefined && incremental.onMissingCursor !== 'land') {
+          throw new ValidationError(
+            `stream "${stream.name}" yielded a record (${describeKey(record, stream.primaryKey)}) without a value in its cursor field "${incremental.cursorField}", so it cannot be placed in the incremental sync; make the source fill "${incremental.cursorField}" on every record, choose another cursor field, or have the connector declare incremental.onMissingCursor "land" (such records then land on every run that reads them)`,
+            { field: incremental.cursorField },
+          );
+        }
+        // A record without a cursor value (onMissingCursor "land") lands without moving the cursor.
+        if (value !== undefined) {
+          if (committed !== undefined) {
+            const behind = order(value, committed);
             // Older than the committed cursor: already landed, unless a lag asks for late arrivals.
-            if (order < 0 && skipOlder) {
+            if (behind < 0 && skipOlder) {
               skipped++;
               continue;
             }
-            if (order === 0 && ties.size > 0) {
+            if (behind === 0 && ties.size > 0) {
               const key = keyOf(record);
               const count = ties.get(key);
               if (count !== undefined) {
@@ -428,13 +442,13 @@ export async function landStreamSlice(
               }
             }
           }
-          if (!passedCursor && cursor && compareCursor(value, cursor.value) >= 0) passedCursor = true;
-          const order = maxCursor === undefined ? 1 : compareCursor(value, maxCursor);
-          if (order > 0) {
+          if (!passedCursor && committed !== undefined && order(value, committed) >= 0) passedCursor = true;
+          const above = maxCursor === undefined ? 1 : order(value, maxCursor);
+          if (above > 0) {
             maxCursor = value;
             keysAtMax = [];
             recordsAtMax = [record];
-          } else if (order === 0) {
+          } else if (above === 0) {
             recordsAtMax.push(record);
             if (recordsAtMax.length >= RECORDS_AT_MAX_LIMIT) {
               for (const r of recordsAtMax) keysAtMax.push(keyOf(r));
@@ -481,7 +495,7 @@ export async function landStreamSlice(
   let keysInManifest: string[] | undefined;
   if (publishing && incremental && maxCursor !== undefined) {
     // Still at the committed value: the keys landed before stay landed, with this run's added.
-    const atCommitted = cursor !== undefined && compareCursor(maxCursor, cursor.value) === 0;
+    const atCommitted = committed !== undefined && order(maxCursor, committed) === 0;
     const keys = atCommitted ? [...landedBefore, ...keysAtMax] : keysAtMax;
     const moved = cursor === undefined || !atCommitted || keys.length !== landedBefore.length;
     if (moved) {

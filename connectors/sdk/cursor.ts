@@ -1,32 +1,78 @@
 import { SystemError } from './errors.js';
 import { PreciseDate } from './precise-date.js';
-import type { CursorValue, SourceRecord } from './types.js';
+import type { CursorType, CursorValue, SourceRecord } from './types.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
 
 /**
  * Cursor values are kept as JSON-friendly scalars: numbers stay numbers,
- * Dates become ISO-8601 UTC strings, bigints become numbers when exact.
+ * Dates become ISO-8601 UTC strings, bigints become numbers (they must fit in
+ * 2^53 unless the stream declares `cursorType: 'number'`). Under `number`,
+ * numeric text becomes a number, and an integer beyond 2^53 (a bigint or
+ * text) stays exact as canonical decimal text.
  */
-export function normalizeCursor(value: unknown, field: string): CursorValue | undefined {
+export function normalizeCursor(
+  value: unknown,
+  field: string,
+  type: CursorType = 'auto',
+): CursorValue | undefined {
   if (value === null || value === undefined) return undefined;
+  if (type === 'number') return numericCursor(value, field);
   if (typeof value === 'number') return value;
   if (typeof value === 'string') return value;
   if (value instanceof PreciseDate) return value.toPreciseISOString();
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'bigint') {
+    const n = Number(value);
+    if (Number.isSafeInteger(n)) return n;
+    throw new SystemError(
+      `cursor field "${field}" has the integer ${value}, beyond 2^53 where a number is rounded; declare the stream's incremental.cursorType "number" to keep it exact`,
+    );
+  }
   throw new SystemError(
     `cursor field "${field}" has a ${typeof value} value; expected a timestamp, number or string`,
   );
 }
 
-export function cursorOf(record: SourceRecord, field: string): CursorValue | undefined {
-  return normalizeCursor(record[field], field);
+function numericCursor(value: unknown, field: string): CursorValue {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'bigint') return exactInteger(value);
+  if (typeof value === 'string') {
+    const match = DECIMAL.exec(value.trim());
+    if (match) return match[3] === undefined ? exactInteger(BigInt(value.trim())) : Number(value.trim());
+  }
+  const shown = typeof value === 'string' ? JSON.stringify(value) : `a ${typeof value} value`;
+  throw new SystemError(
+    `cursor field "${field}" has ${shown}, which is not a number, but the stream reads its cursor as a number; check the stream's cursor field and format`,
+  );
 }
 
-/** Orders two cursor values of the same kind; ISO timestamps compare as instants. */
-export function compareCursor(a: CursorValue, b: CursorValue): number {
+/** A number when exact, else canonical decimal text (no leading zeros, no `-0`). */
+function exactInteger(value: bigint): CursorValue {
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : value.toString();
+}
+
+export function cursorOf(
+  record: SourceRecord,
+  field: string,
+  type: CursorType = 'auto',
+): CursorValue | undefined {
+  return normalizeCursor(record[field], field, type);
+}
+
+/**
+ * Orders two cursor values of the same kind; ISO timestamps compare as
+ * instants. Under `number`, numbers and decimal text compare numerically and
+ * exactly (integers beyond 2^53 included).
+ */
+export function compareCursor(a: CursorValue, b: CursorValue, type: CursorType = 'auto'): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (type === 'number') {
+    const order = compareNumeric(a, b);
+    if (order !== undefined) return order;
+  }
   if (typeof a === 'string' && typeof b === 'string') {
     // Per record on every incremental stream: the common case skips the regex and Date.parse.
     if (a.length === b.length && isCanonicalUtc(a) && isCanonicalUtc(b)) return a < b ? -1 : a > b ? 1 : 0;
@@ -40,6 +86,30 @@ export function compareCursor(a: CursorValue, b: CursorValue): number {
     return a < b ? -1 : a > b ? 1 : 0;
   }
   return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+}
+
+/** Integer part (exact) and fraction of a number or decimal text; undefined for other text. */
+function splitNumber(value: CursorValue): { int: bigint; fraction: number } | undefined {
+  if (typeof value === 'number') {
+    const floor = Math.floor(value);
+    return { int: BigInt(floor), fraction: value - floor };
+  }
+  const match = DECIMAL.exec(value.trim());
+  if (!match) return undefined;
+  const negative = match[1] === '-';
+  const magnitude = BigInt(match[2]!);
+  const fraction = match[3] === undefined ? 0 : Number(`0.${match[3]}`);
+  if (!negative) return { int: magnitude, fraction };
+  // -12.25 is -13 + 0.75.
+  return fraction === 0 ? { int: -magnitude, fraction: 0 } : { int: -magnitude - 1n, fraction: 1 - fraction };
+}
+
+function compareNumeric(a: CursorValue, b: CursorValue): number | undefined {
+  const x = splitNumber(a);
+  const y = splitNumber(b);
+  if (x === undefined || y === undefined) return undefined;
+  if (x.int !== y.int) return x.int < y.int ? -1 : 1;
+  return x.fraction - y.fraction;
 }
 
 /**
@@ -100,10 +170,23 @@ function compareSubMillis(a: string, b: string): number {
   return fa < fb ? -1 : fa > fb ? 1 : 0;
 }
 
-/** The value to read from: the committed cursor lowered by `lag` (seconds for timestamps). */
-export function lowerByLag(value: CursorValue, lag: number | undefined): CursorValue {
+/**
+ * The value to read from: the committed cursor lowered by `lag` (seconds for
+ * timestamps). An integer cursor stays an integer: a fractional lag is
+ * rounded up (the value down), which only re-reads a little more.
+ */
+export function lowerByLag(
+  value: CursorValue,
+  lag: number | undefined,
+  type: CursorType = 'auto',
+): CursorValue {
   if (!lag) return value;
-  if (typeof value === 'number') return value - lag;
+  if (typeof value === 'number') return Number.isInteger(value) ? Math.floor(value - lag) : value - lag;
+  if (type === 'number') {
+    const split = splitNumber(value);
+    if (split !== undefined && split.fraction === 0) return exactInteger(split.int - BigInt(Math.ceil(lag)));
+    if (split !== undefined) return Number(value) - lag;
+  }
   const t = ISO_DATE.test(value) ? instantMillis(value) : Date.parse(value);
   if (Number.isNaN(t)) return value;
   return new Date(t - lag * 1000).toISOString();

@@ -34,9 +34,11 @@ export type {
 } from './types.js';
 export {
   ColumnType,
+  CursorType,
   checkpoint,
   DELETED_FIELD,
   isCheckpoint,
+  MissingCursor,
   ReadOrder,
   ResumeUnavailableError,
   WriteDisposition,

@@ -29,8 +29,36 @@ export type StreamItem = SourceRecord | readonly SourceRecord[] | StreamCheckpoi
  */
 export const DELETED_FIELD = '_sluice_deleted';
 
-/** A cursor value: an ISO-8601 timestamp string, a number or a plain string. */
+/**
+ * A cursor value: an ISO-8601 timestamp string, a number or a plain string
+ * (under `CursorType.number`, an integer beyond 2^53 as decimal text).
+ */
 export type CursorValue = string | number;
+
+/**
+ * How the engine reads and orders a stream's cursor values (docs/adr/0016).
+ * `auto`: numbers as numbers, ISO-8601 text as instants, other text as text;
+ * a bigint must fit in 2^53. `number`: every value is a number, whether the
+ * source sends it as a number, numeric text (`"10"`) or a bigint; integers
+ * beyond 2^53 are kept exact as decimal text and ordered numerically.
+ */
+export const CursorType = {
+  auto: 'auto',
+  number: 'number',
+} as const;
+export type CursorType = (typeof CursorType)[keyof typeof CursorType];
+
+/**
+ * What the engine does with a record whose cursor field is null or missing.
+ * `fail`: the stream fails, naming the record. `land`: the record lands but
+ * does not move the cursor, so a later run that reads it again lands it again
+ * (the merged `current` table keeps one row per key).
+ */
+export const MissingCursor = {
+  fail: 'fail',
+  land: 'land',
+} as const;
+export type MissingCursor = (typeof MissingCursor)[keyof typeof MissingCursor];
 
 /** dlt-style incremental declaration. */
 export interface Incremental {
@@ -39,9 +67,19 @@ export interface Incremental {
   /** Cursor value to start from on the first run or after a reset. */
   readonly initialValue: CursorValue;
   /**
+   * How cursor values are read and ordered, the records' and the committed
+   * cursor alike (a cursor committed as `"9"` reads as 9 under `number`).
+   * @default 'auto'
+   */
+  readonly cursorType?: CursorType;
+  /** @default 'fail' */
+  readonly onMissingCursor?: MissingCursor;
+  /**
    * Re-read this much before the committed cursor (seconds for timestamps,
    * units for numbers) to catch late writes. Records re-read inside the lag
    * window land again in raw; the merged `current` table deduplicates them.
+   * An integer cursor lowered by a fractional lag is rounded down (it stays
+   * an integer; re-reading one more unit is safe).
    * @default 0
    */
   readonly lag?: number;

@@ -608,7 +608,7 @@ describe('what lands with each row', () => {
     for (const r of rows) expect(Number(r.t)).toBeGreaterThanOrEqual(before - 1);
   });
 
-  it('refuses a record without its cursor field, naming the stream and the field, and lands nothing', async () => {
+  it("refuses a record without its cursor field, naming the stream, the record's key and the field, and lands nothing", async () => {
     // Prepare
     const stream = items({ cursor: true }, async function* () {
       // Enough rows before the bad one for a file to be written first.
@@ -621,7 +621,10 @@ describe('what lands with each row', () => {
     const run = lake.sync();
 
     // Assess
-    await expect(run).rejects.toThrow('stream "items" yielded a record without its cursor field "n"');
+    await expect(run).rejects.toThrow(
+      'stream "items" yielded a record (primary key id=601) without a value in its cursor field "n"',
+    );
+    await expect(run).rejects.toThrow('onMissingCursor "land"');
     await expect(run).rejects.toMatchObject({ cause: { field: 'n' } });
     expect(await lake.backend.objects.list('raw/')).toEqual([]);
     expect(await lake.backend.objects.list(`_staging/`)).toEqual([]);
@@ -819,8 +822,8 @@ describe('column batches whose columns land elsewhere', () => {
     ]);
   });
 
-  it('lands a batch whose cursor values pass 2^53 through records, with the cursor they give', async () => {
-    // Prepare: bigint cursors beyond 2^53; 2^53 + 3 and 2^53 + 4 are one number as cursors (rounded).
+  it('lands a batch whose cursor values pass 2^53 exactly when the stream declares a number cursor', async () => {
+    // Prepare: bigint cursors beyond 2^53; 2^53 + 3 and 2^53 + 4 would be one number if rounded.
     const big = 2n ** 53n;
     const columns = { id: 'bigint', seq: 'bigint' } as const;
     let rows: SourceRecord[] = [
@@ -832,7 +835,7 @@ describe('column batches whose columns land elsewhere', () => {
       name: 'items',
       primaryKey: ['id'],
       writeDisposition: 'append',
-      incremental: { cursorField: 'seq', initialValue: 0 },
+      incremental: { cursorField: 'seq', initialValue: 0, cursorType: 'number' },
       columns,
       async *read() {
         yield batchOf(columns, rows);
@@ -842,13 +845,39 @@ describe('column batches whose columns land elsewhere', () => {
 
     // Act
     const first = await lake.sync();
+    const committed = (await lake.backend.state.getCursor(SOURCE, 'items')).cursor;
     rows = [...rows, { id: 3, seq: big + 6n }];
     const second = await lake.sync();
 
-    // Assess: both rows at the (rounded) highest cursor are tie keys, so neither lands twice.
+    // Assess: the cursor is the exact highest value, with its one tie key; nothing lands twice.
     expect(first.streams.items?.rows).toBe(3);
-    expect(second.streams.items).toMatchObject({ rows: 1, skipped: 3 });
+    expect(committed).toMatchObject({ value: '9007199254740996' });
+    expect(committed?.keysAtValue).toHaveLength(1);
+    expect(second.streams.items).toMatchObject({ rows: 1, skipped: 3, cursorTo: '9007199254740998' });
     expect(await landedIds(lake)).toEqual(once(0, 1, 2, 3));
+  });
+
+  it('refuses a bigint cursor beyond 2^53 of a stream that does not declare a number cursor, saying so', async () => {
+    // Prepare
+    const columns = { id: 'bigint', seq: 'bigint' } as const;
+    const stream: Stream = {
+      name: 'items',
+      primaryKey: ['id'],
+      writeDisposition: 'append',
+      incremental: { cursorField: 'seq', initialValue: 0 },
+      columns,
+      async *read() {
+        yield batchOf(columns, [{ id: 1, seq: 2n ** 53n + 3n }]);
+      },
+    };
+    const lake = await lakeOf(stream);
+
+    // Act
+    const run = lake.sync();
+
+    // Assess
+    await expect(run).rejects.toThrow('declare the stream\'s incremental.cursorType "number"');
+    expect(await lake.backend.objects.list('raw/')).toEqual([]);
   });
 });
 
@@ -998,7 +1027,10 @@ describe('a column batch with a null cursor value', () => {
     const run = lake.sync();
 
     // Assess
-    await expect(run).rejects.toThrow('stream "items" yielded a record without its cursor field "n"');
+    await expect(run).rejects.toThrow(
+      'stream "items" yielded a record (primary key id=2) without a value in its cursor field "n"',
+    );
+    await expect(run).rejects.toThrow('onMissingCursor "land"');
     expect(await lake.backend.objects.list('raw/')).toEqual([]);
   });
 });

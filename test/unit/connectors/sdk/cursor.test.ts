@@ -95,4 +95,57 @@ describe('cursor helpers', () => {
   it('rejects cursor values that cannot be ordered', () => {
     expect(() => normalizeCursor({}, 'updated_at')).toThrow('cursor field "updated_at" has a object value');
   });
+
+  it('reads numeric text as a number and orders "10" after "9" when the cursor type is number', () => {
+    // Act
+    const nine = normalizeCursor('9', 'seq', 'number')!;
+    const ten = normalizeCursor(' 10 ', 'seq', 'number')!;
+
+    // Assess
+    expect([nine, ten]).toEqual([9, 10]);
+    expect(compareCursor(ten, nine, 'number')).toBeGreaterThan(0);
+    expect(compareCursor('10', '9', 'number')).toBeGreaterThan(0);
+    expect(compareCursor('10', 9.5, 'number')).toBeGreaterThan(0);
+    expect(compareCursor('-10.25', '-10.5', 'number')).toBeGreaterThan(0);
+    expect(normalizeCursor('2.5', 'seq', 'number')).toBe(2.5);
+  });
+
+  it('keeps integers beyond 2^53 exact as decimal text and orders them numerically when the cursor type is number', () => {
+    // Prepare: 2^62 + 513 and + 600 are the same double.
+    const low = 2n ** 62n + 513n;
+    const high = 2n ** 62n + 600n;
+
+    // Act
+    const a = normalizeCursor(low, 'id', 'number')!;
+    const b = normalizeCursor(String(high), 'id', 'number')!;
+
+    // Assess
+    expect(a).toBe('4611686018427388417');
+    expect(b).toBe('4611686018427388504');
+    expect(compareCursor(a, b, 'number')).toBeLessThan(0);
+    expect(compareCursor(b, a, 'number')).toBeGreaterThan(0);
+    expect(compareCursor('10000000000000000000', '9999999999999999999', 'number')).toBeGreaterThan(0);
+    expect(compareCursor('-9223372036854775808', 5, 'number')).toBeLessThan(0);
+    expect(compareCursor(a, 2 ** 62, 'number')).toBeGreaterThan(0);
+    expect(normalizeCursor(2n ** 40n, 'id', 'number')).toBe(2 ** 40);
+    expect(normalizeCursor('007', 'id', 'number')).toBe(7);
+  });
+
+  it('refuses a bigint beyond 2^53 unless the cursor type is number, and text that is no number under number', () => {
+    expect(() => normalizeCursor(2n ** 62n, 'id')).toThrow(
+      'declare the stream\'s incremental.cursorType "number"',
+    );
+    expect(() => normalizeCursor('abc', 'seq', 'number')).toThrow(
+      'cursor field "seq" has "abc", which is not a number',
+    );
+  });
+
+  it('lowers an integer cursor by a fractional lag to an integer, rounding down', () => {
+    expect(lowerByLag(10, 1.5)).toBe(8);
+    expect(lowerByLag(10, 1.5, 'number')).toBe(8);
+    expect(lowerByLag(-3, 0.5)).toBe(-4);
+    expect(lowerByLag(10.75, 0.5)).toBe(10.25);
+    expect(lowerByLag('4611686018427388417', 1.5, 'number')).toBe('4611686018427388415');
+    expect(lowerByLag('9007199254740993', 2, 'number')).toBe(9_007_199_254_740_991);
+  });
 });
