@@ -9,6 +9,7 @@
 
 import { parseColumnType } from '../sdk/column-types.js';
 import { validateConfig } from '../sdk/config.js';
+import { normalizeCursor } from '../sdk/cursor.js';
 import { ConfigError } from '../sdk/errors.js';
 import type {
   ColumnType,
@@ -749,7 +750,8 @@ function parseInitialValue(value: string, format: CursorFormat): CursorValue | u
     case 'string':
       return value;
     case 'number':
-      return NUMERIC.test(text) ? Number(text) : undefined;
+      // Exact beyond 2^53, as the engine reads a number cursor.
+      return NUMERIC.test(text) ? normalizeCursor(text, 'initialValue', 'number') : undefined;
     case 'iso8601': {
       const t = Date.parse(text);
       return Number.isNaN(t) ? undefined : new Date(t).toISOString();

@@ -7,10 +7,11 @@
  * next page's token plus the incremental window the read started with
  * (`RestPosition`), so a later slice continues with the next page.
  */
-import { compareCursor } from '../sdk/cursor.js';
+import { compareCursor, normalizeCursor } from '../sdk/cursor.js';
 import { ConfigError } from '../sdk/errors.js';
 import {
   type ColumnType,
+  type CursorType,
   type CursorValue,
   checkpoint,
   type Incremental,
@@ -42,14 +43,26 @@ import type {
 import { createPaginator, MISSING, type PageToken, type Paginator, valueAt } from './pagination.js';
 import { Redactor } from './redact.js';
 
-const NUMERIC = /^-?\d+(\.\d+)?$/;
+/** How the engine reads and orders the values of a cursor in this format (the same rules as here). */
+export function cursorTypeOf(format: CursorFormat): CursorType {
+  return format === 'iso8601' || format === 'string' ? 'auto' : 'number';
+}
 
-/** A cursor value in a form `compareCursor` orders correctly (numeric text becomes a number). */
+/**
+ * A cursor value in a form `compareCursor` orders correctly, read as the
+ * engine reads it (numeric text of a number format becomes a number);
+ * undefined when the record has none or one that cannot be read (the engine
+ * then says what is wrong).
+ */
 export function comparableCursor(value: unknown, format: CursorFormat): CursorValue | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value !== 'string') return undefined;
-  if (format !== 'iso8601' && format !== 'string' && NUMERIC.test(value.trim())) return Number(value.trim());
-  return value;
+  if (cursorTypeOf(format) === 'auto') return value;
+  try {
+    return normalizeCursor(value, 'cursor', 'number');
+  } catch {
+    return undefined;
+  }
 }
 
 function instantMs(value: CursorValue, format: CursorFormat): number {
@@ -167,8 +180,15 @@ export class RestStream implements Stream {
     this.at = `streams[${spec.index}]`;
     if (spec.columns) this.columns = spec.columns;
     if (spec.incremental) {
-      const { cursorField, initialValue, lag } = spec.incremental;
-      this.incremental = { cursorField, initialValue, lag };
+      const { cursorField, initialValue, lag, cursorFormat } = spec.incremental;
+      // Records without a cursor value are kept by the read, so the engine lands them too.
+      this.incremental = {
+        cursorField,
+        initialValue,
+        lag,
+        cursorType: cursorTypeOf(cursorFormat),
+        onMissingCursor: 'land',
+      };
     }
     // Only the config can promise the API's order; the read checks the promise as it goes.
     this.order = spec.incremental?.sortedByCursor ? 'cursor-ascending' : 'unordered';
@@ -313,7 +333,7 @@ export class RestStream implements Stream {
     for (const record of records) {
       const value = comparableCursor(record[incremental.cursorField], incremental.cursorFormat);
       if (value === undefined) continue;
-      if (last !== undefined && compareCursor(value, last) < 0) {
+      if (last !== undefined && compareCursor(value, last, cursorTypeOf(incremental.cursorFormat)) < 0) {
         throw new ConfigError(
           `stream "${this.name}" declares "${this.at}.incremental.sortedByCursor" but the API returned ${incremental.cursorField} ${JSON.stringify(value)} after ${JSON.stringify(last)}; remove sortedByCursor (and reset the stream's cursor if a run committed past the unsorted records).`,
         );
@@ -380,5 +400,5 @@ function isBefore(record: SourceRecord, incremental: ResolvedIncremental, since:
   const value = comparableCursor(record[incremental.cursorField], incremental.cursorFormat);
   // A record without a cursor cannot be placed; keep it rather than lose it.
   if (value === undefined) return false;
-  return compareCursor(value, since) < 0;
+  return compareCursor(value, since, cursorTypeOf(incremental.cursorFormat)) < 0;
 }

@@ -122,7 +122,13 @@ describe('rest connector', () => {
       ['customers', 'merge'],
       ['countries', 'replace'],
     ]);
-    expect(streams[1]!.incremental).toEqual({ cursorField: 'modified', initialValue: 1_704_067_200, lag: 0 });
+    expect(streams[1]!.incremental).toEqual({
+      cursorField: 'modified',
+      initialValue: 1_704_067_200,
+      lag: 0,
+      cursorType: 'number',
+      onMissingCursor: 'land',
+    });
   });
 
   it('rejects configs with a ConfigError naming every bad field', async () => {

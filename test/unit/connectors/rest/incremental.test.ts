@@ -77,6 +77,8 @@ describe('rest incremental reads', () => {
       cursorField: 'updated_at',
       initialValue: '2025-01-01T00:00:00.000Z',
       lag: 90,
+      cursorType: 'auto',
+      onMissingCursor: 'land',
     });
     expect(stream.writeDisposition).toBe('merge');
   });
@@ -254,6 +256,158 @@ describe('rest incremental reads', () => {
       const expected = [...new Set(shown.flat())].sort();
       expect(rows.map(versionOf).sort()).toEqual(expected);
       expect(expected).toHaveLength(30 + 3 + 2);
+    } finally {
+      await lake.dispose();
+    }
+  });
+});
+
+describe('rest incremental cursors through the engine', () => {
+  /** Records the test sets, served at /events filtered by `since` as numbers (as an API would). */
+  let events: Record<string, unknown>[] = [];
+
+  beforeEach(() => {
+    events = [];
+    api.intercept = (req, res) => {
+      if (req.url.pathname !== '/events') return false;
+      const since = Number(req.url.searchParams.get('since') ?? Number.NEGATIVE_INFINITY);
+      sendJson(
+        res,
+        200,
+        events.filter((e) => e.seq === null || e.seq === undefined || Number(e.seq) >= since),
+      );
+      return true;
+    };
+  });
+
+  function eventsConfig(incremental: Partial<RestIncrementalConfig>): RestConfig {
+    return {
+      baseUrl: api.url,
+      streams: [
+        {
+          name: 'events',
+          path: '/events',
+          primaryKey: ['id'],
+          incremental: { cursorField: 'seq', initialValue: '0', requestParam: 'since', ...incremental },
+        },
+      ],
+    };
+  }
+
+  async function eventsLake(incremental: Partial<RestIncrementalConfig>) {
+    const now = new Date().toISOString();
+    const restConfig = eventsConfig(incremental);
+    return openTestLake(
+      { name: 'api', type: 'rest', config: { ...restConfig }, createdAt: now, updatedAt: now },
+      restConnector as Connector<never>,
+      restConfig,
+    );
+  }
+
+  it('lands the next sync\'s records when a number cursor comes as JSON strings ("10" after "9")', async () => {
+    // Prepare
+    const lake = await eventsLake({ cursorFormat: 'number' });
+    events = [8, 9].map((n) => ({ id: `a${n}`, seq: String(n) }));
+
+    try {
+      // Act
+      const first = await lake.sync();
+      events.push(...[10, 11, 12].map((n) => ({ id: `a${n}`, seq: String(n) })));
+      const second = await lake.sync();
+      const rows = await lake.query('SELECT id, seq FROM api.events ORDER BY id');
+      const { cursor } = await lake.backend.state.getCursor('api', 'events');
+
+      // Assess: the new records land once, with the API's values unchanged; the cursor moves to 12
+      expect(first.status).toBe('SUCCEEDED');
+      expect(second.status).toBe('SUCCEEDED');
+      expect(second.streams.events!.rows).toBe(3);
+      expect(rows).toEqual(['a10', 'a11', 'a12', 'a8', 'a9'].map((id) => ({ id, seq: id.slice(1) })));
+      expect(cursor?.value).toBe(12);
+    } finally {
+      await lake.dispose();
+    }
+  });
+
+  it('orders a cursor committed as the string "9" numerically when the next sync reads "10"', async () => {
+    // Prepare: the first sync committed 9; an older version committed such cursors as text.
+    const lake = await eventsLake({ cursorFormat: 'number' });
+    events = [8, 9].map((n) => ({ id: `a${n}`, seq: String(n) }));
+
+    try {
+      await lake.sync();
+      const { cursor, version } = await lake.backend.state.getCursor('api', 'events');
+      await lake.backend.state.commitCursor('api', 'events', version, { ...cursor!, value: '9' });
+      events.push(...[10, 11].map((n) => ({ id: `a${n}`, seq: String(n) })));
+
+      // Act
+      const second = await lake.sync();
+      const rows = await lake.query('SELECT id FROM api.events ORDER BY id');
+
+      // Assess: 9 is not landed again (tie key), 10 and 11 land
+      expect(second.status).toBe('SUCCEEDED');
+      expect(second.streams.events!.rows).toBe(2);
+      expect(rows.map((r) => r.id)).toEqual(['a10', 'a11', 'a8', 'a9']);
+    } finally {
+      await lake.dispose();
+    }
+  });
+
+  it('lands records without a cursor value and moves the cursor only by the others', async () => {
+    // Prepare: one record with a null cursor, one without the field.
+    const lake = await eventsLake({ cursorFormat: 'number' });
+    events = [{ id: 'a1', seq: 1 }, { id: 'n1', seq: null }, { id: 'n2' }, { id: 'a2', seq: 2 }];
+
+    try {
+      // Act
+      const run = await lake.sync();
+      const rows = await lake.query('SELECT id FROM api.events ORDER BY id');
+      const { cursor } = await lake.backend.state.getCursor('api', 'events');
+
+      // Assess
+      expect(run.status).toBe('SUCCEEDED');
+      expect(rows.map((r) => r.id)).toEqual(['a1', 'a2', 'n1', 'n2']);
+      expect(cursor?.value).toBe(2);
+    } finally {
+      await lake.dispose();
+    }
+  });
+
+  it('lands records without a cursor value in a sortedByCursor stream without failing the order check', async () => {
+    // Prepare
+    const lake = await eventsLake({ cursorFormat: 'number', sortedByCursor: true });
+    events = [
+      { id: 'a1', seq: 1 },
+      { id: 'n1', seq: null },
+      { id: 'a2', seq: 2 },
+    ];
+
+    try {
+      // Act
+      const run = await lake.sync();
+      const rows = await lake.query('SELECT id FROM api.events ORDER BY id');
+
+      // Assess
+      expect(run.status).toBe('SUCCEEDED');
+      expect(rows.map((r) => r.id)).toEqual(['a1', 'a2', 'n1']);
+    } finally {
+      await lake.dispose();
+    }
+  });
+
+  it('asks for an integer when a fractional lag lowers a unixSeconds cursor', async () => {
+    // Prepare
+    const lake = await eventsLake({ cursorFormat: 'unixSeconds', lag: 1.5 });
+    events = [{ id: 'a1', seq: 1_767_225_600 }];
+
+    try {
+      // Act
+      await lake.sync();
+      api.requests.length = 0;
+      const second = await lake.sync();
+
+      // Assess: 1767225600 − 1.5 s, rounded down
+      expect(second.status).toBe('SUCCEEDED');
+      expect(api.requests[0]!.url.searchParams.get('since')).toBe('1767225598');
     } finally {
       await lake.dispose();
     }
