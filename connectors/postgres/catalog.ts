@@ -139,6 +139,11 @@ const KIND_NAMES: Readonly<Record<string, string>> = {
   f: 'a foreign table',
 };
 
+/** An int2, int4 or int8 cursor column (the others are dates and timestamps). */
+export function isIntegerCursor(column: TableColumn): boolean {
+  return ['int2', 'int4', 'int8'].includes(column.type.typname);
+}
+
 /** Initial cursor values that sort before any real value of the column. */
 export function initialCursor(column: TableColumn): CursorValue {
   switch (column.type.typname) {

@@ -11,6 +11,7 @@ import {
   discover,
   displayName,
   initialCursor,
+  isIntegerCursor,
   quoteIdent,
   type TablePlan,
 } from './catalog.js';
@@ -31,6 +32,8 @@ function toStream(plan: TablePlan, config: ResolvedConfig): Stream {
           incremental: {
             cursorField: cursor.name,
             initialValue: initialCursor(cursor),
+            // Integer columns: int8 values beyond 2^53 stay exact (as decimal text) and order as numbers.
+            ...(isIntegerCursor(cursor) ? { cursorType: 'number' as const } : {}),
             ...(config.lagSeconds > 0 ? { lag: config.lagSeconds } : {}),
           },
         }

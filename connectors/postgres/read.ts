@@ -342,7 +342,9 @@ export async function* readTable(
   ctx: ReadContext,
 ): AsyncGenerator<StreamItem> {
   const { signal, logger } = ctx;
-  const since = plan.cursor ? ctx.since : undefined;
+  // The first read (nothing committed) takes every row with a cursor, even below the initial value
+  // (-infinity, BC dates, int8 below -2^53): only a committed cursor bounds what was landed.
+  const since = plan.cursor && ctx.committedCursor !== undefined ? ctx.since : undefined;
   const read = readPlan(plan);
   const subject = displayName(plan.schema, plan.table);
   const keyless = plan.primaryKey.length === 0;

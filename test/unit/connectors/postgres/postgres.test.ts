@@ -165,6 +165,7 @@ describe('postgres connector: discovery', () => {
       cursorField: 'id',
       initialValue: Number.MIN_SAFE_INTEGER,
       lag: 30,
+      cursorType: 'number',
     });
   });
 
