@@ -56,6 +56,9 @@ export function cursorTypeOf(format: CursorFormat): CursorType {
  */
 export function comparableCursor(value: unknown, format: CursorFormat): CursorValue | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  // A JSON integer beyond 2^53 arrives as a bigint (sdk/json.ts); a time cursor that large is no time.
+  if (typeof value === 'bigint')
+    return cursorTypeOf(format) === 'number' ? normalizeCursor(value, 'cursor', 'number') : undefined;
   if (typeof value !== 'string') return undefined;
   if (cursorTypeOf(format) === 'auto') return value;
   try {

@@ -328,6 +328,38 @@ describe('rest incremental cursors through the engine', () => {
     }
   });
 
+  it('lands a number cursor of JSON integers beyond 2^53 exactly, where JSON.parse would make them one value', async () => {
+    // Prepare: ids two apart at 2^62, sent as JSON numbers and filtered by the API as 64-bit integers.
+    const base = 2n ** 62n;
+    let seqs: bigint[] = [base + 1n, base + 3n];
+    api.intercept = (req, res) => {
+      if (req.url.pathname !== '/events') return false;
+      const since = BigInt(req.url.searchParams.get('since') ?? '0');
+      const body = seqs.filter((n) => n >= since).map((n) => `{"id": "e${n}", "seq": ${n}}`);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`[${body.join(',')}]`);
+      return true;
+    };
+    const lake = await eventsLake({ cursorFormat: 'number' });
+
+    try {
+      // Act
+      const first = await lake.sync();
+      seqs = [...seqs, base + 2n, base + 5n];
+      const second = await lake.sync();
+      const rows = await lake.query('SELECT CAST(seq AS VARCHAR) AS seq FROM api.events ORDER BY seq');
+      const { cursor } = await lake.backend.state.getCursor('api', 'events');
+
+      // Assess: base + 2 came after the cursor (base + 3) and is not read; base + 5 lands; nothing twice.
+      expect(first.streams.events!.rows).toBe(2);
+      expect(second.streams.events!.rows).toBe(1);
+      expect(rows.map((r) => r.seq)).toEqual([base + 1n, base + 3n, base + 5n].map(String));
+      expect(String(cursor?.value)).toBe(String(base + 5n));
+    } finally {
+      await lake.dispose();
+    }
+  });
+
   it('orders a cursor committed as the string "9" numerically when the next sync reads "10"', async () => {
     // Prepare: the first sync committed 9; an older version committed such cursors as text.
     const lake = await eventsLake({ cursorFormat: 'number' });
