@@ -6,6 +6,7 @@
  * put; the consumer decodes each record on its own (a bad one is a poison
  * record, reported alone).
  */
+import { parseJsonExact, stringifyExact } from '../connectors/sdk/json.js';
 import { ValidationError } from './errors.js';
 
 export interface PushEnvelope {
@@ -54,14 +55,14 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeEnvelope(envelope: PushEnvelope): Uint8Array {
-  return encoder.encode(JSON.stringify(envelope));
+  return encoder.encode(stringifyExact(envelope));
 }
 
 /** Decodes one stream record; throws ValidationError naming what is wrong (the record is poison). */
 export function decodeEnvelope(bytes: Uint8Array): PushEnvelope {
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(bytes));
+    value = parseJsonExact(decoder.decode(bytes));
   } catch (error) {
     throw new ValidationError('the stream record is not JSON', { field: 'data', cause: error });
   }
@@ -108,7 +109,7 @@ export function envelopesOf(
   }
   let value: unknown;
   try {
-    value = JSON.parse(body);
+    value = parseJsonExact(body);
   } catch (error) {
     throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`, {
       field: 'body',

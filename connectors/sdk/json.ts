@@ -77,3 +77,19 @@ function restore(value: unknown, marker: string): unknown {
   }
   return value;
 }
+
+/**
+ * JSON.stringify that writes bigints as JSON integers, digit for digit (the
+ * inverse of parseJsonExact; JSON.stringify throws on a bigint). A value
+ * without bigints takes JSON.stringify as is.
+ */
+export function stringifyExact(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+  }
+  const marker = `\uE000${Math.random().toString(36).slice(2)}:`;
+  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${marker}${v}` : v));
+  return text.replace(new RegExp(`"${marker}(-?\\d+)"`, 'g'), '$1');
+}

@@ -85,6 +85,20 @@ describe('push envelopes', () => {
     expect(decodeEnvelope(encodeEnvelope(many[1]!))).toEqual(many[1]);
   });
 
+  it('carries a 64-bit id from the body through the stream digit for digit', () => {
+    // Prepare: JSON.parse reads 9007199254740993 as 9007199254740992.
+    const body = '{"order_id": 9007199254740993, "nested": {"ids": [1234567890123456789]}}';
+
+    // Act
+    const [envelope] = envelopesOf('app', 'orders', body, at);
+    const text = new TextDecoder().decode(encodeEnvelope(envelope!));
+    const decoded = decodeEnvelope(encodeEnvelope(envelope!));
+
+    // Assess
+    expect(text).toContain('"order_id":9007199254740993,');
+    expect(decoded.record).toEqual({ order_id: 9007199254740993n, nested: { ids: [1234567890123456789n] } });
+  });
+
   it('refuses what cannot land, naming the place', () => {
     expect(() => envelopesOf('app', 's', '', at)).toThrow('needs a JSON object');
     expect(() => envelopesOf('app', 's', '[1]', at)).toThrow('body[0] must be a JSON object');

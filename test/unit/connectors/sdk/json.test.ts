@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonExact } from '../../../../connectors/sdk/json.js';
+import { parseJsonExact, stringifyExact } from '../../../../connectors/sdk/json.js';
 
 describe('parseJsonExact', () => {
   it('reads integers beyond 2^53 exactly, as bigints, where JSON.parse rounds them', () => {
@@ -52,5 +52,18 @@ describe('parseJsonExact', () => {
       // Assess
       expect(parsed.id, `padding ${pad}`).toBe(9007199254740993n);
     }
+  });
+
+  it('writes bigints back as JSON integers, so a text survives a round trip exactly', () => {
+    // Prepare
+    const text =
+      '{"id":1234567890123456789,"list":[-9223372036854775808,1.5,"12345678901234567890"],"ok":true}';
+
+    // Act
+    const written = stringifyExact(parseJsonExact(text));
+
+    // Assess
+    expect(written).toBe(text);
+    expect(stringifyExact({ plain: 1 })).toBe('{"plain":1}');
   });
 });
