@@ -29,6 +29,8 @@ export interface ManifestStream {
   readonly files: readonly ManifestFile[];
   /** The catalog entry to publish before the files become visible. */
   readonly table?: TableDefinition;
+  /** Schema changes stored before the commit point instead (push batches, under the table's lease): for the run report. */
+  readonly schemaChanges?: readonly string[];
   /** Cursor advance; absent when the stream's cursor does not move. */
   readonly cursor?: { readonly expectedVersion: number; readonly next: CursorState };
   /** All tie keys landed at the new cursor value, when too many for the state item. */

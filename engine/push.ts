@@ -211,9 +211,12 @@ function runRecordOf(
       files: stream.files.length,
       durationMs,
       schemaChanges:
-        stream.table?.schemaVersions.at(-1)?.runId === manifest.runId
-          ? [...(stream.table.schemaVersions.at(-1)?.changes ?? [])]
-          : [],
+        stream.schemaChanges !== undefined
+          ? [...stream.schemaChanges]
+          : // A manifest written before schemas were stored under the table's lease carries its table.
+            stream.table?.schemaVersions.at(-1)?.runId === manifest.runId
+            ? [...(stream.table.schemaVersions.at(-1)?.changes ?? [])]
+            : [],
     };
   }
   return {
@@ -489,11 +492,15 @@ export async function landPushBatch(
     // Register each partition before the commit point, so published files are never outside every partition.
     for (const { name, location } of landed) {
       const at = streams.findIndex((s) => s.name === name);
-      const table = streams[at]?.table;
-      if (table && !(await storeSchemaChange(deps, table, runId, options, held.signal))) {
-        // Another shard stored a schema that reads these files already: the manifest must not undo it.
-        const { table: _stored, ...withoutTable } = streams[at]!;
-        streams[at] = withoutTable;
+      const { table, ...withoutTable } = streams[at]!;
+      if (table) {
+        const stored = await storeSchemaChange(deps, table, runId, options, held.signal);
+        // Stored here, under the table's lease, never by publishing: a manifest published later (or
+        // rolled forward by another shard or the monitor) must not put back a schema older than the one
+        // stored by then. It keeps only what the run report says changed.
+        streams[at] = stored
+          ? { ...withoutTable, schemaChanges: [...(table.schemaVersions.at(-1)?.changes ?? [])] }
+          : withoutTable;
       }
       const registered = await deps.catalog.ensurePartition(source, name, partition, location);
       if (registered !== location) {

@@ -129,6 +129,45 @@ describe('schema changes of a push table from two shards', () => {
     ]);
   });
 
+  it('never puts back an older schema when a batch publishes after another shard evolved the table', async () => {
+    // Prepare: shard 0 stores {id, x int, y} and stops at its commit point; shard 1 then widens x to bigint.
+    let resume: () => void = () => undefined;
+    const paused = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    let written: () => void = () => undefined;
+    const reachedCommitPoint = new Promise<void>((resolve) => {
+      written = resolve;
+    });
+    const first = landWith(
+      'shardId-000000000000',
+      { id: 1, x: 1, y: 'a' },
+      {
+        onPhase: async (phase) => {
+          if (phase !== 'manifest-written') return;
+          written();
+          await paused;
+        },
+      },
+    );
+    await reachedCommitPoint;
+    await landWith('shardId-000000000001', { id: 2, x: 5_000_000_000 });
+
+    // Act
+    resume();
+    await first;
+
+    // Assess: x stays bigint (INT32 files read as BIGINT), and every row reads.
+    const table = await ctx.catalog.getTable('hooks', 'clicks');
+    expect(table?.schemaVersions.at(-1)?.columns.find((c) => c.name === 'x')?.type).toBe('bigint');
+    const engine = await ctx.openQueryEngine();
+    const { rows } = await engine.query('SELECT id, x, y FROM hooks.clicks ORDER BY id');
+    expect(rows).toEqual([
+      { id: 1, x: 1, y: 'a' },
+      { id: 2, x: 5_000_000_000, y: null },
+    ]);
+  });
+
   it('lands the retry of a batch that stopped after its catalog write, before its commit point', async () => {
     // Prepare: the first attempt stores its new column, then fails registering its partition.
     const ensurePartition = ctx.catalog.ensurePartition.bind(ctx.catalog);
