@@ -165,7 +165,9 @@ export function fits(value: unknown, type: ColumnType): boolean {
       return typeof value !== 'boolean' && toInt64(value) !== undefined;
     case 'double':
       if (typeof value === 'string') return NUMBER_TEXT.test(value);
-      if (typeof value === 'bigint') return Number.isSafeInteger(Number(value));
+      // Rounded, as a double holds it: a column typed double before 64-bit JSON ids came exact (sdk/json.ts)
+      // keeps taking them, instead of moving them to a variant and leaving the column (often a key) null.
+      if (typeof value === 'bigint') return true;
       return typeof value === 'number';
     case 'boolean':
       return typeof value === 'boolean' || value === 'true' || value === 'false';

@@ -141,6 +141,20 @@ describe('StreamSchema', () => {
     ]);
   });
 
+  it('keeps landing 64-bit integers in a column that is double already, rounded as before', () => {
+    // Prepare: ids landed as doubles when JSON.parse rounded them; now they arrive exact, as bigints.
+    const schema = new StreamSchema();
+    schema.apply([{ id: 1234567890123456800 }]);
+
+    // Act
+    const next = schema.apply([{ id: 1234567890123456789n }]);
+
+    // Assess
+    expect(next.changes).toEqual([]);
+    expect(next.rows).toEqual([{ id: 1234567890123456789n }]);
+    expect(schema.columns).toEqual([{ name: 'id', type: 'double' }]);
+  });
+
   it('passes the records through uncopied when nothing is renamed or rerouted', () => {
     const schema = new StreamSchema();
     const batch = [{ id: 1, name: 'a' }];
