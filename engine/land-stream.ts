@@ -16,6 +16,7 @@ import {
   isColumnBatch,
 } from '../connectors/sdk/column-batch.js';
 import { compareCursor, cursorOf, lowerByLag, normalizeCursor } from '../connectors/sdk/cursor.js';
+import { stringifyExact } from '../connectors/sdk/json.js';
 import type { CursorValue, Logger, SourceRecord, Stream } from '../connectors/sdk/types.js';
 import { DELETED_FIELD, isCheckpoint, ReadOrder, type StreamPosition } from '../connectors/sdk/types.js';
 import { validateTableForCatalog } from './catalog-rules.js';
@@ -115,7 +116,7 @@ const encoder = new TextEncoder();
 /** The record's primary key as `id=5, region="eu"`, to name it in an error. */
 function describeKey(record: SourceRecord, primaryKey: readonly string[]): string {
   if (primaryKey.length === 0) return 'the stream has no primary key';
-  return `primary key ${primaryKey.map((name) => `${name}=${JSON.stringify(record[name]) ?? 'undefined'}`).join(', ')}`;
+  return `primary key ${primaryKey.map((name) => `${name}=${stringifyExact(record[name]) ?? 'undefined'}`).join(', ')}`;
 }
 
 /** Refuses, before the commit point, a cursor the state store could not hold. */

@@ -12,6 +12,7 @@ import {
   columnBatch,
   isNullAt,
 } from '../connectors/sdk/column-batch.js';
+import { stringifyExact } from '../connectors/sdk/json.js';
 import { PreciseDate } from '../connectors/sdk/precise-date.js';
 import type { ColumnType, SourceRecord, Stream } from '../connectors/sdk/types.js';
 import { nullVector } from './column-batches.js';
@@ -90,7 +91,7 @@ function clearText(value: unknown): string {
   if (value instanceof PreciseDate) return value.toPreciseISOString();
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'object') return stringifyExact(value);
   return String(value);
 }
 

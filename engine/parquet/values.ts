@@ -4,6 +4,7 @@
  * dates. Each returns NaN / undefined when the value cannot be converted and
  * lets the caller raise the error that names the column and row.
  */
+import { stringifyExact } from '../../connectors/sdk/json.js';
 import { PreciseDate } from '../../connectors/sdk/precise-date.js';
 
 const MS_PER_DAY = 86_400_000;
@@ -337,17 +338,9 @@ export function toJsonText(v: unknown): string | undefined {
   return jsonText(v);
 }
 
-/** JSON text of a value; bigints nested inside encode as strings instead of throwing. */
+/** JSON text of a value; bigints nested inside encode as JSON integers, digit for digit, instead of throwing. */
 function jsonText(v: unknown): string | undefined {
-  try {
-    return JSON.stringify(v);
-  } catch {
-    return JSON.stringify(v, jsonReplacer);
-  }
-}
-
-function jsonReplacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
+  return stringifyExact(v);
 }
 
 const DECIMAL_TEXT = /^\s*([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?\s*$/;

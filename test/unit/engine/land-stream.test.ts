@@ -613,7 +613,7 @@ describe('what lands with each row', () => {
     const stream = items({ cursor: true }, async function* () {
       // Enough rows before the bad one for a file to be written first.
       yield Array.from({ length: 600 }, (_, i) => ({ id: i + 1, n: 1 }));
-      yield [{ id: 601 }];
+      yield [{ id: 2n ** 62n }];
     });
     const lake = await lakeOf(stream);
 
@@ -622,7 +622,7 @@ describe('what lands with each row', () => {
 
     // Assess
     await expect(run).rejects.toThrow(
-      'stream "items" yielded a record (primary key id=601) without a value in its cursor field "n"',
+      `stream "items" yielded a record (primary key id=${2n ** 62n}) without a value in its cursor field "n"`,
     );
     await expect(run).rejects.toThrow('onMissingCursor "land"');
     await expect(run).rejects.toMatchObject({ cause: { field: 'n' } });

@@ -26,6 +26,17 @@ describe('hashValue', () => {
   });
 });
 
+describe('hashValue of objects', () => {
+  it('hashes an object holding a 64-bit integer by its exact JSON instead of throwing', () => {
+    // Act
+    const [a, b] = [1234567890123456789n, 1234567890123456790n].map((id) => hashValue({ id }, 's'));
+
+    // Assess
+    expect(a).not.toBe(b);
+    expect(a).toBe(hashValue('{"id":1234567890123456789}', 's'));
+  });
+});
+
 describe('streamMasker', () => {
   it('hashes with the salt and redacts to null when fields are marked', () => {
     // Prepare

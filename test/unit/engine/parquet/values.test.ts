@@ -4,6 +4,7 @@ import {
   parseTimestampMicros,
   parseTimestampMicrosExact,
   SAFE_MICROS,
+  toJsonText,
   toTimestampMicros,
   toTimestampMicrosExact,
 } from '../../../../engine/parquet/values.js';
@@ -116,5 +117,15 @@ describe('timestamp values', () => {
       if (e !== undefined && Math.abs(double[k]!) < SAFE_MICROS)
         expect(e, String(values[k])).toBe(BigInt(double[k]!));
     }
+  });
+});
+
+describe('json column text', () => {
+  it('writes a nested 64-bit integer as a JSON integer, digit for digit', () => {
+    // Act
+    const text = toJsonText({ ids: [1234567890123456789n, 1], name: 'a' });
+
+    // Assess
+    expect(text).toBe('{"ids":[1234567890123456789,1],"name":"a"}');
   });
 });
