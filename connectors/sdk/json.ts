@@ -14,23 +14,77 @@
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** Every string token (skipped) and every number token of a JSON text. */
-const TOKENS = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
-
 export function parseJsonExact(text: string): unknown {
-  if (!hasLongDigitRun(text)) return JSON.parse(text);
+  // JSON.parse first, also on the slow path: marking integers must not make an invalid text valid.
+  const value: unknown = JSON.parse(text);
+  if (!hasLongDigitRun(text)) return value;
   // A marker no text holds by chance: private-use character plus a per-call nonce.
   const marker = `\uE000${Math.random().toString(36).slice(2)}:`;
-  let found = false;
-  const marked = text.replace(TOKENS, (token) => {
-    if (token.charCodeAt(0) === 34 || token.length < 16 || /[.eE]/.test(token)) return token;
-    const exact = BigInt(token);
-    if (Number.isSafeInteger(Number(token)) || exact < INT64_MIN || exact > INT64_MAX) return token;
-    found = true;
-    return `"${marker}${token}"`;
-  });
-  const value: unknown = JSON.parse(marked);
-  return found ? restore(value, marker) : value;
+  const marked = markLongIntegers(text, marker);
+  return marked === undefined ? value : restore(JSON.parse(marked), marker);
+}
+
+/**
+ * The text with each integer literal beyond int53 and within int64 turned
+ * into a marked string, or undefined when it holds none. The text is valid
+ * JSON (JSON.parse read it), so a scan suffices: strings are skipped with
+ * indexOf (no regex, whose backtracking overflows the stack on a string of
+ * millions of escapes), numbers are read whole (fraction and exponent
+ * included, so their digits are never taken for an integer).
+ */
+function markLongIntegers(text: string, marker: string): string | undefined {
+  const parts: string[] = [];
+  let copied = 0;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const code = text.charCodeAt(i);
+    if (code === 34) {
+      i = endOfString(text, i);
+      continue;
+    }
+    if (code !== 45 && !isDigit(code)) {
+      i++;
+      continue;
+    }
+    let end = code === 45 ? i + 1 : i;
+    while (end < n && isDigit(text.charCodeAt(end))) end++;
+    const next = text.charCodeAt(end);
+    const integer = next !== 46 && next !== 101 && next !== 69;
+    if (integer && end - i >= 16 && isInt64BeyondInt53(text.slice(i, end))) {
+      parts.push(text.slice(copied, i), `"${marker}${text.slice(i, end)}"`);
+      copied = end;
+    }
+    while (end < n && isNumberChar(text.charCodeAt(end))) end++;
+    i = end;
+  }
+  if (parts.length === 0) return undefined;
+  parts.push(text.slice(copied));
+  return parts.join('');
+}
+
+/** The index after the string that opens at `start` (a quote not preceded by an odd run of backslashes). */
+function endOfString(text: string, start: number): number {
+  let from = start + 1;
+  for (;;) {
+    const quote = text.indexOf('"', from);
+    if (quote < 0) return text.length;
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === 92) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    from = quote + 1;
+  }
+}
+
+function isInt64BeyondInt53(literal: string): boolean {
+  if (Number.isSafeInteger(Number(literal))) return false;
+  const exact = BigInt(literal);
+  return exact >= INT64_MIN && exact <= INT64_MAX;
+}
+
+/** Digits, sign, point and exponent: the rest of a number token. */
+function isNumberChar(code: number): boolean {
+  return isDigit(code) || code === 43 || code === 45 || code === 46 || code === 101 || code === 69;
 }
 
 /** True when the text holds 16 or more digits in a row. Any such run covers an index ≡ 15 (mod 16). */

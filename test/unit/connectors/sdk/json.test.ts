@@ -41,6 +41,25 @@ describe('parseJsonExact', () => {
     expect(parsed.id).toBe(1234567890123456789n);
   });
 
+  it('refuses what JSON.parse refuses, also where marking an integer would have made it valid', () => {
+    // Act + Assess: a number as a key, and a leading zero.
+    expect(() => parseJsonExact('{1234567890123456789: 1}')).toThrow(SyntaxError);
+    expect(() => parseJsonExact('[00009007199254740993]')).toThrow(SyntaxError);
+  });
+
+  it('reads a string of twenty million characters next to a 64-bit integer', () => {
+    // Prepare
+    const long = 'ab\\"c'.repeat(4_000_000);
+    const text = `{"id": 1234567890123456789, "text": "${long}"}`;
+
+    // Act
+    const parsed = parseJsonExact(text) as { id: unknown; text: string };
+
+    // Assess
+    expect(parsed.id).toBe(1234567890123456789n);
+    expect(parsed.text).toBe(JSON.parse(`"${long}"`));
+  });
+
   it('finds a run of 16 digits wherever it starts in the text', () => {
     // Prepare: the id at every offset against the every-16th-character scan.
     for (let pad = 0; pad < 40; pad++) {
@@ -65,5 +84,53 @@ describe('parseJsonExact', () => {
     // Assess
     expect(written).toBe(text);
     expect(stringifyExact({ plain: 1 })).toBe('{"plain":1}');
+  });
+
+  it('reads generated texts as the values they were generated from', () => {
+    // Prepare: a seeded generator of integers either side of 2^53, strings with quotes, escapes and
+    // digit runs, fractions and exponents, and nested objects; the oracle is the generated value.
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const integer = () =>
+      (BigInt(Math.floor(random() * 9e15)) * 1000n + BigInt(Math.floor(random() * 1000))) *
+      (random() < 0.5 ? -1n : 1n);
+    const asJs = (n: bigint) => (Number.isSafeInteger(Number(n)) ? Number(n) : n);
+    const strings = ['a"b\\', '12345678901234567890', 'é\n', '"9007199254740993"', 'x'.repeat(33)];
+    for (let t = 0; t < 500; t++) {
+      const texts: string[] = [];
+      const values: unknown[] = [];
+      for (let k = 0; k < 6; k++) {
+        const pick = random();
+        const n = integer();
+        if (pick < 0.3) {
+          texts.push(String(n));
+          values.push(asJs(n));
+        } else if (pick < 0.5) {
+          const text = strings[Math.floor(random() * strings.length)]!;
+          texts.push(JSON.stringify(text));
+          values.push(text);
+        } else if (pick < 0.7) {
+          texts.push(`${n}.5e-3`);
+          values.push(Number(`${n}.5e-3`));
+        } else if (pick < 0.85) {
+          const exponent = Math.floor(random() * 300);
+          texts.push(`1e${exponent}`);
+          values.push(Number(`1e${exponent}`));
+        } else {
+          texts.push(`{"k${k}": ${n}}`);
+          values.push({ [`k${k}`]: asJs(n) });
+        }
+      }
+      const text = `[${texts.join(' ,\n')}]`;
+
+      // Act
+      const parsed = parseJsonExact(text);
+
+      // Assess
+      expect(parsed, text).toEqual(values);
+    }
   });
 });
