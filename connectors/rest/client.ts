@@ -247,7 +247,11 @@ export function rateLimitWait(
   if (retryAfter !== null) return { ms: parseRetryAfter(retryAfter, now) };
   if (headers.get('x-ratelimit-remaining')?.trim() !== '0') return undefined;
   const reset = Number(headers.get('x-ratelimit-reset') ?? Number.NaN);
-  return { ms: Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - now) : undefined };
+  if (!Number.isFinite(reset) || reset <= 0) return { ms: undefined };
+  // Epoch seconds (GitHub), or seconds to wait (other APIs): no wait is a billion seconds long.
+  const ms = reset > 1e9 ? reset * 1000 - now : reset * 1000;
+  // A reset already past (clock skew) says nothing: back off rather than retry at once.
+  return { ms: ms > 0 ? ms : undefined };
 }
 
 /** The typed error for a non-2xx answer, or undefined for 2xx. */

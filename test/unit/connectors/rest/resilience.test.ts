@@ -91,21 +91,26 @@ describe('rest client resilience', () => {
   });
 
   it('retries a 403 saying no requests remain, and still refuses a plain 403', async () => {
-    // Prepare
-    const failed = failSecondPage(1, 403, () => ({
+    // Prepare: a reset already past backs off; a reset in seconds to wait is waited out.
+    let answers = 0;
+    const failed = failSecondPage(2, 403, () => ({
       'x-ratelimit-remaining': '0',
-      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000)),
+      'x-ratelimit-reset': answers++ === 0 ? String(Math.floor(Date.now() / 1000) - 5) : '1',
     }));
+    const logger = captureLogger();
     const stream = await onlyStream(config());
 
     // Act
-    const records = await readStream(stream);
+    const records = await readStream(stream, { logger });
     failSecondPage(1, 403);
     const refused = await rejection(readStream(await onlyStream(config())));
 
     // Assess
     expect(records).toHaveLength(12);
-    expect(failed()).toBe(1);
+    expect(failed()).toBe(2);
+    const retries = logger.entries.filter((e) => e.message === 'rest: retrying request');
+    expect(retries.map((e) => e.extra?.retryAfter)).toEqual([false, true]);
+    expect(retries[1]?.extra?.delayMs).toBe(1000);
     expect(refused).toBeInstanceOf(ConfigError);
     expect((refused as Error).message).toContain('403');
   });
