@@ -16,8 +16,9 @@ import {
   isColumnBatch,
 } from '../connectors/sdk/column-batch.js';
 import { compareCursor, cursorOf, lowerByLag, normalizeCursor } from '../connectors/sdk/cursor.js';
+import { SystemError } from '../connectors/sdk/errors.js';
 import { stringifyExact } from '../connectors/sdk/json.js';
-import type { CursorValue, Logger, SourceRecord, Stream } from '../connectors/sdk/types.js';
+import type { CursorValue, Incremental, Logger, SourceRecord, Stream } from '../connectors/sdk/types.js';
 import { DELETED_FIELD, isCheckpoint, ReadOrder, type StreamPosition } from '../connectors/sdk/types.js';
 import { validateTableForCatalog } from './catalog-rules.js';
 import { batchBytes, cursorRange, joinBatches } from './column-batches.js';
@@ -200,6 +201,21 @@ export async function landStreamSlice(
     incremental && cursor
       ? (normalizeCursor(cursor.value, incremental.cursorField, cursorType) ?? cursor.value)
       : undefined;
+  let unreadableCursors = 0;
+  /**
+   * The record's cursor value. Under onMissingCursor "land", one the stream's cursor type cannot
+   * read (`""` or `"n/a"` for a number cursor) counts as missing: it lands without moving the cursor.
+   */
+  const cursorValueOf = (record: SourceRecord, declared: Incremental): CursorValue | undefined => {
+    if (declared.onMissingCursor !== 'land') return cursorOf(record, declared.cursorField, cursorType);
+    try {
+      return cursorOf(record, declared.cursorField, cursorType);
+    } catch (error) {
+      if (!(error instanceof SystemError)) throw error;
+      unreadableCursors++;
+      return undefined;
+    }
+  };
   const lag = incremental?.lag ?? 0;
   // After this run advanced an ascending stream, the lag window was read already: do not re-land it per slice.
   const lagDone = ascending && start.advanced;
@@ -416,7 +432,7 @@ export async function landStreamSlice(
       for (const read of page) {
         // Masked first: tie keys, cursor state and Parquet only ever see the masked value.
         const record = masker ? masker.mask(read) : read;
-        const value = incremental ? cursorOf(record, incremental.cursorField, cursorType) : undefined;
+        const value = incremental ? cursorValueOf(record, incremental) : undefined;
         if (incremental && value === undefined && incremental.onMissingCursor !== 'land') {
           throw new ValidationError(
             `stream "${stream.name}" yielded a record (${describeKey(record, stream.primaryKey)}) without a value in its cursor field "${incremental.cursorField}", so it cannot be placed in the incremental sync; make the source fill "${incremental.cursorField}" on every record, choose another cursor field, or have the connector declare incremental.onMissingCursor "land" (such records then land on every run that reads them)`,
@@ -488,6 +504,14 @@ export async function landStreamSlice(
   report(completed);
   for (const r of recordsAtMax) keysAtMax.push(keyOf(r));
   const durationMs = Date.now() - started;
+  if (unreadableCursors > 0) {
+    deps.logger.warn('records whose cursor value could not be read landed without moving the cursor', {
+      stream: stream.name,
+      cursorField: incremental?.cursorField,
+      cursorType,
+      records: unreadableCursors,
+    });
+  }
 
   // The files and cursor this slice publishes: every slice for ascending streams, the last for the others.
   const publishing = ascending || completed;

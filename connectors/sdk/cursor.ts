@@ -4,6 +4,7 @@ import type { CursorType, CursorValue, SourceRecord } from './types.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
+const EXPONENT = /^-?\d+(?:\.\d+)?[eE][+-]?\d+$/;
 
 /**
  * Cursor values are kept as JSON-friendly scalars: numbers stay numbers,
@@ -41,6 +42,8 @@ function numericCursor(value: unknown, field: string): CursorValue {
   if (typeof value === 'string') {
     const match = DECIMAL.exec(value.trim());
     if (match) return match[3] === undefined ? exactInteger(BigInt(value.trim())) : Number(value.trim());
+    // An exponent form (`1.5e9`, as some APIs write unix times): a double, exact as far as it goes.
+    if (EXPONENT.test(value.trim())) return Number(value.trim());
   }
   const shown = typeof value === 'string' ? JSON.stringify(value) : `a ${typeof value} value`;
   throw new SystemError(

@@ -404,6 +404,30 @@ describe('rest incremental cursors through the engine', () => {
     }
   });
 
+  it('lands records whose number cursor is unreadable text, moving the cursor only by numbers', async () => {
+    // Prepare: an empty string (no number), and an exponent form (a number).
+    const lake = await eventsLake({ cursorFormat: 'number' });
+    events = [
+      { id: 'a1', seq: 1 },
+      { id: 'blank', seq: '' },
+      { id: 'exp', seq: '1.5e1' },
+    ];
+
+    try {
+      // Act
+      const run = await lake.sync();
+      const rows = await lake.query('SELECT id FROM api.events ORDER BY id');
+      const { cursor } = await lake.backend.state.getCursor('api', 'events');
+
+      // Assess
+      expect(run.status).toBe('SUCCEEDED');
+      expect(rows.map((r) => r.id)).toEqual(['a1', 'blank', 'exp']);
+      expect(cursor?.value).toBe(15);
+    } finally {
+      await lake.dispose();
+    }
+  });
+
   it('lands records without a cursor value in a sortedByCursor stream without failing the order check', async () => {
     // Prepare
     const lake = await eventsLake({ cursorFormat: 'number', sortedByCursor: true });
