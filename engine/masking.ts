@@ -119,14 +119,8 @@ function hashedVector(column: BatchColumn, rows: number, salt: string): BatchCol
  * key null, and a masked cursor field would put its clear value in the
  * cursor state: both are refused.
  */
-export function streamMasker(
-  source: string,
-  stream: Stream,
-  pii: PiiDeclarations | undefined,
-  salt: string | undefined,
-): StreamMasker | undefined {
-  const actions = pii?.[stream.name];
-  if (!actions || Object.keys(actions).length === 0) return undefined;
+/** Refuses actions the stream cannot take: a redacted key (every key null), a masked cursor (kept in state in the clear). */
+function checkStreamPii(source: string, stream: Stream, actions: Readonly<Record<string, PiiAction>>): void {
   for (const [field, action] of Object.entries(actions)) {
     const at = `pii.${stream.name}.${field}`;
     if (action === PiiAction.redact && stream.primaryKey.includes(field)) {
@@ -142,6 +136,35 @@ export function streamMasker(
       );
     }
   }
+}
+
+/**
+ * What a source's syncs would refuse about its `pii`, checked when it is
+ * registered: a stream it does not have, and the actions checkStreamPii
+ * refuses. For connectors whose streams are declared by their config.
+ */
+export function checkPii(source: string, pii: PiiDeclarations, streams: readonly Stream[]): void {
+  for (const [name, actions] of Object.entries(pii)) {
+    const stream = streams.find((s) => s.name === name);
+    if (!stream) {
+      throw new ValidationError(
+        `"pii.${name}": source "${source}" has no stream "${name}"; streams: ${streams.map((s) => s.name).join(', ') || 'none'}`,
+        { field: `pii.${name}` },
+      );
+    }
+    checkStreamPii(source, stream, actions);
+  }
+}
+
+export function streamMasker(
+  source: string,
+  stream: Stream,
+  pii: PiiDeclarations | undefined,
+  salt: string | undefined,
+): StreamMasker | undefined {
+  const actions = pii?.[stream.name];
+  if (!actions || Object.keys(actions).length === 0) return undefined;
+  checkStreamPii(source, stream, actions);
   if (salt === undefined || salt.length === 0) {
     // Fail closed: without the salt nothing may land.
     throw new ValidationError(`source "${source}" masks fields but has no pii salt in the secret store`, {

@@ -5,9 +5,9 @@
  */
 import { validateConfig } from '../connectors/sdk/config.js';
 import { ConfigError } from '../connectors/sdk/errors.js';
-import type { Connector } from '../connectors/sdk/types.js';
+import type { Connector, Stream } from '../connectors/sdk/types.js';
 import { ConflictError, ValidationError } from './errors.js';
-import { createSalt, type PiiDeclarations, parsePii } from './masking.js';
+import { checkPii, createSalt, type PiiDeclarations, parsePii } from './masking.js';
 import type { SecretStore, SourceDefinition, StateStore } from './ports.js';
 import {
   assertNoSecretRefs,
@@ -159,14 +159,30 @@ export function parseSourceInput(
   if (slaMinutes !== undefined && (typeof slaMinutes !== 'number' || !(slaMinutes > 0))) {
     throw new ValidationError('"slaMinutes" must be a positive number', { field: 'slaMinutes' });
   }
+  let valid: unknown;
   try {
     // Not `validate?.(validateConfig(…))`: an optional call would skip the schema check with it.
-    const valid = validateConfig(connector.configSchema, config ?? {});
+    valid = validateConfig(connector.configSchema, config ?? {});
     if (options.validateConfig !== false) connector.validate?.(valid as never);
   } catch (error) {
     if (error instanceof ConfigError)
       throw new ValidationError(error.message, { field: 'config', cause: error });
     throw error;
+  }
+  const declarations = pii === undefined ? undefined : parsePii(pii);
+  // Streams the config declares: what a sync would refuse about `pii` is refused now (a push source
+  // would otherwise take events and fail every batch of them).
+  if (declarations && connector.staticStreams) {
+    let declared: readonly Stream[] | undefined;
+    try {
+      declared = connector.streams(valid as never) as readonly Stream[];
+    } catch (error) {
+      // A stored config the connector's own check was skipped for (a PATCH without config): nothing to check against.
+      if (!(error instanceof ConfigError)) throw error;
+      if (options.validateConfig !== false)
+        throw new ValidationError(error.message, { field: 'config', cause: error });
+    }
+    if (declared) checkPii(name, declarations, declared);
   }
   return {
     name,
@@ -178,7 +194,7 @@ export function parseSourceInput(
     ...(paused !== undefined ? { paused: paused as boolean } : {}),
     ...(slaMinutes ? { slaMinutes: slaMinutes as number } : {}),
     ...(quality !== undefined ? { quality: parseQuality(quality) } : {}),
-    ...(pii !== undefined ? { pii: parsePii(pii) } : {}),
+    ...(declarations !== undefined ? { pii: declarations } : {}),
   };
 }
 

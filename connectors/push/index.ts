@@ -128,6 +128,7 @@ export const pushConnector: Connector<PushConfig> = {
     }
   },
   streams: (config) => pushStreams(config),
+  staticStreams: true,
   // Refused when the source is created or changed, not by every batch the consumer then fails to land.
   validate: (config) => {
     pushStreams(config);

@@ -81,6 +81,7 @@ export const restConnector: Connector<RestConfig> = {
   configSchema: restConfigSchema,
   check,
   streams: (config) => createRestSource(parseRestConfig(config)).streams,
+  staticStreams: true,
   validate: (config) => {
     parseRestConfig(config);
   },

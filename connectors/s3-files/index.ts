@@ -19,6 +19,7 @@ export const s3FilesConnector: Connector<S3FilesConfig> = {
     const resolved = resolveConfig(config);
     return resolved.streams.map((stream) => buildStream(resolved, stream));
   },
+  staticStreams: true,
   validate: (config) => {
     resolveConfig(config);
   },

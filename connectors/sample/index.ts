@@ -28,6 +28,7 @@ export const sampleConnector: Connector<SampleConfig> = {
   check: async (): Promise<CheckResult> => ({ ok: true }),
   streams: (config) =>
     sampleStreams({ rows: config.rows ?? 1000, seed: config.seed ?? 42, pageSize: config.pageSize ?? 1000 }),
+  staticStreams: true,
 };
 
 export type { SampleConfig } from './streams.js';

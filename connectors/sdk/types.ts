@@ -256,6 +256,12 @@ export interface Connector<Config = Record<string, unknown>> {
   /** Cheap: builds stream declarations, reads nothing. May discover (e.g. list tables). */
   streams(config: Config): Promise<readonly Stream[]> | readonly Stream[];
   /**
+   * `streams` reads nothing and answers at once (it builds the streams the
+   * config declares), so the engine may call it when a source is registered
+   * to check what names streams (`pii`). A connector that discovers leaves it unset.
+   */
+  readonly staticStreams?: boolean;
+  /**
    * What the schema cannot say (a URL that parses, a date, a glob), checked
    * without I/O when a source is registered or changed, so a config that
    * could never sync is refused then, not at its first run. Throws a
