@@ -87,6 +87,12 @@ export interface ParseSourceOptions {
    * @default true
    */
   readonly validateConfig?: boolean;
+  /**
+   * Check `pii` against the streams the config declares. A PATCH that
+   * changes neither turns it off, for the same reason.
+   * @default true
+   */
+  readonly checkPii?: boolean;
 }
 
 /** Checks the shape of a source definition; the message names the field at fault. */
@@ -172,7 +178,7 @@ export function parseSourceInput(
   const declarations = pii === undefined ? undefined : parsePii(pii);
   // Streams the config declares: what a sync would refuse about `pii` is refused now (a push source
   // would otherwise take events and fail every batch of them).
-  if (declarations && connector.staticStreams) {
+  if (declarations && connector.staticStreams && options.checkPii !== false) {
     let declared: readonly Stream[] | undefined;
     try {
       declared = connector.streams(valid as never) as readonly Stream[];

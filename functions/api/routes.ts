@@ -239,7 +239,10 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
       delete next.slaMinutes;
       next.sla = body.sla;
     }
-    const parsed = parseSourceInput(next, deps.registry, { validateConfig: body.config !== undefined });
+    const parsed = parseSourceInput(next, deps.registry, {
+      validateConfig: body.config !== undefined,
+      checkPii: body.config !== undefined || body.pii !== undefined,
+    });
     // Changed secrets go to new names (engine/secrets.ts): the stored ones stay as they are until
     // the definition pointing at the new ones is stored, so a PATCH that fails changes nothing.
     const {

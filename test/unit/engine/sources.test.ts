@@ -76,6 +76,10 @@ describe('parseSourceInput with pii', () => {
     expect(parseSourceInput(push({ clicks: { id: 'hash' } }), registry).pii).toEqual({
       clicks: { id: 'hash' },
     });
+    // A PATCH touching neither config nor pii can still pause a source stored before this check.
+    expect(
+      parseSourceInput(push({ clicks: { id: 'redact' } }), registry, { checkPii: false }).pii,
+    ).toBeDefined();
   });
 
   it('leaves a discovering connector’s pii to its syncs, reading nothing at registration', () => {
