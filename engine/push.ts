@@ -342,10 +342,14 @@ async function storeSchemaChange(
   }
 }
 
+/** Salts read, per secret store, by reference: a reference names one write (ADR 0015), so it never goes stale. */
+const saltsRead = new WeakMap<object, Map<string, string>>();
+
 /**
  * The pii salt a push batch of the source needs (`PushBatch.piiSalt`): read
  * from the secret store when the source masks any field, else undefined
- * (no secret is read for a source that masks nothing).
+ * (no secret is read for a source that masks nothing). Read once per
+ * reference: a warm consumer does not call the secret store for every batch.
  */
 export async function pushSalt(
   source: SourceDefinition,
@@ -353,7 +357,17 @@ export async function pushSalt(
 ): Promise<string | undefined> {
   const masks = Object.values(source.pii ?? {}).some((fields) => Object.keys(fields).length > 0);
   if (!masks || source.piiSalt === undefined) return undefined;
-  return secrets.get(source.piiSalt.$secret);
+  const ref = source.piiSalt.$secret;
+  let read = saltsRead.get(secrets);
+  if (!read) {
+    read = new Map();
+    saltsRead.set(secrets, read);
+  }
+  const known = read.get(ref);
+  if (known !== undefined) return known;
+  const salt = await secrets.get(ref);
+  read.set(ref, salt);
+  return salt;
 }
 
 /** Lands one shard's micro-batch for one source, exactly once. */
