@@ -17,7 +17,7 @@ describe('pushSalt', () => {
 
   it('reads a source’s salt from the secret store once, not for every batch', async () => {
     // Prepare: the real local store, counting its reads.
-    const store = new LocalSecretStore(join(home, 'secrets'));
+    const store = new LocalSecretStore(home);
     const ref = await store.put('hooks/pii-salt@1', 'the-salt');
     let reads = 0;
     const counting = {
