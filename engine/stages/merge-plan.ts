@@ -13,7 +13,7 @@
 import { DELETED_FIELD } from '../../connectors/sdk/types.js';
 import { catalogTableName, PARTITION_KEY } from '../catalog-rules.js';
 import { readManifest } from '../commit.js';
-import type { Column, ObjectStore, TableDefinition } from '../ports.js';
+import type { Column, ObjectStore, RunStatus, TableDefinition } from '../ports.js';
 
 export const CURRENT_SUFFIX = '__current';
 
@@ -107,10 +107,24 @@ export async function filesSince(
 export async function planMerge(
   objects: ObjectStore,
   table: TableDefinition,
-  options: { readonly after: string | undefined; readonly cursorField?: string | undefined },
+  options: {
+    readonly after: string | undefined;
+    readonly cursorField?: string | undefined;
+    /**
+     * The status recorded for a run. Files of a run whose `error` quality
+     * check failed (QUALITY_FAILED) are never merged: a later run's merge,
+     * which reads every file after the watermark, would promote them.
+     */
+    readonly runStatus?: (runId: string) => Promise<RunStatus | undefined>;
+  },
 ): Promise<MergePlan | undefined> {
   if (table.primaryKey.length === 0) return undefined;
-  const files = await filesSince(objects, table.source, table.stream, options.after);
+  const found = await filesSince(objects, table.source, table.stream, options.after);
+  const failed = new Set<string>();
+  for (const runId of new Set(found.map((f) => f.runId))) {
+    if ((await options.runStatus?.(runId)) === 'QUALITY_FAILED') failed.add(runId);
+  }
+  const files = found.filter((f) => !failed.has(f.runId));
   if (files.length === 0) return undefined;
   const latest = table.schemaVersions.at(-1);
   const names = latest?.names ?? {};

@@ -42,6 +42,7 @@ export async function mergeTable(
   const plan = await planMerge(deps.objects, table, {
     after: watermark.manifest,
     cursorField: declared?.incremental?.cursorField,
+    runStatus: async (runId) => (await deps.state.getRun(table.source, runId))?.status,
   });
   if (!plan) return undefined;
   const engine = await deps.engine();

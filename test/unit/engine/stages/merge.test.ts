@@ -101,6 +101,43 @@ describe('merge into current (DuckDB)', () => {
     expect(Number(tombstones[0]!.n)).toBeGreaterThan(0);
   });
 
+  it('never promotes the rows of a run whose error quality check failed, also not with a later run', async () => {
+    // Prepare: the first sync fails an `error` check; the second passes (its source declares none).
+    const strict = {
+      ...sampleSource(),
+      quality: { orders: [{ type: 'accepted_values', column: 'status', values: ['nope'] }] },
+    } as unknown as ReturnType<typeof sampleSource>;
+    lake = await openTestLake(strict);
+    const b = lake.backend;
+    const deps = {
+      objects: b.objects,
+      state: b.state,
+      catalog: b.catalog,
+      logger: silentLogger,
+      openQueryEngine: () => b.openQueryEngine(),
+    };
+    const streams = await sampleConnector.streams(SAMPLE_CONFIG);
+    const first = await lake.sync();
+    const failed = await runStages(deps, { source: strict, streams, stages: FAST, runId: first.runId });
+    const second = await lake.sync();
+
+    // Act
+    const passed = await runStages(deps, {
+      source: sampleSource(),
+      streams,
+      stages: FAST,
+      runId: second.runId,
+    });
+
+    // Assess
+    expect(failed.status).toBe('QUALITY_FAILED');
+    expect(passed.status).toBe('SUCCEEDED');
+    const rows = await lake.query(
+      `SELECT _sluice_run_id AS run, count(*) AS n FROM shop__orders__current GROUP BY 1 ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.run)).toEqual([second.runId]);
+  });
+
   it('reads only the files committed since the last merge', async () => {
     // Prepare
     lake = await openTestLake();
