@@ -235,7 +235,12 @@ export async function landStreamSlice(
   const columns = masker ? masker.columns(stream.columns) : stream.columns;
   const declared =
     stream.primaryKey.length > 0 ? { [DELETED_FIELD]: 'boolean' as const, ...columns } : columns;
-  const schema = new StreamSchema(versions.at(-1)?.columns ?? [], declared ?? {}, versions.at(-1)?.names);
+  const schema = new StreamSchema(
+    versions.at(-1)?.columns ?? [],
+    declared ?? {},
+    versions.at(-1)?.names,
+    new Set(stream.primaryKey),
+  );
   const changes: string[] = [];
   const keyOf = (record: SourceRecord): string => tieKeyOf(record, stream.primaryKey);
 

@@ -397,11 +397,13 @@ export class StreamSchema {
    * @param initial the catalog's latest columns (metadata columns are skipped)
    * @param declared the stream's declared types by source field name; they win over inference
    * @param names the catalog's field → column mapping (`SchemaVersion.names`)
+   * @param keyFields the stream's primary-key fields: a value that does not fit their column is refused
    */
   public constructor(
     initial: readonly Column[] = [],
     declared: Readonly<Record<string, ColumnType>> = {},
     names: Readonly<Record<string, string>> = {},
+    private readonly keyFields: ReadonlySet<string> = new Set(),
   ) {
     for (const column of initial) {
       if (METADATA_NAMES.has(column.name)) continue;
@@ -617,11 +619,28 @@ export class StreamSchema {
         routes.set(valueType, TO_COLUMN);
         continue;
       }
+      // A key in a variant column leaves the base column null, and the row out of `current`: refuse it.
+      if (this.keyFields.has(field)) this.refuseKey(records, field, column, type, valueType);
       isDirect = false;
       const variant = this.variantFor(column, type, valueType, changes);
       routes.set(valueType, fit === 'check' ? TO_CHECK : { to: 'variant', column: variant });
     }
     return { column, type, direct: isDirect, routes };
+  }
+
+  private refuseKey(
+    records: readonly SourceRecord[],
+    field: string,
+    column: string,
+    type: ColumnType,
+    valueType: ColumnType,
+  ): never {
+    const value = records.find((r) => inferType(r[field]) === valueType && !fits(r[field], type))?.[field];
+    const shown = typeof value === 'bigint' ? String(value) : JSON.stringify(value);
+    throw new ValidationError(
+      `primary-key field "${field}" has the value ${shown} (${valueType}), which its column ${column} (${type}) cannot hold; a key never goes to a variant column, where its rows would drop out of the current table. Fix the source, or declare the field's type (columns) and reset the stream with its table dropped`,
+      { field },
+    );
   }
 
   /** Whether every value of `valueType` of `field` fits `type` (then no variant is needed). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PreciseDate } from '../../../connectors/sdk/precise-date.js';
+import type { ValidationError } from '../../../engine/errors.js';
 import {
   describeChange,
   fits,
@@ -139,6 +140,31 @@ describe('StreamSchema', () => {
       { name: 'amount__double', type: 'double', variantOf: 'amount' },
       { name: 'amount__string', type: 'string', variantOf: 'amount' },
     ]);
+  });
+
+  it('refuses a primary-key value its column cannot hold instead of moving it to a variant', () => {
+    // Prepare: `id` is an int key; `n` is no key.
+    const schema = new StreamSchema([], {}, {}, new Set(['id']));
+    schema.apply([{ id: 1, n: 1 }]);
+
+    // Act
+    const other = schema.apply([{ id: 2, n: 'two' }]);
+    const refused = (() => {
+      try {
+        schema.apply([{ id: 3 }, { id: 'A-17' }]);
+      } catch (error) {
+        return error as ValidationError;
+      }
+      return undefined;
+    })();
+
+    // Assess
+    expect(other.changes.map(describeChange)).toEqual([
+      'added variant column n__string (string) for values of n that are not int',
+    ]);
+    expect(refused?.field).toBe('id');
+    expect(refused?.message).toContain('primary-key field "id" has the value "A-17" (string)');
+    expect(schema.columns.map((c) => c.name)).not.toContain('id__string');
   });
 
   it('keeps landing 64-bit integers in a column that is double already, rounded as before', () => {
