@@ -113,15 +113,27 @@ export async function planMerge(
     /**
      * The status recorded for a run. Files of a run whose `error` quality
      * check failed (QUALITY_FAILED) are never merged: a later run's merge,
-     * which reads every file after the watermark, would promote them.
+     * which reads every file after the watermark, would promote them. The
+     * exception is `upToRun` itself: its checks have just passed (its stages
+     * re-run after a fix) though its record does not say so yet.
      */
     readonly runStatus?: (runId: string) => Promise<RunStatus | undefined>;
+    /**
+     * The run whose stages merge: files of runs after it (a sync that started
+     * once this run released the source's lease) wait for their own run's
+     * quality checks and merge. Run ids begin with their start time.
+     */
+    readonly upToRun?: string;
   },
 ): Promise<MergePlan | undefined> {
   if (table.primaryKey.length === 0) return undefined;
-  const found = await filesSince(objects, table.source, table.stream, options.after);
+  const since = await filesSince(objects, table.source, table.stream, options.after);
+  const upTo = options.upToRun;
+  const found = upTo === undefined ? since : since.filter((f) => f.runId <= upTo);
   const failed = new Set<string>();
   for (const runId of new Set(found.map((f) => f.runId))) {
+    // The run merging passed its checks just now (stages re-run after a fix), whatever its record says yet.
+    if (runId === upTo) continue;
     if ((await options.runStatus?.(runId)) === 'QUALITY_FAILED') failed.add(runId);
   }
   const files = found.filter((f) => !failed.has(f.runId));

@@ -37,12 +37,14 @@ export async function mergeTable(
   deps: MergeDeps,
   table: TableDefinition,
   declared: Stream | undefined,
+  options: { readonly upToRun?: string } = {},
 ): Promise<MergePlan | undefined> {
   const watermark = await readWatermark(deps.state, table.source, table.stream);
   const plan = await planMerge(deps.objects, table, {
     after: watermark.manifest,
     cursorField: declared?.incremental?.cursorField,
     runStatus: async (runId) => (await deps.state.getRun(table.source, runId))?.status,
+    ...(options.upToRun === undefined ? {} : { upToRun: options.upToRun }),
   });
   if (!plan) return undefined;
   const engine = await deps.engine();

@@ -222,6 +222,8 @@ async function execute(ctx: StageContext): Promise<StageResult> {
           },
           table,
           byName.get(table.stream),
+          // Files of a later sync wait for that run's own quality checks.
+          { upToRun: ctx.run.runId },
         );
         if (!plan) continue;
         detail.push(`${plan.table}: ${plan.files.length} new ${plan.files.length === 1 ? 'file' : 'files'}`);

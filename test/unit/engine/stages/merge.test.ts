@@ -138,6 +138,34 @@ describe('merge into current (DuckDB)', () => {
     expect(rows.map((r) => r.run)).toEqual([second.runId]);
   });
 
+  it('leaves the files of a sync that started after the run to that run’s own stages', async () => {
+    // Prepare: a second sync lands before the first run's stages merge (the lease is free between them).
+    lake = await openTestLake();
+    const b = lake.backend;
+    const deps = {
+      objects: b.objects,
+      state: b.state,
+      catalog: b.catalog,
+      logger: silentLogger,
+      openQueryEngine: () => b.openQueryEngine(),
+    };
+    const streams = await sampleConnector.streams(SAMPLE_CONFIG);
+    const first = await lake.sync();
+    const second = await lake.sync();
+
+    // Act
+    await runStages(deps, { source: sampleSource(), streams, stages: FAST, runId: first.runId });
+    const afterFirst = await lake.query('SELECT DISTINCT _sluice_run_id AS run FROM shop__orders__current');
+    await runStages(deps, { source: sampleSource(), streams, stages: FAST, runId: second.runId });
+    const afterSecond = await lake.query(
+      'SELECT DISTINCT _sluice_run_id AS run FROM shop__orders__current ORDER BY 1',
+    );
+
+    // Assess
+    expect(afterFirst.map((r) => r.run)).toEqual([first.runId]);
+    expect(afterSecond.map((r) => r.run)).toEqual([first.runId, second.runId]);
+  });
+
   it('reads only the files committed since the last merge', async () => {
     // Prepare
     lake = await openTestLake();
