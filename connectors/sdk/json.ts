@@ -92,6 +92,8 @@ function hasLongDigitRun(text: string): boolean {
   const n = text.length;
   for (let i = 15; i < n; i += 16) {
     if (!isDigit(text.charCodeAt(i))) continue;
+    // Such a run reaches 8 back or 8 on from i: most digits (dates, amounts) are done here.
+    if (!isDigit(text.charCodeAt(i - 8)) && !isDigit(text.charCodeAt(i + 8))) continue;
     let start = i;
     let end = i;
     while (start > 0 && isDigit(text.charCodeAt(start - 1))) start--;
