@@ -15,22 +15,23 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 export function parseJsonExact(text: string): unknown {
-  // JSON.parse first, also on the slow path: marking integers must not make an invalid text valid.
-  const value: unknown = JSON.parse(text);
-  if (!hasLongDigitRun(text)) return value;
+  if (!hasLongDigitRun(text)) return JSON.parse(text);
   // A marker no text holds by chance: private-use character plus a per-call nonce.
   const marker = `\uE000${Math.random().toString(36).slice(2)}:`;
   const marked = markLongIntegers(text, marker);
-  return marked === undefined ? value : restore(JSON.parse(marked), marker);
+  return marked === undefined ? JSON.parse(text) : restore(JSON.parse(marked), marker);
 }
 
 /**
  * The text with each integer literal beyond int53 and within int64 turned
- * into a marked string, or undefined when it holds none. The text is valid
- * JSON (JSON.parse read it), so a scan suffices: strings are skipped with
- * indexOf (no regex, whose backtracking overflows the stack on a string of
- * millions of escapes), numbers are read whole (fraction and exponent
- * included, so their digits are never taken for an integer).
+ * into a marked string, or undefined when it holds none. A scan: strings are
+ * skipped with indexOf as JSON's lexer bounds them (no regex, whose
+ * backtracking overflows the stack on a string of millions of escapes),
+ * numbers are read whole (fraction and exponent included, so their digits
+ * are never taken for an integer). A string is valid JSON wherever a number
+ * is, except as an object key: an integer before a colon, and one with
+ * leading zeros, stay as they are, so a text JSON.parse refuses is refused
+ * marked too.
  */
 function markLongIntegers(text: string, marker: string): string | undefined {
   const parts: string[] = [];
@@ -51,7 +52,12 @@ function markLongIntegers(text: string, marker: string): string | undefined {
     while (end < n && isDigit(text.charCodeAt(end))) end++;
     const next = text.charCodeAt(end);
     const integer = next !== 46 && next !== 101 && next !== 69;
-    if (integer && end - i >= 16 && isInt64BeyondInt53(text.slice(i, end))) {
+    if (
+      integer &&
+      end - i >= 16 &&
+      isInt64BeyondInt53(text.slice(i, end)) &&
+      !isKeyOrMalformed(text, i, end)
+    ) {
       parts.push(text.slice(copied, i), `"${marker}${text.slice(i, end)}"`);
       copied = end;
     }
@@ -74,6 +80,15 @@ function endOfString(text: string, start: number): number {
     if (backslashes % 2 === 0) return quote + 1;
     from = quote + 1;
   }
+}
+
+/** An integer literal JSON refuses where it stands: with leading zeros, or as an object key. */
+function isKeyOrMalformed(text: string, start: number, end: number): boolean {
+  const digits = text.charCodeAt(start) === 45 ? start + 1 : start;
+  if (text.charCodeAt(digits) === 48) return true;
+  let next = end;
+  while (next < text.length && /\s/.test(text[next]!)) next++;
+  return text.charCodeAt(next) === 58;
 }
 
 function isInt64BeyondInt53(literal: string): boolean {
