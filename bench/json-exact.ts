@@ -16,7 +16,7 @@ const PAGES = 200;
 const pool = buildPool();
 const page = JSON.stringify({ data: pool.slice(0, 1000) });
 // The same rows with snowflake-style ids (19 digits), as an API with 64-bit keys sends them.
-const withIds = JSON.stringify({ data: pool.slice(0, 1000).map((row, i) => ({ ...row, id: 0 })) }).replace(
+const withIds = JSON.stringify({ data: pool.slice(0, 1000).map((row) => ({ ...row, id: 0 })) }).replace(
   /"id":0/g,
   (() => {
     let n = 0;
