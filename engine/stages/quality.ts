@@ -145,15 +145,16 @@ export async function runQuality(
         rows: number,
         sampleKeys: string[],
         message: string,
+        passed = failingRows === 0,
       ): QualityResult => ({
         stream: streamName,
         check: name,
         severity,
-        passed: failingRows === 0,
+        passed,
         failingRows,
         rows,
         sampleKeys,
-        message: failingRows === 0 ? `${name} passed` : `${name} failed: ${message}`,
+        message: passed ? `${name} passed` : `${name} failed: ${message}`,
       });
       const rowCheck = async (failing: string, scope: string): Promise<QualityResult> => {
         const counted = await engine.query(
@@ -255,12 +256,14 @@ export async function runQuality(
           const z = robustZ(rows, history);
           const minRuns = check.minRuns ?? 5;
           const anomalous = history.length >= minRuns && Math.abs(z) > (check.maxZ ?? 3.5);
+          // The verdict is the anomaly itself: a run that landed 0 rows has no failing rows to count.
           results.push(
             result(
               anomalous ? rows : 0,
               rows,
               [],
               `${rows} rows is ${z.toFixed(1)} robust z-scores from the median of ${history.length} recent runs`,
+              !anomalous,
             ),
           );
           break;

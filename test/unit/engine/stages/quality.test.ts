@@ -4,7 +4,13 @@ import { silentLogger } from '../../../../connectors/sdk/logger.js';
 import { ValidationError } from '../../../../engine/errors.js';
 import type { RunRecord, SourceDefinition } from '../../../../engine/ports.js';
 import { STAGES } from '../../../../engine/stages/declarations.js';
-import { parseQuality, type QualityDeclarations, robustZ } from '../../../../engine/stages/quality.js';
+import {
+  parseQuality,
+  type QualityDeclarations,
+  type QualityDeps,
+  robustZ,
+  runQuality,
+} from '../../../../engine/stages/quality.js';
 import { runStages } from '../../../../engine/stages/runner.js';
 import { openTestLake, SAMPLE_CONFIG, sampleSource, type TestLake } from '../../../support/lake.js';
 
@@ -99,6 +105,35 @@ describe('quality stage', () => {
     expect(robustZ(100, [100, 102, 98, 101, 99])).toBeCloseTo(0);
     expect(Math.abs(robustZ(1000, [100, 102, 98, 101, 99]))).toBeGreaterThan(3.5);
     expect(Math.abs(robustZ(100, [100, 100, 100]))).toBe(0);
+  });
+
+  it('fails volume when a run lands 0 rows after a steady history', async () => {
+    // Prepare
+    const runOf = (runId: string, rows: number): RunRecord =>
+      ({
+        source: 'shop',
+        runId,
+        status: 'SUCCEEDED',
+        startedAt: runId,
+        streams: { orders: { rows, files: rows > 0 ? 1 : 0 } },
+      }) as unknown as RunRecord;
+    const history = [1000, 1010, 990, 1005, 995, 1000].map((n, i) => runOf(`2026-11-2${i}`, n));
+    const empty = runOf('2026-11-27', 0);
+    const deps = {
+      catalog: {
+        getTable: async () => ({ source: 'shop', stream: 'orders', primaryKey: ['id'], schemaVersions: [] }),
+      },
+      state: { listRuns: async () => [empty, ...history] },
+      engine: async () => ({ dialect: 'duckdb', query: async () => ({ columns: [], rows: [] }) }),
+    } as unknown as QualityDeps;
+    const source = { ...sampleSource(), quality: { orders: [{ type: 'volume' as const }] } };
+
+    // Act
+    const [volume] = await runQuality(deps, source, empty, []);
+
+    // Assess
+    expect(volume).toMatchObject({ check: 'volume', passed: false, failingRows: 0, rows: 0 });
+    expect(volume?.message).toMatch(/^volume failed: 0 rows is -\d+\.\d robust z-scores/);
   });
 
   it('rejects a malformed declaration naming the field', () => {
