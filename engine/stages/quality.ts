@@ -106,8 +106,53 @@ function label(check: QualityCheck, key: readonly string[]): string {
   }
 }
 
-function literal(value: string | number | boolean): string {
-  return typeof value === 'string' ? quoteString(value) : String(value);
+type AcceptedValue = string | number | boolean;
+
+/** `value` as a SQL literal of the column's lake type, in both dialects; undefined when no value of that type equals it. */
+function literalOf(type: string, value: AcceptedValue): string | undefined {
+  const text = String(value).trim();
+  switch (type.startsWith('decimal(') ? 'double' : type) {
+    case 'int':
+    case 'bigint':
+      return typeof value !== 'boolean' && /^[+-]?\d+$/.test(text) ? BigInt(text).toString() : undefined;
+    case 'double':
+      // CAST of a text: `1e21` and `0.1` mean the same to both engines (a bare 1e21 does not parse as SQL).
+      return typeof value !== 'boolean' && text !== '' && Number.isFinite(Number(text))
+        ? `CAST(${quoteString(text)} AS DOUBLE)`
+        : undefined;
+    case 'boolean':
+      return /^(true|false)$/i.test(text) ? text.toLowerCase() : undefined;
+    case 'date':
+      return /^\d{4}-\d{2}-\d{2}$/.test(text) ? `DATE ${quoteString(text)}` : undefined;
+    case 'timestamp': {
+      const at = typeof value === 'boolean' ? Number.NaN : new Date(value).getTime();
+      return Number.isNaN(at)
+        ? undefined
+        : `TIMESTAMP ${quoteString(new Date(at).toISOString().replace('T', ' ').replace('Z', ''))}`;
+    }
+    default:
+      return quoteString(String(value));
+  }
+}
+
+/**
+ * The failing-row predicate of `accepted_values`: `column` (quoted) is not
+ * NULL and equals none of `values`. Each value is written as a literal of
+ * the column's lake type, so `"status_code" NOT IN (200, 404)` on a string
+ * column becomes `NOT IN ('200', '404')`: Trino (Athena) refuses to compare
+ * a column with literals of another type (TYPE_MISMATCH), where DuckDB
+ * casts. A value no value of the column's type can equal (`"abc"` for a
+ * bigint column) is left out; with none left, every non-NULL value fails.
+ */
+export function acceptedValuesPredicate(
+  column: string,
+  type: string,
+  values: readonly AcceptedValue[],
+): string {
+  const literals = [...new Set(values.flatMap((v) => literalOf(type, v) ?? []))];
+  return literals.length === 0
+    ? `${column} IS NOT NULL`
+    : `${column} IS NOT NULL AND ${column} NOT IN (${literals.join(', ')})`;
 }
 
 /** Runs every declared check on the run's rows; returns one result per check. */
@@ -128,6 +173,7 @@ export async function runQuality(
     const col = (field: string) => names[field] ?? field;
     const key = table.primaryKey.map(col);
     const columns = new Set((latest?.columns ?? []).map((c) => c.name));
+    const typeOf = new Map((latest?.columns ?? []).map((c) => [c.name, c.type]));
     const from = q(catalogTableName(source.name, streamName));
     const ofRun = `${q('_sluice_run_id')} = ${quoteString(run.runId)}`;
     const live = columns.has(DELETED_FIELD) ? ` AND NOT coalesce(${q(DELETED_FIELD)}, false)` : '';
@@ -179,7 +225,11 @@ export async function runQuality(
         case 'accepted_values':
           results.push(
             await rowCheck(
-              `${q(col(check.column))} IS NOT NULL AND ${q(col(check.column))} NOT IN (${check.values.map(literal).join(', ')})`,
+              acceptedValuesPredicate(
+                q(col(check.column)),
+                typeOf.get(col(check.column)) ?? 'string',
+                check.values,
+              ),
               live,
             ),
           );
