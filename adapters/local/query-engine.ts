@@ -160,11 +160,20 @@ export class DuckDbQueryEngine implements QueryEngine {
       if (!match || object.key !== modelPointerKey(match[1]!)) continue;
       const bytes = await this.options.objects.get(object.key);
       if (!bytes) continue;
-      const { key } = JSON.parse(decoder.decode(bytes)) as { key: string };
       const name = `main.${quoteIdentifier(match[1]!)}`;
-      await this.connection.run(
-        `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM read_parquet(${quoteString(this.options.objects.uri(key))})`,
-      );
+      try {
+        const { key } = JSON.parse(decoder.decode(bytes)) as { key: string };
+        await this.connection.run(
+          `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM read_parquet(${quoteString(this.options.objects.uri(key))})`,
+        );
+      } catch (error) {
+        // Views are refreshed before every query: one unreadable model must not fail them all.
+        // Only a query that reads this model fails, saying why.
+        const reason = `model ${match[1]} cannot be read (${object.key}): ${error instanceof Error ? error.message : String(error)}`;
+        await this.connection.run(
+          `CREATE OR REPLACE VIEW ${name} AS SELECT error(${quoteString(reason)}) AS "error"`,
+        );
+      }
       names.push(name);
     }
     return names;

@@ -7,6 +7,8 @@
  *
  * Locally a model is a Parquet file `models/<name>/<runId>/data.parquet` and
  * `models/<name>/_current.json` names the live one (written last, atomically);
+ * it is written beside it first and renamed into place, so a re-run for the
+ * same run never exposes a partial file;
  * on Athena it is an Iceberg table built by CTAS next to the old one, then
  * swapped in by DROP + RENAME.
  */
@@ -57,6 +59,11 @@ export function modelPointerKey(name: string): string {
 
 export function modelDataKey(name: string, version: string): string {
   return `models/${name}/${version}/data.parquet`;
+}
+
+/** Where DuckDB writes a model before it is renamed to its data key (never a key a pointer names). */
+export function modelBuildKey(name: string, version: string): string {
+  return `models/${name}/${version}/_building.parquet`;
 }
 
 export function parseModel(file: ModelFile): Model {
@@ -120,7 +127,7 @@ export function renderModel(
   const select = resolveRefs(model);
   if (dialect === 'duckdb') {
     return [
-      `COPY (${select}) TO ${quoteString(options.uri(modelDataKey(model.name, options.version)))} (FORMAT parquet, COMPRESSION zstd)`,
+      `COPY (${select}) TO ${quoteString(options.uri(modelBuildKey(model.name, options.version)))} (FORMAT parquet, COMPRESSION zstd)`,
     ];
   }
   const next = `${model.name}__sluice_next`;
@@ -154,9 +161,13 @@ export async function runModels(
       if (engine.dialect === 'athena') {
         for (const sql of renderModel(model, 'athena', { uri, version })) await engine.query(sql);
       } else {
+        // Built beside the live file, then renamed over it: a re-run for the same run id (whose
+        // data key is the file the pointer names) never leaves a placeholder where readers look.
         const key = modelDataKey(model.name, version);
-        await deps.objects.put(key, new Uint8Array()); // the directory DuckDB writes into
+        const building = modelBuildKey(model.name, version);
+        await deps.objects.put(building, new Uint8Array()); // the directory DuckDB writes into
         for (const sql of renderModel(model, 'duckdb', { uri, version })) await engine.query(sql);
+        await deps.objects.move(building, key);
         await deps.objects.put(
           modelPointerKey(model.name),
           encoder.encode(JSON.stringify({ key, path: model.path })),

@@ -28,7 +28,12 @@ const TOP: ModelFile = {
 async function stagesWith(models: readonly ModelFile[]): Promise<RunRecord> {
   lake = await openTestLake();
   await lake.sync();
-  const b = lake.backend;
+  return stagesAgain(models);
+}
+
+/** Runs the stages again for the lake's latest run. */
+async function stagesAgain(models: readonly ModelFile[]): Promise<RunRecord> {
+  const b = lake!.backend;
   return runStages(
     {
       objects: b.objects,
@@ -111,6 +116,44 @@ describe('SQL models', () => {
     expect(run.status).toBe('FAILED');
     expect(run.error).toMatch(
       /^stage models failed after 1 attempt: model models\/broken\.sql: .*no_such_column/,
+    );
+  });
+
+  it('keeps the lake queryable when the stages run again for the same run', async () => {
+    // Prepare
+    const first = await stagesWith([BY_STATUS]);
+
+    // Act
+    const second = await stagesAgain([BY_STATUS]);
+
+    // Assess
+    expect(first.status).toBe('SUCCEEDED');
+    expect(second.status).toBe('SUCCEEDED');
+    expect(second.runId).toBe(first.runId);
+    const direct = await lake!.query(
+      'SELECT status, count(*) AS orders FROM shop__orders__current GROUP BY status ORDER BY status',
+    );
+    expect(await lake!.query('SELECT * FROM z_by_status ORDER BY status')).toEqual(direct);
+    const files = (await lake!.backend.objects.list('models/z_by_status/')).map((o) => o.key);
+    expect(files).toEqual([
+      `models/z_by_status/${first.runId}/data.parquet`,
+      'models/z_by_status/_current.json',
+    ]);
+  });
+
+  it('fails only the queries that read a model whose file is unreadable', async () => {
+    // Prepare
+    const run = await stagesWith([BY_STATUS]);
+    await lake!.backend.objects.put(`models/z_by_status/${run.runId}/data.parquet`, new Uint8Array());
+
+    // Act
+    const raw = await lake!.query('SELECT count(*) AS n FROM shop__orders');
+    const model = lake!.query('SELECT * FROM z_by_status');
+
+    // Assess
+    expect(Number(raw[0]!.n)).toBeGreaterThan(0);
+    await expect(model).rejects.toThrow(
+      /model z_by_status cannot be read \(models\/z_by_status\/_current\.json\)/,
     );
   });
 
