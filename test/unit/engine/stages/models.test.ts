@@ -31,12 +31,24 @@ async function stagesWith(models: readonly ModelFile[]): Promise<RunRecord> {
   return stagesAgain(models);
 }
 
-/** Runs the stages again for the lake's latest run. */
-async function stagesAgain(models: readonly ModelFile[]): Promise<RunRecord> {
+/** Runs the stages again for the lake's latest run; `puts` collects the keys the stages write. */
+async function stagesAgain(models: readonly ModelFile[], puts: string[] = []): Promise<RunRecord> {
   const b = lake!.backend;
+  const objects = new Proxy(b.objects, {
+    get: (target, property) => {
+      const value = Reflect.get(target, property) as unknown;
+      if (property === 'put') {
+        return (key: string, body: Uint8Array) => {
+          puts.push(key);
+          return target.put(key, body);
+        };
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
   return runStages(
     {
-      objects: b.objects,
+      objects,
       state: b.state,
       catalog: b.catalog,
       logger: silentLogger,
@@ -119,14 +131,16 @@ describe('SQL models', () => {
     );
   });
 
-  it('keeps the lake queryable when the stages run again for the same run', async () => {
+  it('never writes over the live model file when the stages run again for the same run', async () => {
     // Prepare
     const first = await stagesWith([BY_STATUS]);
+    const puts: string[] = [];
 
     // Act
-    const second = await stagesAgain([BY_STATUS]);
+    const second = await stagesAgain([BY_STATUS], puts);
 
     // Assess
+    expect(puts).not.toContain(`models/z_by_status/${first.runId}/data.parquet`);
     expect(first.status).toBe('SUCCEEDED');
     expect(second.status).toBe('SUCCEEDED');
     expect(second.runId).toBe(first.runId);
