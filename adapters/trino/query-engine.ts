@@ -32,15 +32,19 @@ export interface TrinoQueryEngineOptions {
 }
 
 export class TrinoQueryError extends SluiceError {
+  /** 400 for Trino's USER_ERROR (the SQL or its data, like Athena's user error category), else 500. */
+  public override readonly statusCode: number;
   public readonly errorName: string;
   public constructor(
     errorName: string,
     message: string,
     public readonly sql: string,
+    errorType?: string,
   ) {
     super(`Trino ${errorName}: ${message}`);
     this.name = 'TrinoQueryError';
     this.errorName = errorName;
+    this.statusCode = errorType === 'USER_ERROR' ? 400 : 500;
   }
 }
 
@@ -48,7 +52,7 @@ interface TrinoResponse {
   readonly nextUri?: string;
   readonly columns?: readonly { name: string; type: string }[];
   readonly data?: readonly unknown[][];
-  readonly error?: { errorName: string; message: string };
+  readonly error?: { errorName: string; errorType?: string; message: string };
 }
 
 export class TrinoQueryEngine implements QueryEngine {
@@ -99,7 +103,10 @@ export class TrinoQueryEngine implements QueryEngine {
     let columns: { name: string; type: string }[] = [];
     const rows: Record<string, unknown>[] = [];
     for (;;) {
-      if (response.error) throw new TrinoQueryError(response.error.errorName, response.error.message, sql);
+      if (response.error) {
+        const { errorName, message, errorType } = response.error;
+        throw new TrinoQueryError(errorName, message, sql, errorType);
+      }
       if (response.columns) columns = [...response.columns];
       for (const values of response.data ?? []) {
         const row: Record<string, unknown> = {};

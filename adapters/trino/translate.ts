@@ -13,7 +13,8 @@
  *   VACUUM t                               → ALTER TABLE t EXECUTE expire_snapshots(…), remove_orphan_files(…)
  *   CREATE TABLE t WITH (table_type = 'ICEBERG', is_external = false, location = …) AS …
  *       → CREATE TABLE iceberg.… WITH (location, format) AS …
- *   DROP TABLE `t`, ALTER TABLE t RENAME TO u → qualified names (Iceberg for the rename)
+ *   DROP TABLE `t`, ALTER TABLE `t` RENAME TO `u` → qualified names (Iceberg for the rename)
+ * Athena's Hive DDL (DROP, ALTER) takes backticks: a double-quoted name there is refused.
  */
 
 export class TranslationError extends Error {
@@ -141,6 +142,20 @@ function tableName(raw: string, catalog: string, schema: string): string {
   return `${catalog}.${ident(db)}.${ident(table)}`;
 }
 
+/**
+ * A table name in Athena's Hive DDL (DROP TABLE, ALTER TABLE): Athena quotes
+ * identifiers there with backticks; a double-quoted name is a parse error
+ * on Athena, so it is refused here rather than accepted as Trino would.
+ */
+function hiveDdlName(raw: string, text: string): string {
+  if (raw.includes('"')) {
+    throw new TranslationError(
+      `Athena DDL quotes identifiers with backticks, not double quotes: ${text.slice(0, 80)}`,
+    );
+  }
+  return raw;
+}
+
 /** Translates one Athena statement into the Trino statements that do the same. */
 export function translate(sql: string, options: TranslateOptions): string[] {
   const text = sql.trim().replace(/;\s*$/, '');
@@ -156,7 +171,7 @@ export function translate(sql: string, options: TranslateOptions): string[] {
   m = /^ALTER\s+TABLE\s+([`"\w.]+)\s+ADD\s+COLUMNS\s*\(/is.exec(text);
   if (m) {
     const { inner } = parenthesised(text, m[0].length - 1);
-    const table = tableName(m[1]!, iceberg, options.schema);
+    const table = tableName(hiveDdlName(m[1]!, text), iceberg, options.schema);
     return columns(inner).map(
       (c) => `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${ident(c.name)} ${trinoType(c.type, 'iceberg')}`,
     );
@@ -200,12 +215,16 @@ export function translate(sql: string, options: TranslateOptions): string[] {
   }
 
   m = /^DROP\s+TABLE\s+(IF\s+EXISTS\s+)?([`"\w.]+)$/is.exec(text);
-  if (m) return [`DROP TABLE ${m[1] ? 'IF EXISTS ' : ''}${tableName(m[2]!, hive, options.schema)}`];
+  if (m) {
+    return [
+      `DROP TABLE ${m[1] ? 'IF EXISTS ' : ''}${tableName(hiveDdlName(m[2]!, text), hive, options.schema)}`,
+    ];
+  }
 
   m = /^ALTER\s+TABLE\s+([`"\w.]+)\s+RENAME\s+TO\s+([`"\w.]+)$/is.exec(text);
   if (m) {
     return [
-      `ALTER TABLE ${tableName(m[1]!, iceberg, options.schema)} RENAME TO ${tableName(m[2]!, iceberg, options.schema)}`,
+      `ALTER TABLE ${tableName(hiveDdlName(m[1]!, text), iceberg, options.schema)} RENAME TO ${tableName(hiveDdlName(m[2]!, text), iceberg, options.schema)}`,
     ];
   }
 

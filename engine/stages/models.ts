@@ -12,6 +12,8 @@
  * on Athena it is an Iceberg table built by CTAS next to the old one, then
  * swapped in by DROP + RENAME.
  */
+
+import { SluiceError } from '../errors.js';
 import type { ObjectStore, QueryEngine } from '../ports.js';
 import { ModelError } from './errors.js';
 import { quoteIdentifier, quoteString } from './merge-sql.js';
@@ -134,8 +136,10 @@ export function renderModel(
   return [
     `DROP TABLE IF EXISTS \`${next}\``,
     `CREATE TABLE ${quoteIdentifier(next)} WITH (table_type = 'ICEBERG', is_external = false, location = ${quoteString(options.uri(`models/${model.name}/${options.version}/`))}) AS ${select}`,
+    // Hive DDL: Athena quotes identifiers with backticks there (the CTAS above is Trino SQL).
+    // A failed RENAME leaves the model missing until the stage's retry rebuilds it (docs/transforms.md).
     `DROP TABLE IF EXISTS \`${model.name}\``,
-    `ALTER TABLE ${quoteIdentifier(next)} RENAME TO ${quoteIdentifier(model.name)}`,
+    `ALTER TABLE \`${next}\` RENAME TO \`${model.name}\``,
   ];
 }
 
@@ -176,11 +180,30 @@ export async function runModels(
       }
     } catch (error) {
       if (error instanceof ModelError) throw error;
-      throw new ModelError(model.path, error instanceof Error ? error.message : String(error), {
-        cause: error,
-      });
+      const reason = error instanceof Error ? error.message : String(error);
+      // A throttle or an engine fault is the stage's to retry; only the model's own SQL is fatal.
+      if (isTransient(error)) throw new SluiceError(`model ${model.path}: ${reason}`, { cause: error });
+      throw new ModelError(model.path, reason, { cause: error });
     }
     built.push(model);
   }
   return built;
+}
+
+/**
+ * Whether a failed model statement may succeed when tried again: the
+ * engine's own fault (a SluiceError with a 5xx status: Athena's system
+ * errors, a timed-out query, Trino's internal errors), an AWS service
+ * error that is a throttle or a server fault, or a network error. The rest
+ * (Athena's user errors, DuckDB's binder and parser errors) are the model's.
+ */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof SluiceError) return error.statusCode >= 500;
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { $fault?: unknown; $retryable?: unknown; name?: unknown; code?: unknown };
+  if (e.$fault === 'server') return true;
+  if (e.$fault === 'client') {
+    return e.$retryable !== undefined || /Throttl|TooManyRequests/.test(String(e.name));
+  }
+  return typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && e.code !== 'ENOENT';
 }

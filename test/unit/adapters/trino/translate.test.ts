@@ -87,9 +87,15 @@ describe('translate (Athena → Trino)', () => {
       `CREATE TABLE iceberg."lake"."m__next" WITH (location = 's3://b/models/m/r1/', format = 'PARQUET') AS SELECT 1 AS x`,
     ]);
     expect(translate('DROP TABLE IF EXISTS `m`', opts)).toEqual(['DROP TABLE IF EXISTS hive."lake"."m"']);
-    expect(translate('ALTER TABLE "m__next" RENAME TO "m"', opts)).toEqual([
+    expect(translate('ALTER TABLE `m__next` RENAME TO `m`', opts)).toEqual([
       'ALTER TABLE iceberg."lake"."m__next" RENAME TO iceberg."lake"."m"',
     ]);
+  });
+
+  it('refuses double-quoted names in Hive DDL, as Athena does', () => {
+    expect(() => translate('ALTER TABLE "m__next" RENAME TO "m"', opts)).toThrow(/backticks/);
+    expect(() => translate('DROP TABLE IF EXISTS "m"', opts)).toThrow(/backticks/);
+    expect(() => translate('ALTER TABLE "t" ADD COLUMNS (`a` string)', opts)).toThrow(/backticks/);
   });
 
   it('passes DML through unchanged', () => {

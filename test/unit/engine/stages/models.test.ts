@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { AthenaQueryError } from '../../../../adapters/aws/athena-query-engine.js';
 import { renderLineage } from '../../../../cli/commands/lineage.js';
 import { sampleConnector } from '../../../../connectors/sample/index.js';
 import { silentLogger } from '../../../../connectors/sdk/logger.js';
-import type { RunRecord } from '../../../../engine/ports.js';
+import type { QueryEngine, RunRecord } from '../../../../engine/ports.js';
 import { STAGES } from '../../../../engine/stages/declarations.js';
 import { ModelError } from '../../../../engine/stages/errors.js';
 import { traceLineage } from '../../../../engine/stages/lineage.js';
-import { type ModelFile, orderModels, renderModel } from '../../../../engine/stages/models.js';
-import { runStages } from '../../../../engine/stages/runner.js';
+import { type ModelFile, orderModels, renderModel, runModels } from '../../../../engine/stages/models.js';
+import { isRetryable, runStages } from '../../../../engine/stages/runner.js';
 import { openTestLake, SAMPLE_CONFIG, sampleSource, type TestLake } from '../../../support/lake.js';
 
 let lake: TestLake | undefined;
@@ -171,6 +172,45 @@ describe('SQL models', () => {
     );
   });
 
+  it('leaves a throttled or failed Athena statement to the retry, and fails a model whose SQL Athena refuses', async () => {
+    // Prepare
+    const failingWith = (error: unknown) => ({
+      objects: lake!.backend.objects,
+      engine: async () =>
+        ({
+          dialect: 'athena',
+          query: async () => {
+            throw error;
+          },
+          close: async () => undefined,
+        }) as QueryEngine,
+    });
+    lake = await openTestLake();
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'TooManyRequestsException',
+      $fault: 'client',
+    });
+    const system = new AthenaQueryError({ queryExecutionId: 'q1', state: 'FAILED', errorCategory: 1 });
+    const user = new AthenaQueryError({
+      queryExecutionId: 'q2',
+      state: 'FAILED',
+      reason: 'COLUMN_NOT_FOUND',
+      errorCategory: 2,
+    });
+
+    // Act
+    const outcomes = await Promise.all(
+      [throttled, system, user].map((error) =>
+        runModels(failingWith(error), [BY_STATUS], 'r1').catch((caught: unknown) => caught),
+      ),
+    );
+
+    // Assess
+    expect(outcomes.map(isRetryable)).toEqual([true, true, false]);
+    expect(outcomes[0]).toMatchObject({ message: 'model models/z_by_status.sql: Rate exceeded' });
+    expect(outcomes[2]).toBeInstanceOf(ModelError);
+  });
+
   it('refuses a cycle of refs naming the files', () => {
     expect(() =>
       orderModels([
@@ -188,7 +228,7 @@ describe('SQL models', () => {
       'DROP TABLE IF EXISTS `z_by_status__sluice_next`',
       `CREATE TABLE "z_by_status__sluice_next" WITH (table_type = 'ICEBERG', is_external = false, location = 's3://lake/models/z_by_status/r1/') AS SELECT status, count(*) AS orders FROM "shop__orders__current" GROUP BY status`,
       'DROP TABLE IF EXISTS `z_by_status`',
-      'ALTER TABLE "z_by_status__sluice_next" RENAME TO "z_by_status"',
+      'ALTER TABLE `z_by_status__sluice_next` RENAME TO `z_by_status`',
     ]);
   });
 });
