@@ -326,6 +326,8 @@ export interface Catalog {
 export interface QueryResult {
   readonly columns: readonly string[];
   readonly rows: readonly Record<string, unknown>[];
+  /** The engine's type of each column, in `columns` order (`integer`, `bigint`, …), where the engine reports it (Athena, Trino). */
+  readonly columnTypes?: readonly string[];
 }
 
 /** The SQL a query engine speaks: DuckDB locally, Athena (Trino) on AWS. */

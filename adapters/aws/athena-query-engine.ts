@@ -120,11 +120,13 @@ export class AthenaQueryEngine implements QueryEngine {
     const execution = await this.waitForQuery(id);
     const rows: Record<string, unknown>[] = [];
     let columns: string[] = [];
+    let columnTypes: string[] = [];
     for await (const page of this.pages(id, execution)) {
       columns = page.columns;
+      columnTypes = page.columnTypes;
       rows.push(...page.rows);
     }
-    return { columns, rows };
+    return { columns, rows, columnTypes };
   }
 
   /** Starts a query; returns its QueryExecutionId. */
@@ -193,7 +195,7 @@ export class AthenaQueryEngine implements QueryEngine {
   public async *pages(
     id: string,
     execution?: QueryExecution,
-  ): AsyncGenerator<{ columns: string[]; rows: Record<string, unknown>[] }> {
+  ): AsyncGenerator<{ columns: string[]; columnTypes: string[]; rows: Record<string, unknown>[] }> {
     // Athena repeats the column labels as the first row of a SELECT's (DML) results.
     const statementType =
       execution?.StatementType ??
@@ -214,7 +216,8 @@ export class AthenaQueryEngine implements QueryEngine {
       let raw = page.ResultSet?.Rows ?? [];
       if (first && statementType === 'DML' && raw.length > 0 && isHeader(raw[0]!, info)) raw = raw.slice(1);
       first = false;
-      yield { columns, rows: raw.map((row) => convertRow(row, info, columns)) };
+      const columnTypes = info.map((c) => (c.Type ?? 'varchar').toLowerCase());
+      yield { columns, columnTypes, rows: raw.map((row) => convertRow(row, info, columns)) };
       token = page.NextToken;
     } while (token);
   }

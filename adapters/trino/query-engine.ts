@@ -124,7 +124,7 @@ export class TrinoQueryEngine implements QueryEngine {
       if (!response.nextUri) break;
       response = await this.fetchJson(response.nextUri, { method: 'GET' });
     }
-    return { columns: columns.map((c) => c.name), rows };
+    return { columns: columns.map((c) => c.name), rows, columnTypes: columns.map((c) => c.type) };
   }
 
   private async fetchJson(url: string, init: RequestInit): Promise<TrinoResponse> {

@@ -9,6 +9,7 @@
  *   CREATE TABLE … LOCATION … TBLPROPERTIES ('table_type'='ICEBERG')
  *       → CREATE TABLE iceberg.… WITH (location, format)
  *   ALTER TABLE t ADD COLUMNS (…)          → ALTER TABLE t ADD COLUMN IF NOT EXISTS …, one per column
+ *   ALTER TABLE t CHANGE COLUMN c c type    → ALTER TABLE t ALTER COLUMN c SET DATA TYPE type
  *   OPTIMIZE t REWRITE DATA USING BIN_PACK → ALTER TABLE t EXECUTE optimize
  *   VACUUM t                               → ALTER TABLE t EXECUTE expire_snapshots(…), remove_orphan_files(…)
  *   CREATE TABLE t WITH (table_type = 'ICEBERG', is_external = false, location = …) AS …
@@ -175,6 +176,17 @@ export function translate(sql: string, options: TranslateOptions): string[] {
     return columns(inner).map(
       (c) => `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${ident(c.name)} ${trinoType(c.type, 'iceberg')}`,
     );
+  }
+
+  m = /^ALTER\s+TABLE\s+([`"\w.]+)\s+CHANGE\s+(?:COLUMN\s+)?(`[^`]+`|\w+)\s+(`[^`]+`|\w+)\s+(.+)$/is.exec(
+    text,
+  );
+  if (m) {
+    const table = tableName(hiveDdlName(m[1]!, text), iceberg, options.schema);
+    const [from, to] = [unquote(m[2]!), unquote(m[3]!)];
+    if (from !== to)
+      throw new TranslationError(`only a type change is translated, not a rename: ${text.slice(0, 80)}`);
+    return [`ALTER TABLE ${table} ALTER COLUMN ${ident(from)} SET DATA TYPE ${trinoType(m[4]!, 'iceberg')}`];
   }
 
   m = /^OPTIMIZE\s+([`"\w.]+)\s+REWRITE\s+DATA\s+USING\s+BIN_PACK(?:\s+WHERE\s+(.+))?$/is.exec(text);

@@ -25,6 +25,12 @@ export interface RenderOptions {
   readonly target?: string;
   /** Athena: columns the current table already has (lowercase); the others are added first. */
   readonly existingColumns?: readonly string[];
+  /**
+   * Athena: the engine's type of each of `existingColumns`, in order
+   * (`integer`, `bigint`, …); an `integer` column the plan has as `bigint`
+   * (widened in place, engine/schema.ts `widensInPlace`) is promoted first.
+   */
+  readonly existingColumnTypes?: readonly string[];
 }
 
 export { duckDbType, hiveType };
@@ -117,6 +123,21 @@ function renderAthena(plan: MergePlan, options: RenderOptions): string[] {
     const missing = plan.columns.filter((c) => !have.has(c.name.toLowerCase()));
     if (have.size > 0 && missing.length > 0) {
       statements.push(`ALTER TABLE \`${plan.table}\` ADD COLUMNS (${ddlColumns(missing)})`);
+    }
+    // Iceberg promotes int to bigint in place (metadata only); Athena says so with CHANGE COLUMN.
+    const typeOf = new Map(
+      options.existingColumns.map((c, i) => [
+        c.toLowerCase(),
+        options.existingColumnTypes?.[i]?.toLowerCase(),
+      ]),
+    );
+    for (const column of plan.columns) {
+      const existing = typeOf.get(column.name.toLowerCase());
+      if (column.type === 'bigint' && (existing === 'integer' || existing === 'int')) {
+        statements.push(
+          `ALTER TABLE \`${plan.table}\` CHANGE COLUMN \`${column.name}\` \`${column.name}\` ${hiveType(column.type)}`,
+        );
+      }
     }
   }
   const cols = plan.columns.map((c) => q(c.name));

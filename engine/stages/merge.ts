@@ -54,7 +54,11 @@ export async function mergeTable(
     const [create] = renderMerge(plan, 'athena', { uri });
     await engine.query(create!);
     const existing = await engine.query(`SELECT * FROM "${plan.table}" WHERE false`);
-    const statements = renderMerge(plan, 'athena', { uri, existingColumns: existing.columns });
+    const statements = renderMerge(plan, 'athena', {
+      uri,
+      existingColumns: existing.columns,
+      ...(existing.columnTypes ? { existingColumnTypes: existing.columnTypes } : {}),
+    });
     for (const sql of statements.slice(1)) await engine.query(sql);
   } else {
     target = currentSnapshotKey(plan.source, plan.stream, plan.to);

@@ -92,6 +92,13 @@ describe('translate (Athena → Trino)', () => {
     ]);
   });
 
+  it('turns CHANGE COLUMN to the same name into SET DATA TYPE, and refuses a rename', () => {
+    expect(translate('ALTER TABLE `t` CHANGE COLUMN `amount` `amount` bigint', opts)).toEqual([
+      'ALTER TABLE iceberg."lake"."t" ALTER COLUMN "amount" SET DATA TYPE bigint',
+    ]);
+    expect(() => translate('ALTER TABLE `t` CHANGE `a` `b` bigint', opts)).toThrow(/not a rename/);
+  });
+
   it('refuses double-quoted names in Hive DDL, as Athena does', () => {
     expect(() => translate('ALTER TABLE "m__next" RENAME TO "m"', opts)).toThrow(/backticks/);
     expect(() => translate('DROP TABLE IF EXISTS "m"', opts)).toThrow(/backticks/);
