@@ -13,7 +13,7 @@ import { pushStreams } from '../../../connectors/push/index.js';
 import type { SourceRecord } from '../../../connectors/sdk/types.js';
 import { ConflictError } from '../../../engine/errors.js';
 import type { SourceDefinition } from '../../../engine/ports.js';
-import { landPushBatch, type PushOptions } from '../../../engine/push.js';
+import { landPushBatch, type PushOptions, type PushPhase } from '../../../engine/push.js';
 
 const SOURCE: SourceDefinition = {
   name: 'hooks',
@@ -22,6 +22,24 @@ const SOURCE: SourceDefinition = {
   createdAt: '2026-11-28T00:00:00.000Z',
   updatedAt: '2026-11-28T00:00:00.000Z',
 };
+
+/** Holds a batch at `phase` until resumed; `reached` settles once it is held there. */
+function pauseAt(phase: PushPhase) {
+  let resume: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    resume = resolve;
+  });
+  let arrived: () => void = () => undefined;
+  const reached = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const onPhase = async (at: PushPhase): Promise<void> => {
+    if (at !== phase) return;
+    arrived();
+    await held;
+  };
+  return { onPhase, reached, resume: () => resume() };
+}
 
 /** A redelivered record keeps its arrival time (and so its batch's run id). */
 const ARRIVED = new Date();
@@ -56,26 +74,15 @@ describe('schema changes of a push table from two shards', () => {
 
   it('retries the batch that landed on a schema another shard changed, so every file stays readable', async () => {
     // Prepare: shard 0 infers `x` a double and stops before storing it, while shard 1 lands `x` an int.
-    let resume: () => void = () => undefined;
-    const paused = new Promise<void>((resolve) => {
-      resume = resolve;
-    });
-    let staged: () => void = () => undefined;
-    const reachedStaged = new Promise<void>((resolve) => {
-      staged = resolve;
-    });
+    const pause = pauseAt('staged');
     const first = land('shardId-000000000000', 1, 10.5, {
-      onPhase: async (phase) => {
-        if (phase !== 'staged') return;
-        staged();
-        await paused;
-      },
+      onPhase: pause.onPhase,
     });
-    await reachedStaged;
+    await pause.reached;
     await land('shardId-000000000001', 2, 10);
 
     // Act
-    resume();
+    pause.resume();
     const conflict = await first.then(
       () => undefined,
       (error: unknown) => error,
@@ -97,26 +104,15 @@ describe('schema changes of a push table from two shards', () => {
 
   it('lands at once, keeping the other shard’s columns, when the stored schema reads the batch’s files', async () => {
     // Prepare: shard 0 infers {id, x} and stops before storing it, while shard 1 lands {id, x, y}.
-    let resume: () => void = () => undefined;
-    const paused = new Promise<void>((resolve) => {
-      resume = resolve;
-    });
-    let staged: () => void = () => undefined;
-    const reachedStaged = new Promise<void>((resolve) => {
-      staged = resolve;
-    });
+    const pause = pauseAt('staged');
     const first = land('shardId-000000000000', 1, 1, {
-      onPhase: async (phase) => {
-        if (phase !== 'staged') return;
-        staged();
-        await paused;
-      },
+      onPhase: pause.onPhase,
     });
-    await reachedStaged;
+    await pause.reached;
     await landWith('shardId-000000000001', { id: 2, x: 2, y: 'b' });
 
     // Act
-    resume();
+    pause.resume();
     const landed = await first;
 
     // Assess
@@ -131,30 +127,19 @@ describe('schema changes of a push table from two shards', () => {
 
   it('never puts back an older schema when a batch publishes after another shard evolved the table', async () => {
     // Prepare: shard 0 stores {id, x int, y} and stops at its commit point; shard 1 then widens x to bigint.
-    let resume: () => void = () => undefined;
-    const paused = new Promise<void>((resolve) => {
-      resume = resolve;
-    });
-    let written: () => void = () => undefined;
-    const reachedCommitPoint = new Promise<void>((resolve) => {
-      written = resolve;
-    });
+    const pause = pauseAt('manifest-written');
     const first = landWith(
       'shardId-000000000000',
       { id: 1, x: 1, y: 'a' },
       {
-        onPhase: async (phase) => {
-          if (phase !== 'manifest-written') return;
-          written();
-          await paused;
-        },
+        onPhase: pause.onPhase,
       },
     );
-    await reachedCommitPoint;
+    await pause.reached;
     await landWith('shardId-000000000001', { id: 2, x: 5_000_000_000 });
 
     // Act
-    resume();
+    pause.resume();
     await first;
 
     // Assess: x stays bigint (INT32 files read as BIGINT), and every row reads.

@@ -19,27 +19,29 @@ afterEach(async () => {
   lake = undefined;
 });
 
+/** What runStages needs, from the test lake. */
+function stageDeps(l: TestLake) {
+  const b = l.backend;
+  return {
+    objects: b.objects,
+    state: b.state,
+    catalog: b.catalog,
+    logger: silentLogger,
+    openQueryEngine: () => b.openQueryEngine(),
+  };
+}
+
 async function stages(
   l: TestLake,
   list: readonly StageDeclaration[] = FAST,
   onPhase?: (phase: StagePhase, detail: { stage: string; table?: string }) => void,
 ): Promise<RunRecord> {
-  const b = l.backend;
-  return runStages(
-    {
-      objects: b.objects,
-      state: b.state,
-      catalog: b.catalog,
-      logger: silentLogger,
-      openQueryEngine: () => b.openQueryEngine(),
-    },
-    {
-      source: sampleSource(),
-      streams: await sampleConnector.streams(SAMPLE_CONFIG),
-      stages: list,
-      ...(onPhase ? { onPhase } : {}),
-    },
-  );
+  return runStages(stageDeps(l), {
+    source: sampleSource(),
+    streams: await sampleConnector.streams(SAMPLE_CONFIG),
+    stages: list,
+    ...(onPhase ? { onPhase } : {}),
+  });
 }
 
 /** `current` of a stream as rows by id, and the expected rows computed from raw. */
@@ -108,14 +110,7 @@ describe('merge into current (DuckDB)', () => {
       quality: { orders: [{ type: 'accepted_values', column: 'status', values: ['nope'] }] },
     } as unknown as ReturnType<typeof sampleSource>;
     lake = await openTestLake(strict);
-    const b = lake.backend;
-    const deps = {
-      objects: b.objects,
-      state: b.state,
-      catalog: b.catalog,
-      logger: silentLogger,
-      openQueryEngine: () => b.openQueryEngine(),
-    };
+    const deps = stageDeps(lake);
     const streams = await sampleConnector.streams(SAMPLE_CONFIG);
     const first = await lake.sync();
     const failed = await runStages(deps, { source: strict, streams, stages: FAST, runId: first.runId });
@@ -141,14 +136,7 @@ describe('merge into current (DuckDB)', () => {
   it('leaves the files of a sync that started after the run to that run’s own stages', async () => {
     // Prepare: a second sync lands before the first run's stages merge (the lease is free between them).
     lake = await openTestLake();
-    const b = lake.backend;
-    const deps = {
-      objects: b.objects,
-      state: b.state,
-      catalog: b.catalog,
-      logger: silentLogger,
-      openQueryEngine: () => b.openQueryEngine(),
-    };
+    const deps = stageDeps(lake);
     const streams = await sampleConnector.streams(SAMPLE_CONFIG);
     const first = await lake.sync();
     const second = await lake.sync();
