@@ -9,12 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, expect, it } from 'vitest';
 import { TrinoQueryEngine } from '../../adapters/trino/query-engine.js';
 import { silentLogger } from '../../connectors/sdk/logger.js';
-import type { ObjectStore, QueryEngine, RunRecord, SourceDefinition } from '../../engine/ports.js';
+import type { QueryEngine, RunRecord, SourceDefinition } from '../../engine/ports.js';
 import { STAGES } from '../../engine/stages/declarations.js';
 import { runStages } from '../../engine/stages/runner.js';
 import { athenaChecked } from '../support/athena-checked-engine.js';
 import { EVOLVING_PAGES, evolvingConnector } from '../support/evolving.js';
 import { openTestLake, type TestLake } from '../support/lake.js';
+import { trinoObjects } from '../support/trino-objects.js';
 
 const ONCE = STAGES.map((s) => ({ ...s, retry: { ...s.retry, maxAttempts: 1 } }));
 
@@ -23,13 +24,6 @@ afterEach(async () => {
   await lake?.dispose();
   lake = undefined;
 });
-
-/** The lake as Trino addresses it: `local:///abs/path`. */
-function trinoObjects(objects: ObjectStore): ObjectStore {
-  return Object.assign(Object.create(objects) as ObjectStore, {
-    uri: (key: string) => `local://${objects.uri(key)}`,
-  });
-}
 
 it('promotes the current column to bigint when the raw column widened from int', async () => {
   // Prepare

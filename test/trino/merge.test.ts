@@ -11,12 +11,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TrinoQueryEngine } from '../../adapters/trino/query-engine.js';
 import { sampleConnector } from '../../connectors/sample/index.js';
 import { silentLogger } from '../../connectors/sdk/logger.js';
-import type { ObjectStore, QueryEngine, RunRecord } from '../../engine/ports.js';
+import type { QueryEngine, RunRecord } from '../../engine/ports.js';
 import { STAGES, type StageDeclaration } from '../../engine/stages/declarations.js';
 import { runStages, type StagePhase } from '../../engine/stages/runner.js';
 import { athenaChecked } from '../support/athena-checked-engine.js';
 import { expectedCurrent } from '../support/current-oracle.js';
 import { openTestLake, SAMPLE_CONFIG, sampleSource, type TestLake } from '../support/lake.js';
+import { trinoObjects } from '../support/trino-objects.js';
 
 const FAST: readonly StageDeclaration[] = STAGES.map((s) => ({
   ...s,
@@ -29,13 +30,6 @@ afterEach(async () => {
   await lake?.dispose();
   lake = undefined;
 });
-
-/** The lake as Trino addresses it: `local:///abs/path`. */
-function trinoObjects(objects: ObjectStore): ObjectStore {
-  return Object.assign(Object.create(objects) as ObjectStore, {
-    uri: (key: string) => `local://${objects.uri(key)}`,
-  });
-}
 
 function trinoEngine(l: TestLake, schema: string): TrinoQueryEngine {
   const objects = trinoObjects(l.backend.objects);

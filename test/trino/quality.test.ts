@@ -11,18 +11,13 @@ import { TrinoQueryEngine } from '../../adapters/trino/query-engine.js';
 import { sampleConnector } from '../../connectors/sample/index.js';
 import { silentLogger } from '../../connectors/sdk/logger.js';
 import type { Connector, SourceRecord, Stream, StreamItem } from '../../connectors/sdk/types.js';
-import type {
-  ObjectStore,
-  QualityResult,
-  QueryEngine,
-  RunRecord,
-  SourceDefinition,
-} from '../../engine/ports.js';
+import type { QualityResult, QueryEngine, RunRecord, SourceDefinition } from '../../engine/ports.js';
 import { QualityFailedError } from '../../engine/stages/errors.js';
 import type { QualityCheck, QualityDeclarations } from '../../engine/stages/quality.js';
 import { recordStageFailure, runStage, type StageDeps } from '../../engine/stages/runner.js';
 import { athenaChecked } from '../support/athena-checked-engine.js';
 import { openTestLake, SAMPLE_CONFIG, sampleSource, type TestLake } from '../support/lake.js';
+import { trinoObjects } from '../support/trino-objects.js';
 
 const CONFIG = { ...SAMPLE_CONFIG, rows: 400 };
 const STATUSES_ALLOWED = ['pending', 'paid', 'shipped'];
@@ -58,12 +53,6 @@ afterEach(async () => {
   await lake?.dispose();
   lake = undefined;
 });
-
-function trinoObjects(objects: ObjectStore): ObjectStore {
-  return Object.assign(Object.create(objects) as ObjectStore, {
-    uri: (key: string) => `local://${objects.uri(key)}`,
-  });
-}
 
 function trinoDeps(l: TestLake, schema: string, clock: () => Date): StageDeps {
   const b = l.backend;

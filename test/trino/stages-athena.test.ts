@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TrinoQueryEngine } from '../../adapters/trino/query-engine.js';
 import { sampleConnector } from '../../connectors/sample/index.js';
 import { silentLogger } from '../../connectors/sdk/logger.js';
-import type { ObjectStore, QueryEngine, RunRecord } from '../../engine/ports.js';
+import type { QueryEngine, RunRecord } from '../../engine/ports.js';
 import { STAGES } from '../../engine/stages/declarations.js';
 import { QualityFailedError } from '../../engine/stages/errors.js';
 import {
@@ -25,6 +25,7 @@ import {
 import { athenaChecked } from '../support/athena-checked-engine.js';
 import { expectedCurrent } from '../support/current-oracle.js';
 import { openTestLake, SAMPLE_CONFIG, sampleSource, type TestLake } from '../support/lake.js';
+import { trinoObjects } from '../support/trino-objects.js';
 
 const CONFIG = { ...SAMPLE_CONFIG, rows: 400 };
 const FAST = STAGES.map((s) => ({ ...s, retry: { ...s.retry, intervalMs: 1, maxDelayMs: 5 } }));
@@ -34,12 +35,6 @@ afterEach(async () => {
   await lake?.dispose();
   lake = undefined;
 });
-
-function trinoObjects(objects: ObjectStore): ObjectStore {
-  return Object.assign(Object.create(objects) as ObjectStore, {
-    uri: (key: string) => `local://${objects.uri(key)}`,
-  });
-}
 
 function trinoEngine(l: TestLake, schema: string): TrinoQueryEngine {
   const objects = trinoObjects(l.backend.objects);
