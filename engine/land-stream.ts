@@ -207,7 +207,11 @@ export async function landStreamSlice(
    * read (`""` or `"n/a"` for a number cursor) counts as missing: it lands without moving the cursor.
    */
   const cursorValueOf = (record: SourceRecord, declared: Incremental): CursorValue | undefined => {
-    if (declared.onMissingCursor !== 'land') return cursorOf(record, declared.cursorField, cursorType);
+    const raw = record[declared.cursorField];
+    // Only text a number cursor cannot read; any other value the type refuses (an object, a bigint
+    // beyond 2^53 under "auto") is a mistake in the stream's declaration, and fails it.
+    if (declared.onMissingCursor !== 'land' || cursorType !== 'number' || typeof raw !== 'string')
+      return cursorOf(record, declared.cursorField, cursorType);
     try {
       return cursorOf(record, declared.cursorField, cursorType);
     } catch (error) {

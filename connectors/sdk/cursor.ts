@@ -43,7 +43,7 @@ function numericCursor(value: unknown, field: string): CursorValue {
     const match = DECIMAL.exec(value.trim());
     if (match) return match[3] === undefined ? exactInteger(BigInt(value.trim())) : Number(value.trim());
     // An exponent form (`1.5e9`, as some APIs write unix times): a double, exact as far as it goes.
-    if (EXPONENT.test(value.trim())) return Number(value.trim());
+    if (EXPONENT.test(value.trim()) && Number.isFinite(Number(value.trim()))) return Number(value.trim());
   }
   const shown = typeof value === 'string' ? JSON.stringify(value) : `a ${typeof value} value`;
   throw new SystemError(

@@ -630,6 +630,26 @@ describe('what lands with each row', () => {
     expect(await lake.backend.objects.list(`_staging/`)).toEqual([]);
   });
 
+  it('fails a stream that lands records without a cursor when a cursor value is of a type it cannot read', async () => {
+    // Prepare: onMissingCursor "land" covers a missing value, not an object where a cursor should be.
+    const stream = items({ cursor: true }, async function* () {
+      yield [
+        { id: 1, n: 1 },
+        { id: 2, n: { at: 2 } },
+      ];
+    });
+    const lake = await lakeOf({
+      ...stream,
+      incremental: { ...stream.incremental!, onMissingCursor: 'land' },
+    });
+
+    // Act
+    const run = lake.sync();
+
+    // Assess
+    await expect(run).rejects.toThrow('cursor field "n" has a object value');
+  });
+
   it('takes the last total a connector reports, rounded, and ignores totals that are not counts', async () => {
     // Prepare
     const stream = items({}, async function* (ctx) {

@@ -3,6 +3,12 @@ import { compareCursor, lowerByLag, normalizeCursor } from '../../../../connecto
 import { PreciseDate } from '../../../../connectors/sdk/precise-date.js';
 
 describe('cursor helpers', () => {
+  it('reads exponent forms as numbers under a number cursor, and refuses one no double holds', () => {
+    expect(normalizeCursor('1.5e9', 'seq', 'number')).toBe(1_500_000_000);
+    // Infinity would be stored as null and break every later comparison.
+    expect(() => normalizeCursor('1e400', 'seq', 'number')).toThrow('"1e400", which is not a number');
+  });
+
   it('compares ISO timestamps as instants whatever their precision or offset', () => {
     expect(compareCursor('2026-01-01T00:00:00Z', '2026-01-01T00:00:00.000Z')).toBe(0);
     expect(compareCursor('2026-01-01T01:00:00+01:00', '2026-01-01T00:00:01Z')).toBeLessThan(0);
