@@ -619,8 +619,10 @@ export class StreamSchema {
         routes.set(valueType, TO_COLUMN);
         continue;
       }
-      // A key in a variant column leaves the base column null, and the row out of `current`: refuse it.
-      if (this.keyFields.has(field)) this.refuseKey(records, field, column, type, valueType);
+      // A key in a variant column leaves the base column null, and the row out of `current`: refuse it,
+      // unless the table has that variant already (landed before keys were refused), whose syncs go on.
+      if (this.keyFields.has(field) && !this.variants.get(column)?.has(variantType(valueType)))
+        this.refuseKey(records, field, column, type, valueType);
       isDirect = false;
       const variant = this.variantFor(column, type, valueType, changes);
       routes.set(valueType, fit === 'check' ? TO_CHECK : { to: 'variant', column: variant });

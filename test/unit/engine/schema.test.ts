@@ -167,6 +167,26 @@ describe('StreamSchema', () => {
     expect(schema.columns.map((c) => c.name)).not.toContain('id__string');
   });
 
+  it('keeps routing a key to a variant the table has already, so its syncs go on', () => {
+    // Prepare: a table landed before keys were refused, with `id__string` beside the int `id`.
+    const schema = new StreamSchema(
+      [
+        { name: 'id', type: 'int' },
+        { name: 'id__string', type: 'string', variantOf: 'id' },
+      ],
+      {},
+      {},
+      new Set(['id']),
+    );
+
+    // Act
+    const next = schema.apply([{ id: 'A-18' }]);
+
+    // Assess
+    expect(next.changes).toEqual([]);
+    expect(next.rows).toEqual([{ id__string: 'A-18' }]);
+  });
+
   it('keeps landing 64-bit integers in a column that is double already, rounded as before', () => {
     // Prepare: ids landed as doubles when JSON.parse rounded them; now they arrive exact, as bigints.
     const schema = new StreamSchema();
