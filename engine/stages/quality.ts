@@ -8,6 +8,7 @@
 import { DELETED_FIELD, type Stream } from '../../connectors/sdk/types.js';
 import { catalogTableName } from '../catalog-rules.js';
 import { ValidationError } from '../errors.js';
+import { parseTimestampMicros } from '../parquet/values.js';
 import type {
   Catalog,
   QualityResult,
@@ -125,10 +126,12 @@ function literalOf(type: string, value: AcceptedValue): string | undefined {
     case 'date':
       return /^\d{4}-\d{2}-\d{2}$/.test(text) ? `DATE ${quoteString(text)}` : undefined;
     case 'timestamp': {
-      const at = typeof value === 'boolean' ? Number.NaN : new Date(value).getTime();
-      return Number.isNaN(at)
-        ? undefined
-        : `TIMESTAMP ${quoteString(new Date(at).toISOString().replace('T', ' ').replace('Z', ''))}`;
+      // Read as the engine reads timestamps when it lands them (no offset means UTC, not this machine's
+      // zone); written to the millisecond, the precision Athena reads raw (Hive) timestamps at.
+      const micros = typeof value === 'string' ? parseTimestampMicros(text) : Number.NaN;
+      if (Number.isNaN(micros)) return undefined;
+      const at = new Date(Math.floor(micros / 1000)).toISOString().replace('T', ' ').replace('Z', '');
+      return `TIMESTAMP ${quoteString(at)}`;
     }
     default:
       return quoteString(String(value));
