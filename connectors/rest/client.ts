@@ -243,15 +243,16 @@ export function rateLimitWait(
   headers: Headers,
   now = Date.now(),
 ): { readonly ms: number | undefined } | undefined {
+  // A time already past (clock skew) says nothing: back off rather than retry at once.
+  const ahead = (ms: number | undefined) => ({ ms: ms !== undefined && ms > 0 ? ms : undefined });
   const retryAfter = headers.get('retry-after');
-  if (retryAfter !== null) return { ms: parseRetryAfter(retryAfter, now) };
+  if (retryAfter !== null) return ahead(parseRetryAfter(retryAfter, now));
   if (headers.get('x-ratelimit-remaining')?.trim() !== '0') return undefined;
   const reset = Number(headers.get('x-ratelimit-reset') ?? Number.NaN);
   if (!Number.isFinite(reset) || reset <= 0) return { ms: undefined };
-  // Epoch seconds (GitHub), or seconds to wait (other APIs): no wait is a billion seconds long.
-  const ms = reset > 1e9 ? reset * 1000 - now : reset * 1000;
-  // A reset already past (clock skew) says nothing: back off rather than retry at once.
-  return { ms: ms > 0 ? ms : undefined };
+  // Epoch milliseconds, epoch seconds (GitHub), or seconds to wait: no wait is a billion seconds long.
+  if (reset > 1e12) return ahead(reset - now);
+  return ahead(reset > 1e9 ? reset * 1000 - now : reset * 1000);
 }
 
 /** The typed error for a non-2xx answer, or undefined for 2xx. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backoffDelay, parseRetryAfter } from '../../../../connectors/rest/client.js';
+import { backoffDelay, parseRetryAfter, rateLimitWait } from '../../../../connectors/rest/client.js';
 import { DEFAULT_POLICY } from '../../../../connectors/rest/config.js';
 import type { RestConfig, RestStreamConfig } from '../../../../connectors/rest/index.js';
 import { ConfigError, RetriesExhaustedError, TransientError } from '../../../../connectors/sdk/errors.js';
@@ -299,6 +299,22 @@ describe('rest client resilience', () => {
 });
 
 describe('rest retry timing helpers', () => {
+  it('reads a 403 rate limit’s wait from seconds, epoch seconds or epoch milliseconds, backing off when it is past', () => {
+    // Prepare
+    const now = Date.UTC(2026, 10, 28, 12, 0, 0);
+    const wait = (headers: Record<string, string>) => rateLimitWait(new Headers(headers), now)?.ms;
+    const limited = { 'x-ratelimit-remaining': '0' };
+
+    // Act + Assess
+    expect(wait({ ...limited, 'x-ratelimit-reset': '60' })).toBe(60_000);
+    expect(wait({ ...limited, 'x-ratelimit-reset': String(now / 1000 + 30) })).toBe(30_000);
+    expect(wait({ ...limited, 'x-ratelimit-reset': String(now + 5_000) })).toBe(5_000);
+    expect(wait({ ...limited, 'x-ratelimit-reset': String(now / 1000 - 5) })).toBeUndefined();
+    expect(wait({ 'retry-after': new Date(now - 10_000).toUTCString() })).toBeUndefined();
+    expect(wait({ 'retry-after': '2' })).toBe(2_000);
+    expect(rateLimitWait(new Headers({ 'x-ratelimit-remaining': '3' }), now)).toBeUndefined();
+  });
+
   it('parses Retry-After as seconds or an HTTP date', () => {
     const now = Date.UTC(2026, 0, 1, 12, 0, 0);
 
