@@ -124,18 +124,30 @@ function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
-/** Puts the marked integers back as bigints. */
+/**
+ * Puts the marked integers back as bigints. With a stack, not recursion: a
+ * valid text may nest deeper than the call stack goes (JSON.parse takes it).
+ */
 function restore(value: unknown, marker: string): unknown {
-  if (typeof value === 'string') return value.startsWith(marker) ? BigInt(value.slice(marker.length)) : value;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = restore(value[i], marker);
-    return value;
-  }
-  if (value !== null && typeof value === 'object') {
-    const object = value as Record<string, unknown>;
+  const exact = (v: unknown): unknown =>
+    typeof v === 'string' && v.startsWith(marker) ? BigInt(v.slice(marker.length)) : v;
+  const pending: object[] = [];
+  const visit = (v: unknown): void => {
+    if (v !== null && typeof v === 'object') pending.push(v);
+  };
+  visit(value);
+  for (let container = pending.pop(); container !== undefined; container = pending.pop()) {
+    if (Array.isArray(container)) {
+      for (let i = 0; i < container.length; i++) {
+        container[i] = exact(container[i]);
+        visit(container[i]);
+      }
+      continue;
+    }
+    const object = container as Record<string, unknown>;
     for (const key of Object.keys(object)) {
       const before = object[key];
-      const after = restore(before, marker);
+      const after = exact(before);
       // Defined, not assigned: a "__proto__" key is a field here, as JSON.parse made it.
       if (after !== before)
         Object.defineProperty(object, key, {
@@ -144,9 +156,10 @@ function restore(value: unknown, marker: string): unknown {
           enumerable: true,
           configurable: true,
         });
+      visit(after);
     }
   }
-  return value;
+  return exact(value);
 }
 
 /**

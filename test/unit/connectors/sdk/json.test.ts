@@ -60,6 +60,19 @@ describe('parseJsonExact', () => {
     expect(parsed.text).toBe(JSON.parse(`"${long}"`));
   });
 
+  it('reads a 64-bit integer nested deeper than the call stack goes, as JSON.parse reads the text', () => {
+    // Prepare
+    const depth = 100_000;
+    const text = `${'['.repeat(depth)}1234567890123456789${']'.repeat(depth)}`;
+
+    // Act
+    let inner = parseJsonExact(text);
+    for (let i = 0; i < depth; i++) inner = (inner as unknown[])[0];
+
+    // Assess
+    expect(inner).toBe(1234567890123456789n);
+  });
+
   it('finds a run of 16 digits wherever it starts in the text', () => {
     // Prepare: the id at every offset against the every-16th-character scan.
     for (let pad = 0; pad < 40; pad++) {
