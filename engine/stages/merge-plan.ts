@@ -115,7 +115,9 @@ export async function planMerge(
      * check failed (QUALITY_FAILED) are never merged: a later run's merge,
      * which reads every file after the watermark, would promote them. The
      * exception is `upToRun` itself: its checks have just passed (its stages
-     * re-run after a fix) though its record does not say so yet.
+     * re-run after a fix) though its record does not say so yet. Its files
+     * merge only while the watermark is still before them: once a later
+     * run's merge has passed them, they stay out of `current`.
      */
     readonly runStatus?: (runId: string) => Promise<RunStatus | undefined>;
     /**
