@@ -1,9 +1,9 @@
 /** `sluice check <source>`: the connection works and the selected streams exist. */
 import { SluiceError } from '../../engine/errors.js';
 import { resolveSource } from '../../engine/sources.js';
+import { checkStreamSelection, streamNames } from '../../engine/stream-selection.js';
 import type { CliContext } from '../context.js';
 import { printResult, warn } from '../output.js';
-import { checkStreamSelection, streamNames } from '../streams.js';
 import { sourceOrFail } from './sources.js';
 
 export class CheckFailedError extends SluiceError {

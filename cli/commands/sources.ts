@@ -12,10 +12,10 @@ import {
   type SourceInput,
   writeSourceSecrets,
 } from '../../engine/sources.js';
+import { checkStreamSelection, streamNames } from '../../engine/stream-selection.js';
 import type { CliContext } from '../context.js';
 import { renderTable } from '../format.js';
 import { printResult, warn } from '../output.js';
-import { checkStreamSelection, streamNames } from '../streams.js';
 
 /** What `sources show` prints for a secret; `sources update` keeps the stored secret when it sees it. */
 const REDACTED = '********';

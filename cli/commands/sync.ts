@@ -8,10 +8,10 @@
 import { NotFoundError, SluiceError } from '../../engine/errors.js';
 import type { RunRecord } from '../../engine/ports.js';
 import { resolveSource } from '../../engine/sources.js';
+import { checkStreamSelection, streamNames } from '../../engine/stream-selection.js';
 import { type RunCheckpoint, RunInterruptedError, runSync, type SyncProgress } from '../../engine/sync.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, formatCount, formatEstimate } from '../format.js';
-import { checkStreamSelection, streamNames } from '../streams.js';
 
 export interface SyncCommandOptions {
   readonly streams?: readonly string[];

@@ -17,6 +17,7 @@ import { resetCursors } from '../../engine/reset.js';
 import { assertNoSecretRefs, discardSecrets, isSecretRef, secretRefs } from '../../engine/secrets.js';
 import { parseSourceInput, resolveSource, writeSourceSecrets } from '../../engine/sources.js';
 import { lineageOfTable } from '../../engine/stages/lineage.js';
+import { checkStreamSelection, streamNames } from '../../engine/stream-selection.js';
 import { syncSourceAlarm } from './alarms.js';
 import { pushEvents } from './events.js';
 import {
@@ -323,16 +324,7 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Api {
     // A mistyped stream is refused here, before a run is started (and recorded FAILED) for it.
     if (Array.isArray(streams) && streams.length > 0) {
       const { connector, config } = await resolveSource(source, deps);
-      const known = (await connector.streams(config as never)).map((s) => s.name);
-      const unknown = (streams as string[]).find((s) => !known.includes(s));
-      if (unknown !== undefined) {
-        throw new ValidationError(
-          `"streams": source "${source.name}" has no stream "${unknown}"; available: ${known.join(', ')}`,
-          {
-            field: 'streams',
-          },
-        );
-      }
+      checkStreamSelection(source.name, streams as string[], await streamNames(connector, config));
     }
     const runId = newRunId(clock());
     const started = await deps.trigger.start(source.name, runId, streams as string[] | undefined);

@@ -4,7 +4,7 @@
  * its first scheduled sync.
  */
 import type { Connector } from '../connectors/sdk/types.js';
-import { ValidationError } from '../engine/errors.js';
+import { ValidationError } from './errors.js';
 
 /** The names of the streams a connector declares for this (validated, secret-resolved) config. */
 export async function streamNames(connector: Connector<never>, config: unknown): Promise<string[]> {
