@@ -43,7 +43,7 @@ import {
   tableLocation,
   versionOfLocation,
 } from './layout.js';
-import { type HeldLease, takeLease } from './lease.js';
+import { type HeldLease, leaseOwnerFor, takeLease } from './lease.js';
 import { type StreamMasker, streamMasker } from './masking.js';
 import {
   type Catalog,
@@ -312,7 +312,7 @@ async function storeSchemaChange(
     deps.state,
     schemaLeaseName(table.source, table.stream),
     {
-      owner: `push/${runId}/${createHash('sha1').update(String(Math.random())).digest('hex').slice(0, 8)}`,
+      owner: leaseOwnerFor(`push/${runId}`),
       ttlMs: options.leaseTtlMs ?? 120_000,
       waitMs: 30_000,
       keep: false,
@@ -399,7 +399,7 @@ export async function landPushBatch(
     deps.state,
     shardLeaseName(source, batch.shardId),
     {
-      owner: `push/${batch.shardId}/${createHash('sha1').update(String(Math.random())).digest('hex').slice(0, 8)}`,
+      owner: leaseOwnerFor(`push/${batch.shardId}`),
       ttlMs: options.leaseTtlMs ?? 120_000,
       waitMs: options.leaseWaitMs ?? 30_000,
       keep: false,
@@ -431,7 +431,7 @@ export async function landPushBatch(
             deps.state,
             partitionLeaseName(source, partition),
             {
-              owner: `push/${runId}/${createHash('sha1').update(String(Math.random())).digest('hex').slice(0, 8)}`,
+              owner: leaseOwnerFor(`push/${runId}`),
               ttlMs: options.leaseTtlMs ?? 120_000,
               waitMs: options.partitionLeaseWaitMs ?? 600_000,
               keep: false,
