@@ -27,6 +27,7 @@ import {
 import { parseDecimalType } from '../../connectors/sdk/column-types.js';
 import type { ColumnType } from '../../connectors/sdk/types.js';
 import type { ParquetColumn, RowGroupData } from './convert.js';
+import type { TextPart } from './text-dictionary.js';
 
 const ALIGN = 8;
 const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
@@ -168,6 +169,20 @@ export class IpcStream {
         values: view(c.values)!,
       })),
     }));
+  }
+
+  /** Where each part of a one-column text stream keeps its buffers (see text-dictionary.ts). */
+  public textParts(): TextPart[] {
+    return this.placed.map((part) => {
+      const column = part.columns[0]!;
+      return {
+        rows: part.rows,
+        nullCount: column.nullCount,
+        validity: column.validity?.offset ?? -1,
+        offsets: column.offsets!.offset,
+        values: column.values!.offset,
+      };
+    });
   }
 
   /** The finished stream: a view of exactly its bytes (its buffer may be larger). */

@@ -12,6 +12,7 @@
 import { type ColumnKind, columnKind, parseDecimalType } from '../../connectors/sdk/column-types.js';
 import type { ColumnType } from '../../connectors/sdk/types.js';
 import { ParquetConversionError, ParquetError } from './errors.js';
+import { type TextEntries, TextInterner } from './text-ids.js';
 import {
   parseDateDays,
   parseTimestampMicros,
@@ -48,6 +49,13 @@ export interface ColumnData {
   readonly values: Uint8Array | Int32Array | Float64Array;
   /** Byte offsets into `values` (length rows + 1) for string and json columns. */
   readonly offsets: Int32Array | null;
+  /**
+   * string columns a writer numbers (text-ids.ts): each row's id in the
+   * column's interner, -1 for null. Then `values` may be empty and `offsets`
+   * count UTF-16 units (they size the row group, no more); the values
+   * themselves reach the encoder through `RowConverter.drainText`.
+   */
+  readonly ids?: Int32Array;
 }
 
 export interface RowGroupData {
@@ -163,13 +171,53 @@ export class RowConverter {
   /** One-column converters for constants, by column index. */
   private readonly singles = new Map<number, RowConverter>();
 
-  public constructor(private readonly columns: readonly ParquetColumn[]) {
+  /** By column: the interner of a string column whose values are numbered (see text-ids.ts). */
+  private readonly interners: readonly (TextInterner | undefined)[];
+
+  /** `internText`: number the values of string columns as they are converted (ColumnData.ids). */
+  public constructor(
+    private readonly columns: readonly ParquetColumn[],
+    internText = false,
+  ) {
+    this.interners = columns.map((c) => (internText && c.type === 'string' ? new TextInterner() : undefined));
     const seen = new Set<string>();
     for (const c of columns) {
       if (seen.has(c.name)) throw new ParquetError(`Duplicate Parquet column "${c.name}"`);
       seen.add(c.name);
     }
     this.helpers = makeHelpers(columns);
+  }
+
+  /**
+   * Numbered text (ColumnData.ids) of column `j` as UTF-8, for a row group
+   * that already holds the column as text (the interner stopped, or the
+   * rows came as column buffers).
+   */
+  public textOf(j: number, ids: Int32Array, nullCount: number): ColumnData {
+    const interner = this.interners[j];
+    if (interner === undefined) throw new ParquetError(`Column ${j} has no numbered text`);
+    const n = ids.length;
+    const state = newState('string', n);
+    state.strings = new Array<string>(n - nullCount);
+    const offsets = state.offsets!;
+    let k = 0;
+    for (let row = 0; row < n; row++) {
+      const id = ids[row]!;
+      if (id < 0) state.nulls.push(row);
+      else {
+        const value = interner.valueOf(id);
+        state.strings[k++] = value;
+        offsets[row + 1] = offsets[row]! + value.length;
+        continue;
+      }
+      offsets[row + 1] = offsets[row]!;
+    }
+    return finishColumn('string', n, state);
+  }
+
+  /** The values column `j`'s interner numbered since the last call; undefined if it has none. */
+  public drainText(j: number): TextEntries | undefined {
+    return this.interners[j]?.drain();
   }
 
   /** Converts `rows`; columns named in `constants` take that value on every row. */
@@ -234,11 +282,30 @@ export class RowConverter {
   ): RowGroupData {
     return {
       rows: n,
-      columns: this.columns.map((c, j) =>
-        constant[j]
-          ? this.constantColumn(j, n, constants![c.name])
-          : finishColumn(columnKind(c.type), n, state[j]!),
-      ),
+      columns: this.columns.map((c, j) => {
+        const interner = this.interners[j];
+        if (constant[j]) {
+          const value = constants![c.name];
+          const ids =
+            interner !== undefined && typeof value === 'string' ? interner.repeat(value, n) : undefined;
+          if (ids === undefined) return this.constantColumn(j, n, value);
+          // Numbered: the value's UTF-8 is not repeated per row (see ColumnData.ids).
+          const offsets = new Int32Array(n + 1);
+          for (let i = 1; i <= n; i++) offsets[i] = i * (value as string).length;
+          return { validity: null, nullCount: 0, values: NO_TEXT, offsets, ids };
+        }
+        const s = state[j]!;
+        const ids = interner?.idsOf(s.strings, s.nulls, n);
+        if (ids === undefined) return finishColumn(columnKind(c.type), n, s);
+        // Numbered: no UTF-8 (the encoder gets each distinct value's once); offsets stay in UTF-16 units.
+        return {
+          validity: validityFor(n, s.nulls),
+          nullCount: s.nulls.length,
+          values: NO_TEXT,
+          offsets: s.offsets,
+          ids,
+        };
+      }),
     };
   }
 
@@ -658,6 +725,8 @@ function makeHelpers(columns: readonly ParquetColumn[]): Helpers {
     },
   };
 }
+
+const NO_TEXT = new Uint8Array(0);
 
 /** Bitmap with every row present except `nulls`. */
 function validityFor(n: number, nulls: readonly number[]): Uint8Array | null {

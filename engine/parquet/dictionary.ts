@@ -18,6 +18,7 @@
  */
 import { columnKind } from '../../connectors/sdk/column-types.js';
 import type { ColumnData, ParquetColumn, RowGroupData } from './convert.js';
+import type { TextPart } from './text-dictionary.js';
 
 const SAMPLE = 256;
 
@@ -48,6 +49,28 @@ export function plainColumns(columns: readonly ParquetColumn[], parts: readonly 
   });
   return plain;
 }
+
+/**
+ * Whether a text column laid out as `parts` of a one-column IPC stream
+ * (text-dictionary.ts) should skip dictionary encoding, by the same sample.
+ */
+export function plainText(ipc: Uint8Array, parts: readonly TextPart[], rows: number): boolean {
+  const data: RowGroupData[] = parts.map((part) => ({
+    rows: part.rows,
+    columns: [
+      {
+        nullCount: part.nullCount,
+        validity:
+          part.validity < 0 ? null : ipc.subarray(part.validity, part.validity + ((part.rows + 7) >> 3)),
+        offsets: new Int32Array(ipc.buffer, ipc.byteOffset + part.offsets, part.rows + 1),
+        values: ipc.subarray(part.values),
+      },
+    ],
+  }));
+  return rows > 0 && plainColumns(TEXT, data).length > 0;
+}
+
+const TEXT: readonly ParquetColumn[] = [{ name: 'text', type: 'string' }];
 
 /** Repeated values among up to `size` non-null values at distinct pseudo-random rows. */
 function sampleRepeats(

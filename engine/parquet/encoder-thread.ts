@@ -238,10 +238,20 @@ export class ThreadEncoder {
   public async encode(group: PreparedGroup): Promise<EncodedGroup> {
     await this.opened;
     // Every so many bytes on the thread, V8 here is asked to collect (collection-hint.ts).
-    collectionHints.handedOver(group.ipc.byteLength);
-    const reply = await this.thread.request({ type: 'encode', writer: this.writer, group }, [
-      group.ipc.buffer as ArrayBuffer,
-    ]);
+    const text = group.text ?? [];
+    const transfer = [group.ipc.buffer as ArrayBuffer];
+    let handed = group.ipc.byteLength;
+    const views = [
+      ...text.flatMap((t) => [t.ipc, t.ids]),
+      ...(group.numbered ?? []).flatMap((n) => [n.entries.bytes, n.entries.offsets]),
+    ];
+    for (const view of views) {
+      if (view === undefined) continue;
+      transfer.push(view.buffer as ArrayBuffer);
+      handed += view.byteLength;
+    }
+    collectionHints.handedOver(handed);
+    const reply = await this.thread.request({ type: 'encode', writer: this.writer, group }, transfer);
     const { bytes, spare } = reply as Extract<WorkerReply, { type: 'bytes' }>;
     return { bytes, spare: spare?.buffer as ArrayBuffer | undefined };
   }

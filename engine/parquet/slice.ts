@@ -77,6 +77,11 @@ export class RowSizer {
 }
 
 function sliceColumn(kind: ColumnKind, column: ColumnData, start: number, end: number): ColumnData {
+  const sliced = sliceBuffers(kind, column, start, end);
+  return column.ids === undefined ? sliced : { ...sliced, ids: column.ids.subarray(start, end) };
+}
+
+function sliceBuffers(kind: ColumnKind, column: ColumnData, start: number, end: number): ColumnData {
   const validity = column.validity === null ? null : sliceBits(column.validity, start, end);
   const nullCount = validity === null ? 0 : end - start - countBits(validity, end - start);
   const values = column.values;

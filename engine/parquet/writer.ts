@@ -11,7 +11,7 @@
  */
 import type { SourceRecord } from '../../connectors/sdk/types.js';
 import { markChunkDisposable } from '../disposable-chunks.js';
-import { ArrowIpcWriter, type IpcStream } from './arrow.js';
+import { ArrowIpcWriter, IpcStream } from './arrow.js';
 import {
   type ColumnData,
   type FusedCheck,
@@ -20,7 +20,14 @@ import {
   type RowGroupData,
 } from './convert.js';
 import { plainColumns } from './dictionary.js';
-import type { EncodedGroup, GroupEncoder, ParquetCompression, PreparedGroup } from './encoder.js';
+import type {
+  EncodedGroup,
+  GroupEncoder,
+  NumberedText,
+  ParquetCompression,
+  PreparedGroup,
+  TextColumn,
+} from './encoder.js';
 import { type EncoderPlace, encoderPlace } from './encoder-place.js';
 import { ThreadEncoder } from './encoder-thread.js';
 import { ParquetError } from './errors.js';
@@ -52,6 +59,13 @@ export interface ParquetWriterOptions {
   readonly rowGroupBytes?: number;
   /** At most this many rows per row group. @default 1048576 */
   readonly rowGroupRows?: number;
+  /**
+   * Gather text columns on their own and dictionary-encode them in
+   * JavaScript (text-dictionary.ts, ADR 0017) rather than in parquet-rs.
+   * Snappy files, string columns only. @default true, unless
+   * SLUICE_PARQUET_TEXT=wasm
+   */
+  readonly textInJs?: boolean;
 }
 
 export interface ParquetFileWriter {
@@ -185,7 +199,18 @@ class StreamingParquetWriter implements ParquetFileWriter {
   private readonly maxRows: number;
   /** The row group being gathered, laid out as Arrow IPC part by part. */
   private gathering: IpcStream | undefined;
+  /** Positions of the string columns that may be gathered apart (ADR 0017), and a stream writer for each. */
+  private readonly textIndexes: readonly number[];
+  private readonly textWriters: readonly ArrowIpcWriter[];
+  /**
+   * How the group being gathered holds each of those columns (see
+   * `gatherText`): apart as its rows' ids, apart as a stream of its own
+   * (ids turned into text part-way), or INLINE, as text in `gathering`.
+   */
+  private texts: (TextIds | IpcStream | typeof INLINE | undefined)[] = [];
   private bufferedRows = 0;
+  /** Rows of the last group handed over: the next group's text ids are sized for as many. */
+  private lastGroupRows = 0;
   /** IPC buffers of encoded groups, reused for the next groups (at most two circulate). */
   private spares: ArrayBuffer[] = [];
   private inFlight: Promise<void> = Promise.resolve();
@@ -198,12 +223,16 @@ class StreamingParquetWriter implements ParquetFileWriter {
     private readonly sink: (chunk: Uint8Array) => Promise<void>,
     options: ParquetWriterOptions,
   ) {
-    this.converter = new RowConverter(columns);
     const compression = options.compression ?? 'snappy';
     if (compression !== 'snappy' && compression !== 'zstd') {
       throw new ParquetError(`Unknown Parquet compression "${String(compression)}"; use snappy or zstd`);
     }
     this.ipc = new ArrowIpcWriter(columns);
+    const textInJs = options.textInJs ?? textInJsFromEnvironment();
+    this.textIndexes =
+      compression === 'snappy' && textInJs ? columns.flatMap((c, j) => (c.type === 'string' ? [j] : [])) : [];
+    this.textWriters = this.textIndexes.map((j) => new ArrowIpcWriter([columns[j]!]));
+    this.converter = new RowConverter(columns, this.textIndexes.length > 0);
     this.sizer = new RowSizer(columns);
     this.targetBytes = positive(options.rowGroupBytes, DEFAULT_ROW_GROUP_BYTES, 'rowGroupBytes');
     this.maxRows = positive(options.rowGroupRows, DEFAULT_ROW_GROUP_ROWS, 'rowGroupRows');
@@ -322,9 +351,52 @@ class StreamingParquetWriter implements ParquetFileWriter {
   /** Copies converted rows into the group's IPC stream: the caller's converted data is garbage at once. */
   private gather(part: RowGroupData, bytes: number): void {
     this.gathering ??= this.ipc.begin((size) => this.allocate(size));
-    this.gathering.add(part);
+    if (this.textIndexes.length === 0) this.gathering.add(part);
+    else {
+      const columns = [...part.columns];
+      this.textIndexes.forEach((j, k) => {
+        columns[j] = this.gatherText(k, j, part.rows, part.columns[j]!);
+      });
+      this.gathering.add({ rows: part.rows, columns });
+    }
     this.bufferedRows += part.rows;
     this.bufferedBytes += bytes;
+  }
+
+  /**
+   * Gathers a text column's part and returns what the group's own stream
+   * holds for it. A group whose first part of the column came numbered
+   * (ColumnData.ids) gathers the column apart, as ids, and its stream holds
+   * nulls there; one whose first part came as text (column batches, or
+   * after the interner stopped) holds the text in its stream, as before
+   * ADR 0017, and numbered parts are turned into text. When a part comes as
+   * text into a group gathering ids, the ids gathered so far become text on
+   * a stream of the column's own, which parquet-rs encodes alone.
+   */
+  private gatherText(k: number, j: number, rows: number, column: ColumnData): ColumnData {
+    let gathered = this.texts[k];
+    if (gathered === undefined) {
+      if (column.ids === undefined) {
+        this.texts[k] = INLINE;
+        return column;
+      }
+      gathered = this.texts[k] = new TextIds(this.lastGroupRows);
+    }
+    const text = (): ColumnData =>
+      column.ids === undefined ? column : this.converter.textOf(j, column.ids, column.nullCount);
+    if (gathered === INLINE) return text();
+    if (gathered instanceof TextIds) {
+      if (column.ids !== undefined) {
+        gathered.add(column.ids, column.nullCount);
+        return nullText(rows);
+      }
+      const ids = gathered.end();
+      const stream = this.textWriters[k]!.begin(textBuffer);
+      stream.add({ rows: ids.length, columns: [this.converter.textOf(j, ids, gathered.nulls)] });
+      gathered = this.texts[k] = stream;
+    }
+    gathered.add({ rows, columns: [text()] });
+    return nullText(rows);
   }
 
   /** Hands the gathered group to the encoder once the group in flight has reached the sink. */
@@ -334,13 +406,31 @@ class StreamingParquetWriter implements ParquetFileWriter {
     const rows = this.bufferedRows;
     // Sampled from the stream itself: the parts were not kept.
     const plain = plainColumns(this.columns, stream.parts());
-    const group: PreparedGroup = { rows, ipc: stream.end(), plain };
+    const text: TextColumn[] = [];
+    const numbered: NumberedText[] = [];
+    this.textIndexes.forEach((j, k) => {
+      // Every group carries the values numbered since the last, whichever group's rows use them.
+      const entries = this.converter.drainText(j);
+      if (entries !== undefined) numbered.push({ index: j, entries });
+      const gathered = this.texts[k];
+      const column = { index: j, name: this.columns[j]!.name };
+      if (gathered instanceof TextIds)
+        text.push({ ...column, nullCount: gathered.nulls, ids: gathered.end() });
+      else if (gathered instanceof IpcStream) {
+        const parts = gathered.textParts();
+        const nullCount = parts.reduce((sum, part) => sum + part.nullCount, 0);
+        text.push({ ...column, nullCount, ipc: gathered.end(), parts });
+      }
+    });
+    const group: PreparedGroup = { rows, ipc: stream.end(), plain, text, numbered };
     this.gathering = undefined;
+    this.texts = [];
     this.bufferedRows = 0;
     this.bufferedBytes = 0;
     await this.settle();
     this.rows += rows;
     this.rowGroups++;
+    this.lastGroupRows = rows;
     this.inFlight = this.encoder.encode(group).then(({ bytes, spare }) => {
       if (spare !== undefined && this.spares.length < 2) this.spares.push(spare);
       return this.emit(bytes);
@@ -393,6 +483,7 @@ class StreamingParquetWriter implements ParquetFileWriter {
     if (this.state === State.closed) return;
     if (this.state === State.open || this.state === State.failed) this.state = State.closed;
     this.gathering = undefined;
+    this.texts = [];
     this.bufferedRows = 0;
     this.bufferedBytes = 0;
     await this.inFlight.catch(() => undefined);
@@ -427,6 +518,63 @@ class StreamingParquetWriter implements ParquetFileWriter {
     if (this.state === State.failed && this.failure !== undefined) throw this.failure;
     if (this.state !== State.open)
       throw new ParquetError(`Cannot ${operation}: the Parquet writer is ${this.state}`);
+  }
+}
+
+/** SLUICE_PARQUET_TEXT: `js` (the default) or `wasm`, to compare with parquet-rs encoding text itself. */
+function textInJsFromEnvironment(): boolean {
+  const value = process.env.SLUICE_PARQUET_TEXT;
+  if (value === undefined || value === '' || value === 'js') return true;
+  if (value === 'wasm') return false;
+  throw new ParquetError(`SLUICE_PARQUET_TEXT must be js or wasm, not "${value}"`);
+}
+
+/** A text column the group holds in its own stream, as text. */
+const INLINE = 'inline';
+
+/** A text column's own stream starts at 256 KiB, so that it seldom grows (each growth is a copy). */
+function textBuffer(bytes: number): Uint8Array {
+  return new Uint8Array(Math.max(bytes, 256 * 1024));
+}
+
+let zeros = new Uint8Array(0);
+
+/** A text column of `rows` nulls: what the group's own stream holds where a text column is gathered apart. */
+function nullText(rows: number): ColumnData {
+  const bytes = (rows + 1) * 4;
+  if (zeros.length < bytes) zeros = new Uint8Array(Math.max(bytes, zeros.length * 2));
+  return {
+    nullCount: rows,
+    validity: zeros.subarray(0, (rows + 7) >> 3),
+    offsets: new Int32Array(zeros.buffer, 0, rows + 1),
+    values: zeros.subarray(0, 0),
+  };
+}
+
+/** Row ids of one text column, gathered part by part into one growing array. */
+class TextIds {
+  private ids: Int32Array;
+  private length = 0;
+  public nulls = 0;
+
+  /** Room for `rows` ids (a little more, for a group a few rows longer), at least 4,096. */
+  public constructor(rows: number) {
+    this.ids = new Int32Array(Math.max(4_096, Math.ceil(rows * 1.0625)));
+  }
+
+  public add(ids: Int32Array, nulls: number): void {
+    this.nulls += nulls;
+    if (this.length + ids.length > this.ids.length) {
+      const grown = new Int32Array(Math.max(this.length + ids.length, this.ids.length * 2));
+      grown.set(this.ids.subarray(0, this.length));
+      this.ids = grown;
+    }
+    this.ids.set(ids, this.length);
+    this.length += ids.length;
+  }
+
+  public end(): Int32Array {
+    return this.ids.subarray(0, this.length);
   }
 }
 
