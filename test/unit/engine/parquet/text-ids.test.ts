@@ -73,7 +73,7 @@ describe('TextInterner', () => {
     for (let from = 0; from < limit + 200; from += 100) results.push(interner.idsOf(...input(batch(from))));
 
     // Assess: every batch before the one that overflowed got ids; none from then on
-    const stoppedAt = results.findIndex((r) => r === undefined);
+    const stoppedAt = results.indexOf(undefined);
     expect(stoppedAt).toBe(Math.floor(limit / 100));
     expect(results.slice(stoppedAt).every((r) => r === undefined)).toBe(true);
     expect(interner.overflowed).toBe(true);
