@@ -286,8 +286,10 @@ export class RowConverter {
         const interner = this.interners[j];
         if (constant[j]) {
           const value = constants![c.name];
-          const ids =
-            interner !== undefined && typeof value === 'string' ? interner.repeat(value, n) : undefined;
+          // Past 2 GiB the UTF-16 offsets would wrap: the text path refuses such a group, naming why.
+          const numbered =
+            interner !== undefined && typeof value === 'string' && n * value.length <= MAX_BYTES;
+          const ids = numbered ? interner.repeat(value as string, n) : undefined;
           if (ids === undefined) return this.constantColumn(j, n, value);
           // Numbered: the value's UTF-8 is not repeated per row (see ColumnData.ids).
           const offsets = new Int32Array(n + 1);
@@ -296,7 +298,9 @@ export class RowConverter {
         }
         const s = state[j]!;
         const ids = interner?.idsOf(s.strings, s.nulls, n);
-        if (ids === undefined) return finishColumn(columnKind(c.type), n, s);
+        // No value is longer than the longest numbered one, so the UTF-16 offsets stayed within 2 GiB.
+        if (ids === undefined || n * interner!.longest > MAX_BYTES)
+          return finishColumn(columnKind(c.type), n, s);
         // Numbered: no UTF-8 (the encoder gets each distinct value's once); offsets stay in UTF-16 units.
         return {
           validity: validityFor(n, s.nulls),

@@ -248,7 +248,8 @@ export class ThreadEncoder {
     for (const view of views) {
       if (view === undefined) continue;
       transfer.push(view.buffer as ArrayBuffer);
-      handed += view.byteLength;
+      // The whole buffer moves, not only the view's bytes.
+      handed += view.buffer.byteLength;
     }
     collectionHints.handedOver(handed);
     const reply = await this.thread.request({ type: 'encode', writer: this.writer, group }, transfer);

@@ -41,6 +41,9 @@ export class TextInterner {
   /** Non-null values numbered so far, repeats included. */
   private seen = 0;
 
+  /** UTF-16 length of the longest value numbered. */
+  public longest = 0;
+
   /** Ids no longer come, for this column, for the rest of the file. */
   public get overflowed(): boolean {
     return this.stopped;
@@ -123,6 +126,7 @@ export class TextInterner {
       return -1;
     }
     const id = this.values.length;
+    if (value.length > this.longest) this.longest = value.length;
     this.ids.set(value, id);
     this.values.push(value);
     return id;

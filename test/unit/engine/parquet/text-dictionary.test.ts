@@ -412,6 +412,26 @@ describe('text columns dictionary-encoded in JavaScript', () => {
     ).toBe(`${'b'.repeat(61)}\uE000`);
   });
 
+  it('refuses one write of more than 2 GiB of text in a column, numbered or not', async () => {
+    // Prepare: 2,200 rows of one value of 1,000,000 characters, as values and as a constant
+    const value = 'v'.repeat(1_000_000);
+    const rows = Array.from({ length: 2_200 }, (_, id) => ({ id, name: value }));
+    const writer = createParquetWriter(COLUMNS, async () => undefined);
+
+    // Act and assess: as parquet-rs's path does, instead of offsets that wrap past 2^31
+    try {
+      await expect(writer.write(rows)).rejects.toThrow(/2 GiB/);
+      await expect(
+        writer.write(
+          rows.map(({ id }) => ({ id })),
+          { name: value },
+        ),
+      ).rejects.toThrow(/2 GiB/);
+    } finally {
+      await writer.close();
+    }
+  });
+
   it('refuses a SLUICE_PARQUET_TEXT it does not know, naming it', () => {
     // Prepare
     vi.stubEnv('SLUICE_PARQUET_TEXT', 'rust');
