@@ -17,8 +17,7 @@ import { DICTIONARY_PAGE_LIMIT } from './text-dictionary.js';
 export const MAX_TEXT_IDS = 1 << 16;
 /**
  * Once this many values were seen, a column whose values nearly never
- * repeat stops being numbered: a dictionary would cost more than plain text
- * (parquet-rs writes such a column plain, by the sample of dictionary.ts).
+ * repeat stops being numbered: a dictionary would cost more than plain text.
  */
 export const DISTINCT_SAMPLE = 4096;
 
