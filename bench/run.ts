@@ -42,6 +42,12 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  ALLOCATOR_RESTART_VARIABLE,
+  allocatorRestart,
+  restartWithAllocatorSetting,
+} from '../cli/allocator-restart.js';
+import { MMAP_THRESHOLD_VARIABLE } from '../engine/parquet/mmap-threshold.js';
 import { ONE_VCPU_MB, parquetFunctionEnvironment } from '../infra/parquet-function-environment.js';
 import { startPostgres } from '../test/support/postgres.js';
 import { benchConnector } from './connector.js';
@@ -377,6 +383,8 @@ async function save(
 
 async function main(): Promise<void> {
   const parsed = parseArgs(process.argv.slice(2));
+  // A child lands data as `sluice sync` does, so it restarts as the CLI does (cli/allocator-restart.ts).
+  if (parsed.child) restartWithAllocatorSetting();
   rowGroupBytes = parsed.rowGroupBytes;
   const labelled = parsed.functionEnv && !parsed.label.includes('function-env');
   const label = parsed.label === '' ? 'function-env' : `${parsed.label}-function-env`;
@@ -457,10 +465,23 @@ let childEnv: Record<string, string> = {};
 /** What in the children's environment changes how the engine runs: added by `--function-env` or inherited. */
 function childSettings(): Record<string, string> | null {
   const inherited = Object.entries(process.env).filter(
-    ([name]) => name.startsWith('MALLOC_') || name === 'GLIBC_TUNABLES' || name === 'SLUICE_PARQUET_ENCODER',
+    ([name]) =>
+      name.startsWith('MALLOC_') ||
+      name === 'GLIBC_TUNABLES' ||
+      name === 'SLUICE_PARQUET_ENCODER' ||
+      name === 'SLUICE_PARQUET_TEXT' ||
+      name === ALLOCATOR_RESTART_VARIABLE,
   );
   const settings = { ...Object.fromEntries(inherited), ...childEnv } as Record<string, string>;
   return Object.keys(settings).length > 0 ? settings : null;
+}
+
+/** Whether each child restarts itself with glibc's setting (it runs this process's Node), and if not, why. */
+function childRestart(): string {
+  const decision = allocatorRestart({ ...process.env, ...childEnv });
+  return decision.restart
+    ? `restarts with ${MMAP_THRESHOLD_VARIABLE}=${decision.env[MMAP_THRESHOLD_VARIABLE]}`
+    : `no: ${decision.reason}`;
 }
 
 /** What every result line records about the run: settings, when, where, and the load before and after. */
@@ -469,6 +490,7 @@ function runContext(loadBefore: readonly number[]) {
     rowGroupBytes: rowGroupBytes > 0 ? rowGroupBytes : null,
     runtime,
     functionEnv: childSettings(),
+    allocatorRestart: childRestart(),
     date: new Date().toISOString(),
     machine: machine(),
     usableCores: usableCores(),

@@ -26,6 +26,18 @@ interface CliOptions extends GlobalOptions {
 /** The commands that work against the HTTP API (`--api`). */
 const REMOTE_COMMANDS = new Set(['sources add', 'sources list', 'sync', 'runs']);
 
+/** The commands that land data in this process (unless `--api` sends them away): they restart with the allocator setting. */
+const LANDING_COMMANDS = new Set(['dev', 'sync', 'serve']);
+
+export interface MainOptions {
+  /**
+   * Set by the program's entry points (bin/sluice.mjs, `tsx cli/main.ts`): a
+   * landing command may then replace this process (cli/allocator-restart.ts).
+   * Never by tests that call main() inside their own process.
+   */
+  readonly entry?: boolean;
+}
+
 function commandPath(command: Command): string {
   const parent = command.parent;
   return parent?.parent ? `${parent.name()} ${command.name()}` : command.name();
@@ -102,7 +114,7 @@ async function remote(command: Command) {
   return { api: remoteCommands.apiClient(url), commands: remoteCommands };
 }
 
-export function buildProgram(): Command {
+export function buildProgram(options: MainOptions = {}): Command {
   const program = new Command();
   program
     .name('sluice')
@@ -141,6 +153,15 @@ export function buildProgram(): Command {
           { field: 'api' },
         );
       }
+    })
+    .hook('preAction', async (_program, action) => {
+      if (!options.entry || !LANDING_COMMANDS.has(commandPath(action)) || globals(action).api !== undefined)
+        return;
+      const { restartWithAllocatorSetting } = await import('./allocator-restart.js');
+      // Returns only when the process was not replaced.
+      const kept = restartWithAllocatorSetting();
+      if (globals(action).verbose)
+        process.stderr.write(`sluice: glibc's allocator settings as started: ${kept}\n`);
     });
 
   program
@@ -442,8 +463,8 @@ function fail(reason: string, body: ReturnType<typeof jsonError>, asJson: boolea
   if (asJson) printJson(body);
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  const program = buildProgram(options);
   const args = argv.slice(2);
   if (args.includes('--json') && (args.includes('--version') || args.includes('-V'))) {
     printJson({ version: program.version() });
@@ -474,7 +495,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 const invokedDirectly = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
 if (invokedDirectly || process.argv[1]?.endsWith('cli/main.ts')) {
-  main(process.argv).then((code) => {
+  main(process.argv, { entry: true }).then((code) => {
     process.exitCode = code;
   });
 }

@@ -6,20 +6,10 @@
  */
 // The module alone, not the writer (and parquet-wasm) behind engine/parquet/index.ts.
 import { ENCODER_PLACE_VARIABLE } from '../engine/parquet/encoder-place.js';
+import { MMAP_THRESHOLD_BYTES, MMAP_THRESHOLD_VARIABLE } from '../engine/parquet/mmap-threshold.js';
 
 /** The memory at which a function has one full vCPU (Lambda gives CPU in proportion to memory). */
 export const ONE_VCPU_MB = 1769;
-
-/** glibc reads its `M_MMAP_THRESHOLD` from this variable when the process starts (mallopt(3)). */
-export const MMAP_THRESHOLD_VARIABLE = 'MALLOC_MMAP_THRESHOLD_';
-
-/**
- * Setting it ends glibc's adjustment of its mmap and trim thresholds, which
- * otherwise keeps twice the largest block freed resident at each heap's top,
- * where the writer's per-group buffers come from
- * (docs/adr/0013-glibc-mmap-threshold-in-parquet-functions.md).
- */
-export const MMAP_THRESHOLD_BYTES = 1024 * 1024;
 
 export function parquetFunctionEnvironment(memorySize: number): Record<string, string> {
   return {
