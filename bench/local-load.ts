@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { openLocalBackend } from '../adapters/local/index.js';
 import { silentLogger } from '../connectors/sdk/index.js';
 import type { Connector } from '../connectors/sdk/types.js';
+import { MMAP_THRESHOLD_VARIABLE } from '../engine/parquet/mmap-threshold.js';
 import { runSync } from '../engine/sync.js';
 import { peakRssMb } from './peak-rss.js';
 
@@ -21,6 +22,8 @@ export interface EngineLoad {
   readonly maxRssMb: number;
   /** Slices the run took (1 unless `sliceSeconds` cut it). */
   readonly slices: number;
+  /** glibc's mmap threshold the process ran with (after any restart, cli/allocator-restart.ts); null: glibc's own. */
+  readonly mmapThreshold: string | null;
 }
 
 export interface EngineLoadOptions {
@@ -71,6 +74,7 @@ export async function timedEngineLoad(load: EngineLoadOptions): Promise<EngineLo
       files: stats.files,
       maxRssMb: peakRssMb(),
       slices: run.slices ?? 1,
+      mmapThreshold: process.env[MMAP_THRESHOLD_VARIABLE] ?? null,
     };
   } finally {
     await rm(home, { recursive: true, force: true });

@@ -327,10 +327,17 @@ function runChild<T>(flags: readonly string[]): Promise<T> {
     child.on('close', (code) => {
       const line = out.trim().split('\n').at(-1) ?? '';
       if (code !== 0) return reject(new Error(`engine run exited with code ${code}: ${out}`));
+      let result: T;
       try {
-        resolve(JSON.parse(line) as T);
+        result = JSON.parse(line) as T;
       } catch {
-        reject(new Error(`engine run printed no result: ${out}`));
+        return reject(new Error(`engine run printed no result: ${out}`));
+      }
+      try {
+        checkThreshold((result as { mmapThreshold?: unknown }).mmapThreshold);
+        resolve(result);
+      } catch (error) {
+        reject(error);
       }
     });
   });
@@ -476,12 +483,30 @@ function childSettings(): Record<string, string> | null {
   return Object.keys(settings).length > 0 ? settings : null;
 }
 
-/** Whether each child restarts itself with glibc's setting (it runs this process's Node), and if not, why. */
+/**
+ * Whether each child restarts itself with glibc's setting, and if not, why: predicted here (the
+ * children run this process's Node) and checked against what each child reports (`checkThreshold`).
+ */
 function childRestart(): string {
   const decision = allocatorRestart({ ...process.env, ...childEnv });
   return decision.restart
     ? `restarts with ${MMAP_THRESHOLD_VARIABLE}=${decision.env[MMAP_THRESHOLD_VARIABLE]}`
     : `no: ${decision.reason}`;
+}
+
+/** The threshold a child should have run with; a child that reports another fails the benchmark. */
+function checkThreshold(reported: unknown): void {
+  if (reported === undefined) return; // a child workload without timedEngineLoad (none today)
+  const env = { ...process.env, ...childEnv };
+  const decision = allocatorRestart(env);
+  const expected = decision.restart
+    ? decision.env[MMAP_THRESHOLD_VARIABLE]
+    : (env[MMAP_THRESHOLD_VARIABLE] ?? null);
+  if (reported !== expected) {
+    throw new Error(
+      `an engine child ran with ${MMAP_THRESHOLD_VARIABLE}=${String(reported)}, not ${String(expected)} as "${childRestart()}" says`,
+    );
+  }
 }
 
 /** What every result line records about the run: settings, when, where, and the load before and after. */

@@ -1,56 +1,96 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALLOCATOR_RESTART_VARIABLE, allocatorRestart } from '../../../cli/allocator-restart.js';
-import { runCli } from '../../support/cli.js';
+import {
+  ALLOCATOR_RESTART_VARIABLE,
+  allocatorRestart,
+  type RestartHost,
+} from '../../../cli/allocator-restart.js';
+import { ValidationError } from '../../../engine/errors.js';
+import { SLUICE_BIN } from '../../support/cli.js';
 
 const VARIABLE = 'MALLOC_MMAP_THRESHOLD_';
-/** process.execve arrived in Node 22.15 (test:node22 runs this file on Node 22 in CI). */
-const nodeCanRestart = typeof (process as { execve?: unknown }).execve === 'function';
+
+/** A Linux main thread on a Node with process.execve, no IPC, no debugger: one that restarts. */
+const HOST: RestartHost = {
+  platform: 'linux',
+  version: 'v22.23.3',
+  hasExecve: true,
+  mainThread: true,
+  ipc: false,
+  nodeFlags: [],
+  executable: () => true,
+};
+
+const reasonOf = (env: Record<string, string | undefined>, host: Partial<RestartHost> = {}) => {
+  const decision = allocatorRestart(env, { ...HOST, ...host });
+  return decision.restart ? 'restart' : decision.reason;
+};
 
 describe('allocatorRestart', () => {
-  it('restarts with the threshold added when nothing sets it on Linux with process.execve', () => {
-    const decision = allocatorRestart({ HOME: '/h', EMPTY: undefined }, 'linux', true);
-    expect(decision).toEqual({ restart: true, env: { HOME: '/h', [VARIABLE]: '1048576' } });
+  it('restarts with the threshold added when nothing else decides', () => {
+    expect(allocatorRestart({ HOME: '/h', EMPTY: undefined }, HOST)).toEqual({
+      restart: true,
+      env: { HOME: '/h', [VARIABLE]: '1048576' },
+    });
   });
 
   it('restarts when the switch is on or empty', () => {
-    expect(allocatorRestart({ [ALLOCATOR_RESTART_VARIABLE]: 'on' }, 'linux', true).restart).toBe(true);
-    expect(allocatorRestart({ [ALLOCATOR_RESTART_VARIABLE]: '' }, 'linux', true).restart).toBe(true);
+    expect(reasonOf({ [ALLOCATOR_RESTART_VARIABLE]: 'on' })).toBe('restart');
+    expect(reasonOf({ [ALLOCATOR_RESTART_VARIABLE]: '' })).toBe('restart');
   });
 
-  it('keeps the process when the variable is already set, whatever its value', () => {
-    expect(allocatorRestart({ [VARIABLE]: '131072' }, 'linux', true)).toEqual({
-      restart: false,
-      reason: `${VARIABLE}=131072 is set`,
-    });
+  it('keeps the process when the user tuned glibc: the variable (any value) or a malloc tunable', () => {
+    expect(reasonOf({ [VARIABLE]: '131072' })).toBe(`${VARIABLE}=131072 is set`);
+    expect(reasonOf({ GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=0' })).toBe(
+      'GLIBC_TUNABLES sets glibc.malloc tunables',
+    );
+    expect(reasonOf({ GLIBC_TUNABLES: 'glibc.rtld.optional_static_tls=4096' })).toBe('restart');
   });
 
-  it('keeps the process when switched off, off Linux, or without process.execve', () => {
-    expect(allocatorRestart({ [ALLOCATOR_RESTART_VARIABLE]: 'off' }, 'linux', true)).toEqual({
-      restart: false,
-      reason: `${ALLOCATOR_RESTART_VARIABLE}=off`,
-    });
-    expect(allocatorRestart({}, 'darwin', true)).toEqual({ restart: false, reason: 'no glibc on darwin' });
-    const old = allocatorRestart({}, 'linux', false);
-    expect(old.restart).toBe(false);
-    expect(old.restart ? '' : old.reason).toContain('Node 22.15');
+  it('keeps the process when switched off', () => {
+    expect(reasonOf({ [ALLOCATOR_RESTART_VARIABLE]: 'off' })).toBe(`${ALLOCATOR_RESTART_VARIABLE}=off`);
+  });
+
+  it('keeps the process off Linux, without process.execve, or off the main thread', () => {
+    expect(reasonOf({}, { platform: 'darwin' })).toBe('no glibc on darwin');
+    expect(reasonOf({}, { hasExecve: false, version: 'v20.20.2' })).toBe(
+      'Node v20.20.2 has no process.execve (Node 22.15 and later have it)',
+    );
+    expect(reasonOf({}, { mainThread: false })).toBe('not the main thread');
+  });
+
+  it('keeps a process forked with an IPC channel or started under a debugger', () => {
+    expect(reasonOf({}, { ipc: true })).toContain('IPC channel');
+    expect(reasonOf({}, { nodeFlags: ['--enable-source-maps', '--inspect-brk=9230'] })).toBe(
+      'a debugger flag is set (--inspect-brk=9230)',
+    );
+  });
+
+  it('keeps the process when Node cannot be executed again, since a failed exec would abort it', () => {
+    expect(reasonOf({}, { executable: () => false })).toContain('cannot be executed');
   });
 
   it('rejects a switch value other than on or off, naming the variable', () => {
-    expect(() => allocatorRestart({ [ALLOCATOR_RESTART_VARIABLE]: 'yes' }, 'linux', true)).toThrow(
-      `${ALLOCATOR_RESTART_VARIABLE} must be on or off, not "yes"`,
-    );
+    const bad = () => allocatorRestart({ [ALLOCATOR_RESTART_VARIABLE]: 'yes' }, HOST);
+    expect(bad).toThrow(ValidationError);
+    expect(bad).toThrow(`${ALLOCATOR_RESTART_VARIABLE} must be on or off, not "yes"`);
   });
 });
 
+/** process.execve arrived in Node 22.15 (test:node22 runs this file on Node 22 in CI). */
+const nodeCanRestart = typeof (process as { execve?: unknown }).execve === 'function';
+
 /**
- * The real CLI in a child process. A preload appends one line per program
- * image to a log: its PID and the threshold variable. A restart is two lines
- * of one PID, the second with the variable.
+ * The real CLI in a child process. A preload, given on Node's command line
+ * (so the restart must carry Node's flags over to load it again), appends one
+ * line per program image to a log: its PID and the threshold variable. A
+ * restart is two lines of one PID, the second with the variable.
  */
-describe('sluice restarting itself', () => {
+describe.runIf(process.platform === 'linux')('sluice restarting itself', () => {
   let dir: string;
   let preload: string;
 
@@ -71,52 +111,107 @@ describe('sluice restarting itself', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function images(name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+  /** Runs `node --import <preload> <entry…> --home <dir> --verbose <args>`; returns its exit, stderr and images. */
+  async function images(
+    name: string,
+    entry: readonly string[],
+    args: readonly string[],
+    env: NodeJS.ProcessEnv = {},
+  ) {
     const log = join(dir, `${name}.log`);
-    const home = join(dir, name);
-    const result = await runCli(['--verbose', ...args], {
-      home,
-      env: { NODE_OPTIONS: `--import ${preload}`, IMAGES_LOG: log, [VARIABLE]: undefined, ...env },
+    const child = spawn(
+      process.execPath,
+      ['--import', preload, ...entry, '--home', join(dir, name), '--verbose', ...args],
+      {
+        env: {
+          ...process.env,
+          IMAGES_LOG: log,
+          // Nothing from the shell that runs the tests may decide for the process.
+          [VARIABLE]: undefined,
+          [ALLOCATOR_RESTART_VARIABLE]: undefined,
+          GLIBC_TUNABLES: undefined,
+          NODE_OPTIONS: undefined,
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
     });
+    child.stdout.resume();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     const lines = (await readFile(log, 'utf8')).trim().split('\n');
-    return { result, lines: lines.map((line) => line.split(' ')) };
+    return { code, stderr, lines: lines.map((line) => line.split(' ')) };
   }
 
-  it.runIf(nodeCanRestart)('replaces itself once, keeping its PID, before a sync runs', async () => {
-    const { result, lines } = await images('sync', ['sync', 'nosuch']);
+  const expectOneRestart = (lines: string[][]) => {
     expect(lines).toHaveLength(2);
     const [[firstPid, before], [secondPid, after]] = lines as [[string, string], [string, string]];
     expect(secondPid).toBe(firstPid);
     expect([before, after]).toEqual(['-', '1048576']);
-    // The restarted image ran the command: it failed on the unknown source, as it would have.
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('nosuch');
-    expect(result.stderr).toContain(`${VARIABLE}=1048576 is set`);
+  };
+
+  it.runIf(nodeCanRestart)(
+    'replaces itself once, keeping its PID and Node flags, before a sync runs',
+    async () => {
+      const { code, stderr, lines } = await images('sync', [SLUICE_BIN], ['sync', 'nosuch']);
+      expectOneRestart(lines);
+      // The restarted image ran the command: it failed on the unknown source, as it would have.
+      expect(code).toBe(1);
+      expect(stderr).toContain('nosuch');
+      expect(stderr).toContain(`${VARIABLE}=1048576 is set`);
+    },
+  );
+
+  it.runIf(nodeCanRestart)('restarts under tsx too, as `npm start` runs it, keeping its loader', async () => {
+    const { code, stderr, lines } = await images(
+      'tsx',
+      ['--import', 'tsx', 'cli/main.ts'],
+      ['sync', 'nosuch'],
+    );
+    expectOneRestart(lines);
+    expect(code).toBe(1);
+    expect(stderr).toContain('source "nosuch" does not exist');
   });
 
   it.runIf(!nodeCanRestart)('runs on as started on a Node without process.execve, and says why', async () => {
-    const { result, lines } = await images('old-node', ['sync', 'nosuch']);
+    const { code, stderr, lines } = await images('old-node', [SLUICE_BIN], ['sync', 'nosuch']);
     expect(lines).toEqual([[expect.any(String), '-']]);
-    expect(result.stderr).toContain('process.execve needs Node 22.15 or later');
-    expect(result.code).toBe(1);
+    expect(stderr).toContain('has no process.execve (Node 22.15 and later have it)');
+    expect(code).toBe(1);
   });
 
   it('does not restart for a command that lands nothing here', async () => {
-    const { result, lines } = await images('list', ['sources', 'list']);
+    const { code, lines } = await images('list', [SLUICE_BIN], ['sources', 'list']);
     expect(lines).toHaveLength(1);
-    expect(result.code).toBe(0);
+    expect(code).toBe(0);
   });
 
   it('does not restart a sync sent to a deployed API', async () => {
-    const { lines } = await images('remote', ['--api', 'http://127.0.0.1:9', 'sync', 'nosuch']);
+    const { lines } = await images('remote', [SLUICE_BIN], ['--api', 'http://127.0.0.1:9', 'sync', 'nosuch']);
     expect(lines).toHaveLength(1);
   });
 
   it('does not restart when switched off', async () => {
-    const { result, lines } = await images('off', ['sync', 'nosuch'], {
+    const { stderr, lines } = await images('off', [SLUICE_BIN], ['sync', 'nosuch'], {
       [ALLOCATOR_RESTART_VARIABLE]: 'off',
     });
     expect(lines).toEqual([[expect.any(String), '-']]);
-    expect(result.stderr).toContain(`${ALLOCATOR_RESTART_VARIABLE}=off`);
+    expect(stderr).toContain(`${ALLOCATOR_RESTART_VARIABLE}=off`);
+  });
+
+  it('never replaces a process that calls main() without being its entry point', async () => {
+    // A program embedding the CLI (a test runner, say) calls main() itself.
+    const embedder = join(dir, 'embedder.mjs');
+    const mainUrl = pathToFileURL(join(process.cwd(), 'dist', 'cli', 'main.js')).href;
+    await writeFile(
+      embedder,
+      `const { main } = await import(${JSON.stringify(mainUrl)});\nprocess.exitCode = await main(process.argv);\n`,
+    );
+    const { code, lines } = await images('embedded', [embedder], ['sync', 'nosuch']);
+    expect(lines).toEqual([[expect.any(String), '-']]);
+    expect(code).toBe(1);
   });
 });
