@@ -45,6 +45,7 @@ import { fileURLToPath } from 'node:url';
 import {
   ALLOCATOR_RESTART_VARIABLE,
   allocatorRestart,
+  currentHost,
   restartWithAllocatorSetting,
 } from '../cli/allocator-restart.js';
 import { MMAP_THRESHOLD_VARIABLE } from '../engine/parquet/mmap-threshold.js';
@@ -313,8 +314,7 @@ async function bundleChild(): Promise<readonly string[]> {
 function runChild<T>(flags: readonly string[]): Promise<T> {
   return new Promise((resolve, reject) => {
     const all = [...flags, '--row-group-bytes', String(rowGroupBytes)];
-    // e.g. SLUICE_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof': where a child's CPU goes.
-    const nodeFlags = (process.env.SLUICE_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+    const nodeFlags = benchNodeFlags();
     const child = spawn(process.execPath, [...nodeFlags, ...childCommand, ...all], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ...childEnv },
@@ -483,12 +483,24 @@ function childSettings(): Record<string, string> | null {
   return Object.keys(settings).length > 0 ? settings : null;
 }
 
+/** Node flags added to every child: e.g. SLUICE_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof', where a child's CPU goes. */
+function benchNodeFlags(): string[] {
+  return (process.env.SLUICE_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+}
+
+/** allocatorRestart as a child decides it: its environment, and the Node flags it is started with. */
+function childRestartDecision() {
+  const env = { ...process.env, ...childEnv };
+  const flags = [...benchNodeFlags(), ...childCommand, ...(env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return allocatorRestart(env, { ...currentHost(), nodeFlags: flags.filter((f) => f.startsWith('-')) });
+}
+
 /**
  * Whether each child restarts itself with glibc's setting, and if not, why: predicted here (the
  * children run this process's Node) and checked against what each child reports (`checkThreshold`).
  */
 function childRestart(): string {
-  const decision = allocatorRestart({ ...process.env, ...childEnv });
+  const decision = childRestartDecision();
   return decision.restart
     ? `restarts with ${MMAP_THRESHOLD_VARIABLE}=${decision.env[MMAP_THRESHOLD_VARIABLE]}`
     : `no: ${decision.reason}`;
@@ -498,7 +510,7 @@ function childRestart(): string {
 function checkThreshold(reported: unknown): void {
   if (reported === undefined) return; // a child workload without timedEngineLoad (none today)
   const env = { ...process.env, ...childEnv };
-  const decision = allocatorRestart(env);
+  const decision = childRestartDecision();
   const expected = decision.restart
     ? decision.env[MMAP_THRESHOLD_VARIABLE]
     : (env[MMAP_THRESHOLD_VARIABLE] ?? null);
