@@ -47,6 +47,7 @@ import {
   allocatorRestart,
   currentHost,
   restartWithAllocatorSetting,
+  startsDebugger,
 } from '../cli/allocator-restart.js';
 import { MMAP_THRESHOLD_VARIABLE } from '../engine/parquet/mmap-threshold.js';
 import { ONE_VCPU_MB, parquetFunctionEnvironment } from '../infra/parquet-function-environment.js';
@@ -488,11 +489,20 @@ function benchNodeFlags(): string[] {
   return (process.env.SLUICE_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 }
 
-/** allocatorRestart as a child decides it: its environment, and the Node flags it is started with. */
+/**
+ * allocatorRestart as a child decides it: this process's Node, the child's environment (all of it
+ * there from its start), the Node flags it is started with, no IPC channel (see runChild).
+ */
 function childRestartDecision() {
   const env = { ...process.env, ...childEnv };
   const flags = [...benchNodeFlags(), ...childCommand, ...(env.NODE_OPTIONS ?? '').split(/\s+/)];
-  return allocatorRestart(env, { ...currentHost(), nodeFlags: flags.filter((f) => f.startsWith('-')) });
+  return allocatorRestart(env, {
+    ...currentHost(),
+    mainThread: true,
+    ipc: false,
+    debugging: startsDebugger(flags),
+    startedWith: (name) => env[name] !== undefined,
+  });
 }
 
 /**

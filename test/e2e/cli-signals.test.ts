@@ -1,7 +1,9 @@
 /**
  * `sluice` is one process: a signal sent to it reaches the sync, which stops,
  * records the run and releases the source's lease, and nothing keeps running.
- * A real child process of the built CLI and the local state store.
+ * A real child process of the built CLI and the local state store. On a Node
+ * with process.execve the sync has replaced itself once by then (ADR 0018),
+ * and the signal still reaches it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -68,6 +70,7 @@ describe('sluice sync and signals', () => {
     // Prepare: a sync under way (its first progress line printed).
     const child = spawn(process.execPath, [SLUICE_BIN, '--home', home, 'sync', 'big'], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MALLOC_MMAP_THRESHOLD_: undefined, SLUICE_ALLOCATOR_RESTART: undefined },
     });
     let stderr = '';
     let stdout = '';
@@ -84,6 +87,7 @@ describe('sluice sync and signals', () => {
     await progressed;
     const pid = child.pid!;
     const descendants = await childrenOf(pid);
+    const environment = (await readFile(`/proc/${pid}/environ`, 'latin1')).split('\0');
 
     // Act
     const done = exited(child, 30_000);
@@ -92,6 +96,9 @@ describe('sluice sync and signals', () => {
 
     // Assess: it handled the signal itself and exited; it had no child process to leave behind.
     expect(descendants).toEqual([]);
+    // Where Node can, the process that got the signal was the restarted one (the same PID).
+    const restarted = typeof (process as { execve?: unknown }).execve === 'function';
+    expect(environment.includes('MALLOC_MMAP_THRESHOLD_=1048576')).toBe(restarted);
     expect(signal).toBeNull();
     expect(code).toBe(1);
     expect(alive(pid)).toBe(false);

@@ -8,6 +8,7 @@ import {
   ALLOCATOR_RESTART_VARIABLE,
   allocatorRestart,
   type RestartHost,
+  startsDebugger,
 } from '../../../cli/allocator-restart.js';
 import { ValidationError } from '../../../engine/errors.js';
 import { SLUICE_BIN } from '../../support/cli.js';
@@ -21,7 +22,8 @@ const HOST: RestartHost = {
   hasExecve: true,
   mainThread: true,
   ipc: false,
-  nodeFlags: [],
+  debugging: false,
+  startedWith: () => true,
   executable: () => true,
 };
 
@@ -43,12 +45,17 @@ describe('allocatorRestart', () => {
     expect(reasonOf({ [ALLOCATOR_RESTART_VARIABLE]: '' })).toBe('restart');
   });
 
-  it('keeps the process when the user tuned glibc: the variable (any value) or a malloc tunable', () => {
+  it('keeps the process when the user set the threshold: the variable (any value) or its tunable', () => {
     expect(reasonOf({ [VARIABLE]: '131072' })).toBe(`${VARIABLE}=131072 is set`);
-    expect(reasonOf({ GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=0' })).toBe(
-      'GLIBC_TUNABLES sets glibc.malloc tunables',
+    expect(reasonOf({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=4096' })).toBe(
+      'GLIBC_TUNABLES sets glibc.malloc.mmap_threshold',
     );
-    expect(reasonOf({ GLIBC_TUNABLES: 'glibc.rtld.optional_static_tls=4096' })).toBe('restart');
+    expect(reasonOf({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toBe('restart');
+  });
+
+  it("restarts with the user's value when it was set after the start, which glibc never read (--env-file)", () => {
+    const decision = allocatorRestart({ [VARIABLE]: '131072' }, { ...HOST, startedWith: () => false });
+    expect(decision).toEqual({ restart: true, env: { [VARIABLE]: '131072' } });
   });
 
   it('keeps the process when switched off', () => {
@@ -58,16 +65,29 @@ describe('allocatorRestart', () => {
   it('keeps the process off Linux, without process.execve, or off the main thread', () => {
     expect(reasonOf({}, { platform: 'darwin' })).toBe('no glibc on darwin');
     expect(reasonOf({}, { hasExecve: false, version: 'v20.20.2' })).toBe(
-      'Node v20.20.2 has no process.execve (Node 22.15 and later have it)',
+      'Node v20.20.2 has no process.execve (added in 22.15 and 23.11)',
     );
     expect(reasonOf({}, { mainThread: false })).toBe('not the main thread');
   });
 
   it('keeps a process forked with an IPC channel or started under a debugger', () => {
     expect(reasonOf({}, { ipc: true })).toContain('IPC channel');
-    expect(reasonOf({}, { nodeFlags: ['--enable-source-maps', '--inspect-brk=9230'] })).toBe(
-      'a debugger flag is set (--inspect-brk=9230)',
-    );
+    expect(reasonOf({}, { debugging: true })).toBe('a debugger is attached or requested (--inspect…)');
+  });
+
+  it('tells the flags that start a debugger from those that only configure one', () => {
+    for (const flag of [
+      '--inspect',
+      '--inspect=0',
+      '--inspect-brk=127.0.0.1:9230',
+      '--inspect-wait',
+      '"--inspect=0"',
+    ]) {
+      expect(startsDebugger(['--enable-source-maps', flag]), flag).toBe(true);
+    }
+    for (const flag of ['--inspect-port=0', '--inspect-publish-uid=http', '--enable-source-maps']) {
+      expect(startsDebugger([flag]), flag).toBe(false);
+    }
   });
 
   it('keeps the process when Node cannot be executed again, since a failed exec would abort it', () => {
@@ -131,6 +151,8 @@ describe.runIf(process.platform === 'linux')('sluice restarting itself', () => {
           [ALLOCATOR_RESTART_VARIABLE]: undefined,
           GLIBC_TUNABLES: undefined,
           NODE_OPTIONS: undefined,
+          SLUICE_API_URL: undefined,
+          SLUICE_BACKEND: undefined,
           ...env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -141,7 +163,10 @@ describe.runIf(process.platform === 'linux')('sluice restarting itself', () => {
       stderr += d.toString();
     });
     child.stdout.resume();
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
     const lines = (await readFile(log, 'utf8')).trim().split('\n');
     return { code, stderr, lines: lines.map((line) => line.split(' ')) };
   }
@@ -165,21 +190,24 @@ describe.runIf(process.platform === 'linux')('sluice restarting itself', () => {
     },
   );
 
-  it.runIf(nodeCanRestart)('restarts under tsx too, as `npm start` runs it, keeping its loader', async () => {
-    const { code, stderr, lines } = await images(
-      'tsx',
-      ['--import', 'tsx', 'cli/main.ts'],
-      ['sync', 'nosuch'],
-    );
-    expectOneRestart(lines);
-    expect(code).toBe(1);
-    expect(stderr).toContain('source "nosuch" does not exist');
-  });
+  it.runIf(nodeCanRestart)(
+    "restarts under tsx's loader too (`npm start`, `npm run sluice`), keeping it",
+    async () => {
+      const { code, stderr, lines } = await images(
+        'tsx',
+        ['--import', 'tsx', 'cli/main.ts'],
+        ['sync', 'nosuch'],
+      );
+      expectOneRestart(lines);
+      expect(code).toBe(1);
+      expect(stderr).toContain('source "nosuch" does not exist');
+    },
+  );
 
   it.runIf(!nodeCanRestart)('runs on as started on a Node without process.execve, and says why', async () => {
     const { code, stderr, lines } = await images('old-node', [SLUICE_BIN], ['sync', 'nosuch']);
     expect(lines).toEqual([[expect.any(String), '-']]);
-    expect(stderr).toContain('has no process.execve (Node 22.15 and later have it)');
+    expect(stderr).toContain('has no process.execve (added in 22.15 and 23.11)');
     expect(code).toBe(1);
   });
 
@@ -190,8 +218,23 @@ describe.runIf(process.platform === 'linux')('sluice restarting itself', () => {
   });
 
   it('does not restart a sync sent to a deployed API', async () => {
-    const { lines } = await images('remote', [SLUICE_BIN], ['--api', 'http://127.0.0.1:9', 'sync', 'nosuch']);
+    const { code, stderr, lines } = await images(
+      'remote',
+      [SLUICE_BIN],
+      ['--api', 'http://127.0.0.1:9', 'sync', 'nosuch'],
+      // Any credentials: the request is signed, then finds nothing listening.
+      {
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_REGION: 'us-east-1',
+        AWS_PROFILE: undefined,
+      },
+    );
     expect(lines).toHaveLength(1);
+    // It failed calling the API (nothing listens there), not before: the hook ran and stayed silent.
+    expect(code).toBe(1);
+    expect(stderr).toContain('the API at http://127.0.0.1:9 does not answer');
+    expect(stderr).not.toContain("glibc's allocator settings");
   });
 
   it('does not restart when switched off', async () => {
@@ -200,6 +243,14 @@ describe.runIf(process.platform === 'linux')('sluice restarting itself', () => {
     });
     expect(lines).toEqual([[expect.any(String), '-']]);
     expect(stderr).toContain(`${ALLOCATOR_RESTART_VARIABLE}=off`);
+  });
+
+  it.runIf(nodeCanRestart)('does not restart under a debugger, however it was requested', async () => {
+    const { stderr, lines } = await images('debugger', [SLUICE_BIN], ['sync', 'nosuch'], {
+      NODE_OPTIONS: '"--inspect=127.0.0.1:0"',
+    });
+    expect(lines).toHaveLength(1);
+    expect(stderr).toContain('a debugger is attached or requested');
   });
 
   it('never replaces a process that calls main() without being its entry point', async () => {
